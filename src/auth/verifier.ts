@@ -1,0 +1,47 @@
+/**
+ * The key-verifier interface that every authentication mode plugs into, and development mode.
+ *
+ * A verifier turns a well-formed bearer token into the {@linkcode Principal} the request acts
+ * as, or a 401. The production key list (hashed, expiring, scoped) implements the same interface.
+ */
+import type { GatewayError } from "../errors.ts";
+
+/** Who a request acts as, and what it may do. */
+export interface Principal {
+  /** Stable key id for logs and usage (`dev` in development mode). */
+  readonly id: string;
+  /** A shortened, safe-to-log form of the key, such as `sk-choreo-AbC…9xYz`. */
+  readonly hint: string;
+  /** Whether this key may use a model, by the name the client sent. */
+  mayUseModel(model: string): boolean;
+  /** Whether this key may call an endpoint path such as `/v1/chat/completions`. */
+  mayUseEndpoint(path: string): boolean;
+}
+
+/** Checks a bearer token at a moment in time (ms since epoch). */
+export interface KeyVerifier {
+  /** `development` accepts any token; `keys` checks a key list. */
+  readonly mode: "development" | "keys";
+  verify(token: string, now: number): Principal | GatewayError;
+}
+
+/** A log-safe form of a token: its first 6 and last 4 characters, or just its length. */
+export function tokenHint(token: string): string {
+  if (token.length < 16) return `…(${token.length} chars)`;
+  return `${token.slice(0, 6)}…${token.slice(-4)}`;
+}
+
+/** Development mode: every well-formed token is accepted, with full access. */
+export function createDevelopmentVerifier(): KeyVerifier {
+  return {
+    mode: "development",
+    verify(token: string): Principal {
+      return {
+        id: "dev",
+        hint: tokenHint(token),
+        mayUseModel: () => true,
+        mayUseEndpoint: () => true,
+      };
+    },
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * Configuration: every environment variable of DESIGN.md, parsed once into a typed object.
+ *
+ * `parseConfig` is pure. It takes the variables as a plain record (main.ts reads them) and
+ * either returns a {@linkcode Config} or throws one {@linkcode ConfigError} naming every bad
+ * setting, so an operator fixes them all in one go.
+ */
+import { z } from "zod";
+import ipaddr from "ipaddr.js";
+
+/** One documented environment variable (for `--help` and `.env.example`). */
+export interface VariableDoc {
+  readonly name: string;
+  readonly description: string;
+  readonly default?: string;
+  /** Never echo this variable's value in an error. */
+  readonly secret?: boolean;
+}
+
+/** Every variable the gateway reads, in the order they are documented. */
+export const VARIABLES: readonly VariableDoc[] = [
+  { name: "CHOREOAI_HOST", description: "listen address", default: "127.0.0.1" },
+  { name: "CHOREOAI_PORT", description: "listen port (0 picks a free one)", default: "8000" },
+  {
+    name: "CHOREOAI_KEYS_FILE",
+    description: "key list; unset means development mode (any key accepted)",
+  },
+  {
+    name: "CHOREOAI_ENV",
+    description: "development | production (production refuses to start without a key list)",
+    default: "development",
+  },
+  { name: "CHOREOAI_CONFIG", description: "optional JSON routing file" },
+  { name: "CHOREOAI_DB", description: "SQLite file for usage records", default: "./choreoai.db" },
+  { name: "CHOREOAI_REDIS_URL", description: "Redis URL for rate limits shared by replicas" },
+  {
+    name: "CHOREOAI_UPSTREAM_TIMEOUT_MS",
+    description: "idle timeout for upstream headers and between stream events",
+    default: "600000",
+  },
+  {
+    name: "CHOREOAI_MAX_BODY_BYTES",
+    description: "largest request body accepted",
+    default: "20971520",
+  },
+  {
+    name: "CHOREOAI_BODY_TIMEOUT_MS",
+    description: "longest time to receive a request body",
+    default: "30000",
+  },
+  {
+    name: "CHOREOAI_DRAIN_MS",
+    description: "on SIGTERM/SIGINT, how long in-flight requests may finish",
+    default: "25000",
+  },
+  {
+    name: "CHOREOAI_CORS_ORIGINS",
+    description: "comma-separated browser origins allowed (* for any)",
+  },
+  {
+    name: "CHOREOAI_TRUSTED_PROXIES",
+    description: "comma-separated CIDRs whose X-Forwarded-For is believed",
+  },
+  { name: "CHOREOAI_DEFAULT_RPM", description: "requests per minute for keys that set none" },
+  { name: "CHOREOAI_DEFAULT_TPM", description: "tokens per minute for keys that set none" },
+  { name: "OPENAI_API_KEY", description: "OpenAI API key", secret: true },
+  {
+    name: "OPENAI_BASE_URL",
+    description: "OpenAI or any OpenAI-compatible base URL",
+    default: "https://api.openai.com/v1",
+  },
+  { name: "ANTHROPIC_API_KEY", description: "Anthropic API key", secret: true },
+  {
+    name: "ANTHROPIC_BASE_URL",
+    description: "Anthropic base URL",
+    default: "https://api.anthropic.com",
+  },
+  { name: "AZURE_OPENAI_API_KEY", description: "Azure OpenAI API key", secret: true },
+  {
+    name: "AZURE_OPENAI_ENDPOINT",
+    description: "Azure OpenAI resource endpoint, e.g. https://NAME.openai.azure.com",
+  },
+  {
+    name: "AZURE_OPENAI_API_VERSION",
+    description: "Azure OpenAI api-version",
+    default: "2024-10-21",
+  },
+  { name: "GEMINI_API_KEY", description: "Google Gemini API key", secret: true },
+  {
+    name: "GEMINI_BASE_URL",
+    description: "Gemini base URL",
+    default: "https://generativelanguage.googleapis.com",
+  },
+];
+
+/** The names of every variable, for main.ts to read and nothing else. */
+export const VARIABLE_NAMES: readonly string[] = VARIABLES.map((v) => v.name);
+
+/** An empty value counts as unset, as it does in most `.env` files. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+}
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+function httpUrl() {
+  return z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
+      message: "must be an http:// or https:// URL",
+    })
+    .transform((v) => v.replace(/\/+$/, ""));
+}
+
+function commaList(item: z.ZodType<string, string>) {
+  return z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim()).filter((s) => s !== ""))
+    .pipe(z.array(item));
+}
+
+const origin = z.string().refine(
+  (v) => v === "*" || (URL.canParse(v) && new URL(v).origin === v.replace(/\/$/, "")),
+  { message: "each origin must be * or scheme://host[:port]" },
+);
+
+const cidr = z.string().refine((v) => {
+  try {
+    if (v.includes("/")) ipaddr.parseCIDR(v);
+    else ipaddr.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, { message: "each entry must be an IP address or CIDR such as 10.0.0.0/8" });
+
+const EnvSchema = z
+  .object({
+    CHOREOAI_HOST: optional(z.string().regex(/^\S+$/, "must be a host name or IP address")),
+    CHOREOAI_PORT: optional(integer(0, 65535)),
+    CHOREOAI_KEYS_FILE: optional(z.string()),
+    CHOREOAI_ENV: optional(
+      z.enum(["development", "production"], {
+        error: "must be development or production",
+      }),
+    ),
+    CHOREOAI_CONFIG: optional(z.string()),
+    CHOREOAI_DB: optional(z.string()),
+    CHOREOAI_REDIS_URL: optional(
+      z.string().refine(
+        (v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol),
+        { message: "must be a redis:// or rediss:// URL" },
+      ),
+    ),
+    CHOREOAI_UPSTREAM_TIMEOUT_MS: optional(integer(1)),
+    CHOREOAI_MAX_BODY_BYTES: optional(integer(1)),
+    CHOREOAI_BODY_TIMEOUT_MS: optional(integer(1)),
+    CHOREOAI_DRAIN_MS: optional(integer(0)),
+    CHOREOAI_CORS_ORIGINS: optional(commaList(origin)),
+    CHOREOAI_TRUSTED_PROXIES: optional(commaList(cidr)),
+    CHOREOAI_DEFAULT_RPM: optional(integer(1)),
+    CHOREOAI_DEFAULT_TPM: optional(integer(1)),
+    OPENAI_API_KEY: optional(z.string()),
+    OPENAI_BASE_URL: optional(httpUrl()),
+    ANTHROPIC_API_KEY: optional(z.string()),
+    ANTHROPIC_BASE_URL: optional(httpUrl()),
+    AZURE_OPENAI_API_KEY: optional(z.string()),
+    AZURE_OPENAI_ENDPOINT: optional(httpUrl()),
+    AZURE_OPENAI_API_VERSION: optional(
+      z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must look like 2024-10-21"),
+    ),
+    GEMINI_API_KEY: optional(z.string()),
+    GEMINI_BASE_URL: optional(httpUrl()),
+  })
+  .superRefine((env, ctx) => {
+    if (env.CHOREOAI_ENV === "production" && env.CHOREOAI_KEYS_FILE === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CHOREOAI_KEYS_FILE"],
+        message: "must be set when CHOREOAI_ENV=production (production never accepts any key)",
+      });
+    }
+    if (env.AZURE_OPENAI_API_KEY !== undefined && env.AZURE_OPENAI_ENDPOINT === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AZURE_OPENAI_ENDPOINT"],
+        message: "must be set when AZURE_OPENAI_API_KEY is set",
+      });
+    }
+  });
+
+/** Settings of one built-in provider. */
+export interface ProviderSettings {
+  readonly apiKey: string | undefined;
+  readonly baseUrl: string;
+}
+
+/** The gateway's resolved configuration. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly env: "development" | "production";
+  readonly keysFile: string | undefined;
+  readonly routingFile: string | undefined;
+  readonly dbPath: string;
+  readonly redisUrl: string | undefined;
+  readonly upstreamTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly bodyTimeoutMs: number;
+  readonly drainMs: number;
+  readonly corsOrigins: readonly string[];
+  readonly trustedProxies: readonly string[];
+  readonly defaultRpm: number | undefined;
+  readonly defaultTpm: number | undefined;
+  readonly providers: {
+    readonly openai: ProviderSettings;
+    readonly anthropic: ProviderSettings;
+    readonly azure: ProviderSettings & { readonly apiVersion: string };
+    readonly gemini: ProviderSettings;
+  };
+}
+
+/** Start-up configuration is invalid; `problems` has one line per bad variable. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
+
+/**
+ * Parses the environment into a {@linkcode Config}.
+ *
+ * @throws {ConfigError} naming every bad variable (secret values are never echoed).
+ */
+export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const problems = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      if (problems.has(name)) continue;
+      const value = env[name];
+      const shown = value === undefined || SECRET_NAMES.has(name)
+        ? ""
+        : ` (got ${JSON.stringify(value.slice(0, 200))})`;
+      problems.set(name, `${name}: ${issue.message}${shown}`);
+    }
+    throw new ConfigError([...problems.values()]);
+  }
+  const e = result.data;
+  return {
+    host: e.CHOREOAI_HOST ?? "127.0.0.1",
+    port: e.CHOREOAI_PORT ?? 8000,
+    env: e.CHOREOAI_ENV ?? "development",
+    keysFile: e.CHOREOAI_KEYS_FILE,
+    routingFile: e.CHOREOAI_CONFIG,
+    dbPath: e.CHOREOAI_DB ?? "./choreoai.db",
+    redisUrl: e.CHOREOAI_REDIS_URL,
+    upstreamTimeoutMs: e.CHOREOAI_UPSTREAM_TIMEOUT_MS ?? 600_000,
+    maxBodyBytes: e.CHOREOAI_MAX_BODY_BYTES ?? 20 * 1024 * 1024,
+    bodyTimeoutMs: e.CHOREOAI_BODY_TIMEOUT_MS ?? 30_000,
+    drainMs: e.CHOREOAI_DRAIN_MS ?? 25_000,
+    corsOrigins: e.CHOREOAI_CORS_ORIGINS ?? [],
+    trustedProxies: e.CHOREOAI_TRUSTED_PROXIES ?? [],
+    defaultRpm: e.CHOREOAI_DEFAULT_RPM,
+    defaultTpm: e.CHOREOAI_DEFAULT_TPM,
+    providers: {
+      openai: {
+        apiKey: e.OPENAI_API_KEY,
+        baseUrl: e.OPENAI_BASE_URL ?? "https://api.openai.com/v1",
+      },
+      anthropic: {
+        apiKey: e.ANTHROPIC_API_KEY,
+        baseUrl: e.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com",
+      },
+      azure: {
+        apiKey: e.AZURE_OPENAI_API_KEY,
+        baseUrl: e.AZURE_OPENAI_ENDPOINT ?? "",
+        apiVersion: e.AZURE_OPENAI_API_VERSION ?? "2024-10-21",
+      },
+      gemini: {
+        apiKey: e.GEMINI_API_KEY,
+        baseUrl: e.GEMINI_BASE_URL ?? "https://generativelanguage.googleapis.com",
+      },
+    },
+  };
+}
+
+/** Whether a listen address is loopback-only (development mode warns loudly otherwise). */
+export function isLoopbackHost(host: string): boolean {
+  if (host === "localhost") return true;
+  const bare = host.replace(/^\[|\]$/g, "");
+  if (!ipaddr.isValid(bare)) return false;
+  const address = ipaddr.process(bare);
+  return address.range() === "loopback";
+}

@@ -1,0 +1,101 @@
+/**
+ * The models the gateway can route: `choreoai/echo` plus, for each keyed provider, the
+ * provider's own list as `provider/model`, cached for 10 minutes. A provider whose list cannot
+ * be fetched is left out (and asked again after a short pause), never turned into an error.
+ */
+import type { Logger } from "../log.ts";
+import type { ProviderAdapter } from "../providers/mod.ts";
+import { ECHO_MODEL } from "../routing/route.ts";
+import { describeError } from "../log.ts";
+
+/** OpenAI's `model` object. */
+export interface ModelEntry {
+  readonly id: string;
+  readonly object: "model";
+  readonly created: number;
+  readonly owned_by: string;
+}
+
+/** One provider whose models are listed. */
+export interface CatalogProvider {
+  readonly adapter: ProviderAdapter;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+/** Dependencies of the catalog. */
+export interface CatalogDeps {
+  readonly providers: readonly CatalogProvider[];
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Longest wait for a provider's list. */
+  readonly timeoutMs: number;
+}
+
+/** The list of routable models. */
+export interface ModelCatalog {
+  list(): Promise<ModelEntry[]>;
+}
+
+const TTL_MS = 10 * 60_000;
+const FAILURE_TTL_MS = 30_000;
+/** 2025-11-25, when the echo model first shipped. */
+const ECHO_CREATED = 1_764_028_800;
+
+const ECHO_ENTRY: ModelEntry = {
+  id: ECHO_MODEL,
+  object: "model",
+  created: ECHO_CREATED,
+  owned_by: "choreoai",
+};
+
+interface CacheEntry {
+  expires: number;
+  models: Promise<ModelEntry[]>;
+}
+
+/** Creates the catalog; lists are fetched lazily, once per TTL, shared by concurrent callers. */
+export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
+  const cache = new Map<string, CacheEntry>();
+
+  async function fetchList(provider: CatalogProvider, entry: CacheEntry): Promise<ModelEntry[]> {
+    const name = provider.adapter.name;
+    try {
+      const request = provider.adapter.listModelsRequest(provider);
+      const response = await deps.fetch(request, { signal: AbortSignal.timeout(deps.timeoutMs) });
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new Error(`HTTP ${response.status}`);
+      }
+      const models = provider.adapter.parseModelList(await response.json());
+      return models.map((model) => ({
+        id: `${name}/${model.id}`,
+        object: "model",
+        created: model.created,
+        owned_by: name,
+      }));
+    } catch (error) {
+      deps.log.warn("model list unavailable", { provider: name, ...describeError(error) });
+      entry.expires = deps.now() + FAILURE_TTL_MS;
+      return [];
+    }
+  }
+
+  function providerModels(provider: CatalogProvider): Promise<ModelEntry[]> {
+    const name = provider.adapter.name;
+    const cached = cache.get(name);
+    if (cached !== undefined && cached.expires > deps.now()) return cached.models;
+    const entry: CacheEntry = { expires: deps.now() + TTL_MS, models: Promise.resolve([]) };
+    entry.models = fetchList(provider, entry);
+    cache.set(name, entry);
+    return entry.models;
+  }
+
+  return {
+    async list() {
+      const lists = await Promise.all(deps.providers.map(providerModels));
+      return [ECHO_ENTRY, ...lists.flat()];
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The provider adapter interface: four pure translations between OpenAI's format and a
+ * provider's, plus the provider's model list.
+ */
+import type { GatewayError } from "../errors.ts";
+import type { ChatCompletionRequest, Usage } from "../openai/schema.ts";
+import type { ProviderName } from "../routing/route.ts";
+import type { SseEvent } from "../sse.ts";
+
+/** Where one upstream call goes and with which credentials (kept server-side). */
+export interface ProviderTarget {
+  /** Model name as the provider knows it (without a `provider/` prefix). */
+  readonly model: string;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+/** Everything non-deterministic a translation needs, passed in so translations stay pure. */
+export interface TranslationContext {
+  readonly id: string;
+  readonly created: number;
+  /** The model name the client sent. */
+  readonly model: string;
+}
+
+/** An OpenAI `chat.completion` object (only the fields the gateway reads are typed). */
+export interface ChatCompletion {
+  readonly object: "chat.completion";
+  readonly choices: readonly unknown[];
+  readonly usage?: Usage | null | undefined;
+  readonly [key: string]: unknown;
+}
+
+/** What a provider's stream becomes: OpenAI chunks, the end, or a failure. */
+export type StreamItem =
+  | {
+    readonly type: "chunk";
+    readonly chunk: Record<string, unknown>;
+    /** The chunk's JSON exactly as received, sent as is when the chunk is not changed. */
+    readonly raw?: string;
+  }
+  | { readonly type: "done" }
+  | { readonly type: "error"; readonly error: GatewayError };
+
+/** A model as a provider lists it. */
+export interface ProviderModel {
+  readonly id: string;
+  /** Unix seconds; 0 when the provider does not say. */
+  readonly created: number;
+}
+
+/** One upstream provider's translations. All methods are pure. */
+export interface ProviderAdapter {
+  readonly name: ProviderName;
+  /** The provider speaks OpenAI's format: a successful non-stream body is sent on byte for byte. */
+  readonly passThrough: boolean;
+  /** Builds the upstream request; `stream` requests ask the provider for usage too. */
+  toRequest(body: ChatCompletionRequest, target: ProviderTarget): Request;
+  /** Provider JSON → OpenAI `chat.completion`, or a 502 when the body is not what was promised. */
+  fromResponse(body: unknown, ctx: TranslationContext): ChatCompletion | GatewayError;
+  /** Provider SSE events → OpenAI chunks; ends with `done` when the provider ended cleanly. */
+  stream(ctx: TranslationContext): TransformStream<SseEvent, StreamItem>;
+  /** Provider error response → the gateway error the client sees. */
+  fromError(status: number, body: unknown, headers: Headers): GatewayError;
+  /** The provider's model-list request. */
+  listModelsRequest(target: Omit<ProviderTarget, "model">): Request;
+  /** Models of a model-list response (empty when the body is not understood). */
+  parseModelList(body: unknown): ProviderModel[];
+}

@@ -1,0 +1,45 @@
+/** Per-request state shared by the router, the route handlers and the access log. */
+import type { Principal } from "../auth/verifier.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { ModelCatalog } from "../models/catalog.ts";
+import type { Usage } from "../openai/schema.ts";
+import type { ProviderAdapter } from "../providers/mod.ts";
+import type { ProviderName, RoutingTable } from "../routing/route.ts";
+
+/** What the access log line says beyond method, path, status and duration. */
+export interface AccessFields {
+  model?: string;
+  provider?: string;
+  stream?: boolean;
+  usage?: Usage;
+  error_code?: string;
+  cancelled?: boolean;
+}
+
+/** One authenticated request being handled. */
+export interface RequestContext {
+  readonly id: string;
+  readonly principal: Principal;
+  readonly fields: AccessFields;
+}
+
+/** A keyed provider with its adapter and server-side credentials. */
+export interface ConfiguredProvider {
+  readonly adapter: ProviderAdapter;
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+/** Everything route handlers use, built once by `createHandler`. */
+export interface RouteDeps {
+  readonly config: Config;
+  readonly fetch: typeof fetch;
+  readonly now: () => number;
+  readonly randomId: () => string;
+  readonly log: Logger;
+  readonly routing: RoutingTable;
+  readonly providers: ReadonlyMap<ProviderName, ConfiguredProvider>;
+  readonly catalog: ModelCatalog;
+  readonly shutdownSignal: AbortSignal | undefined;
+}

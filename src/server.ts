@@ -1,0 +1,188 @@
+/**
+ * `createHandler(deps)`: the gateway as a plain `(Request, info) => Promise<Response>`.
+ *
+ * Order of checks: CORS preflight, `/health` (no auth), authentication, then the route table
+ * (404 unknown path, 405 wrong method — both after auth so outsiders cannot map routes), then
+ * the route. This is the only place errors are caught and rendered.
+ */
+import { parseAuthorization } from "./auth/authorization.ts";
+import type { KeyVerifier, Principal } from "./auth/verifier.ts";
+import type { Config } from "./config.ts";
+import { errorResponse, errors, GatewayError, toGatewayError } from "./errors.ts";
+import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
+import { pickRequestId } from "./http/request_id.ts";
+import { describeError, type Logger } from "./log.ts";
+import { createModelCatalog } from "./models/catalog.ts";
+import type { ProviderAdapter } from "./providers/mod.ts";
+import { openai } from "./providers/openai/mod.ts";
+import type { ProviderName, RoutingTable } from "./routing/route.ts";
+import { handleChatCompletions } from "./routes/chat_completions.ts";
+import type {
+  AccessFields,
+  ConfiguredProvider,
+  RequestContext,
+  RouteDeps,
+} from "./routes/context.ts";
+import { handleGetModel, handleListModels } from "./routes/models.ts";
+
+/** The gateway's dependencies, built by main.ts (or a test). */
+export interface AppDeps {
+  readonly config: Config;
+  readonly verifier: KeyVerifier;
+  readonly fetch: typeof fetch;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** A fresh random id (hex or similar), for request and completion ids. */
+  readonly randomId: () => string;
+  readonly log: Logger;
+  /** Aborted when the drain period after SIGTERM is over: in-flight work then ends. */
+  readonly shutdownSignal?: AbortSignal;
+}
+
+/** The adapters this build has. */
+export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = { openai };
+
+type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
+
+const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
+  "/v1/chat/completions": { POST: handleChatCompletions },
+  "/v1/models": { GET: (_request, ctx, deps) => handleListModels(ctx, deps) },
+};
+
+const MODEL_PREFIX = "/v1/models/";
+const MODEL_METHODS = ["GET"] as const;
+
+function findRoute(
+  method: string,
+  path: string,
+): RouteHandler | GatewayError {
+  if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
+    if (method !== "GET") return errors.methodNotAllowed(method, MODEL_METHODS);
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice(MODEL_PREFIX.length));
+    } catch {
+      return errors.notFound(`No model path ${path}`);
+    }
+    return (_request, ctx, deps) => handleGetModel(id, ctx, deps);
+  }
+  const methods = ROUTES[path];
+  if (methods === undefined) return errors.notFound(`Unknown path: ${method} ${path}`);
+  const handler = methods[method];
+  if (handler === undefined) return errors.methodNotAllowed(method, Object.keys(methods));
+  return handler;
+}
+
+function configuredProviders(config: Config): Map<ProviderName, ConfiguredProvider> {
+  const providers = new Map<ProviderName, ConfiguredProvider>();
+  for (const [name, adapter] of Object.entries(ADAPTERS) as [ProviderName, ProviderAdapter][]) {
+    const settings = config.providers[name];
+    if (settings.apiKey === undefined) continue;
+    providers.set(name, { adapter, baseUrl: settings.baseUrl, apiKey: settings.apiKey });
+  }
+  return providers;
+}
+
+function routingTable(config: Config): RoutingTable {
+  const keyed = new Set<ProviderName>();
+  for (const [name, settings] of Object.entries(config.providers)) {
+    if (settings.apiKey !== undefined) keyed.add(name as ProviderName);
+  }
+  return { keyed, supported: new Set(Object.keys(ADAPTERS) as ProviderName[]) };
+}
+
+/** Builds the request handler from its dependencies. */
+export function createHandler(
+  deps: AppDeps,
+): (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
+  const { config, log, now } = deps;
+  const providers = configuredProviders(config);
+  const routeDeps: RouteDeps = {
+    config,
+    fetch: deps.fetch,
+    now,
+    randomId: deps.randomId,
+    log,
+    routing: routingTable(config),
+    providers,
+    catalog: createModelCatalog({
+      providers: [...providers.values()],
+      fetch: deps.fetch,
+      now,
+      log,
+      timeoutMs: Math.min(config.upstreamTimeoutMs, 10_000),
+    }),
+    shutdownSignal: deps.shutdownSignal,
+  };
+  const cors = createCorsPolicy(config.corsOrigins);
+
+  async function route(
+    request: Request,
+    path: string,
+    fields: AccessFields & { key?: string },
+    requestId: string,
+  ): Promise<Response> {
+    if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
+      return Response.json({ status: "ok" });
+    }
+    const auth = parseAuthorization(request.headers.get("authorization"));
+    if (!auth.ok) throw auth.error;
+    const verified = deps.verifier.verify(auth.token, now());
+    if (verified instanceof GatewayError) throw verified;
+    const principal: Principal = verified;
+    fields.key = principal.id === "dev" ? principal.hint : principal.id;
+    const handler = findRoute(request.method, path);
+    if (handler instanceof GatewayError) throw handler;
+    if (!principal.mayUseEndpoint(path.startsWith(MODEL_PREFIX) ? "/v1/models" : path)) {
+      throw new GatewayError(`This API key may not call ${path}`, {
+        status: 403,
+        type: "permission_error",
+        code: "endpoint_not_allowed",
+      });
+    }
+    return await handler(request, { id: requestId, principal, fields }, routeDeps);
+  }
+
+  return async function handle(request, info) {
+    const started = now();
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const requestId = pickRequestId(
+      request.headers.get("x-request-id"),
+      () => `req_${deps.randomId()}`,
+    );
+    const allowOrigin = cors.allowOrigin(request.headers.get("origin"));
+    if (allowOrigin !== null && isPreflight(request)) {
+      return preflightResponse(request, allowOrigin);
+    }
+
+    const fields: AccessFields & { key?: string } = {};
+    let response: Response;
+    try {
+      response = await route(request, path, fields, requestId);
+    } catch (error) {
+      const gatewayError = toGatewayError(error);
+      if (gatewayError.status >= 500 || !(error instanceof GatewayError)) {
+        log.error("request failed", { request_id: requestId, ...describeError(error) });
+      }
+      if (gatewayError.code !== null) fields.error_code = gatewayError.code;
+      response = errorResponse(gatewayError);
+    }
+    response.headers.set("x-request-id", requestId);
+    if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);
+
+    const status = response.status;
+    const writeAccessLog = () =>
+      log.info("request", {
+        request_id: requestId,
+        method: request.method,
+        path,
+        status,
+        duration_ms: Math.round((now() - started) * 100) / 100,
+        ...fields,
+      });
+    if (info === undefined) writeAccessLog();
+    else info.completed.then(writeAccessLog, writeAccessLog);
+    return response;
+  };
+}
