@@ -143,7 +143,8 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
   const completion = adapter.fromResponse(parseJsonOrUndefined(text), translation);
   if (completion instanceof GatewayError) throw completion;
   if (completion.usage !== null && completion.usage !== undefined) {
-    ctx.fields.usage = completion.usage;
+    const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
+    ctx.fields.usage = { prompt_tokens, completion_tokens, total_tokens };
   }
   const json = adapter.passThrough ? text : JSON.stringify(completion);
   return new Response(json, {

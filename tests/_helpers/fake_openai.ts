@@ -1,0 +1,179 @@
+/**
+ * A fake OpenAI upstream on 127.0.0.1 that speaks the real wire format (FACTS.md §1) and
+ * rejects what the real API rejects: a wrong key (401), a body without `model`/`messages` (400),
+ * a wrong content type (415-ish 400). Tests script its answers per request.
+ */
+
+/** One request the fake received. */
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown> | undefined;
+}
+
+/** Decides the answer to one chat request; `undefined` falls back to the default answer. */
+export type ChatScript = (
+  body: Record<string, unknown>,
+  request: Request,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** Options of {@linkcode startFakeOpenAI}. */
+export interface FakeOpenAIOptions {
+  /** The provider key the gateway must send. */
+  readonly apiKey?: string;
+  readonly onChat?: ChatScript;
+  /** Model ids of `GET /v1/models`; a number answers that HTTP status instead. */
+  readonly models?: readonly string[] | number;
+}
+
+/** A running fake upstream. */
+export interface FakeOpenAI extends AsyncDisposable {
+  /** Base URL including `/v1`, for OPENAI_BASE_URL. */
+  readonly baseUrl: string;
+  readonly requests: RecordedRequest[];
+}
+
+/** The provider key fake upstreams expect unless told otherwise. */
+export const PROVIDER_KEY = "sk-provider-secret-0123456789";
+
+function openAIError(status: number, message: string, type: string, code: string | null) {
+  return Response.json({ error: { message, type, param: null, code } }, { status });
+}
+
+/** A realistic non-stream `chat.completion`. */
+export function completionBody(model: string, content = "Hello from the fake upstream") {
+  return {
+    id: "chatcmpl-fake123",
+    object: "chat.completion",
+    created: 1_764_000_000,
+    model,
+    choices: [{
+      index: 0,
+      message: { role: "assistant", content, refusal: null, annotations: [] },
+      logprobs: null,
+      finish_reason: "stop",
+    }],
+    usage: {
+      prompt_tokens: 9,
+      completion_tokens: 6,
+      total_tokens: 15,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0 },
+    },
+    service_tier: "default",
+    system_fingerprint: "fp_fake",
+  };
+}
+
+/** The chunks OpenAI streams for `words`, usage chunk included when asked. */
+export function streamChunks(
+  model: string,
+  words: readonly string[],
+  includeUsage: boolean,
+): Record<string, unknown>[] {
+  const base = { id: "chatcmpl-fakestream", object: "chat.completion.chunk", created: 1_764_000_000, model };
+  const usage = includeUsage ? { usage: null } : {};
+  const chunk = (delta: object, finish: string | null) => ({
+    ...base,
+    system_fingerprint: "fp_fake",
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...usage,
+  });
+  const chunks: Record<string, unknown>[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
+  for (const word of words) chunks.push(chunk({ content: word }, null));
+  chunks.push(chunk({}, "stop"));
+  if (includeUsage) {
+    chunks.push({
+      ...base,
+      choices: [],
+      usage: { prompt_tokens: 9, completion_tokens: words.length, total_tokens: 9 + words.length },
+    });
+  }
+  return chunks;
+}
+
+/** Encodes chunks as an OpenAI SSE body, `[DONE]` included. */
+export function sseBody(chunks: readonly unknown[], done = true): string {
+  return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") +
+    (done ? "data: [DONE]\n\n" : "");
+}
+
+/** SSE response headers as OpenAI sends them. */
+export const SSE_RESPONSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8" };
+
+function defaultChat(body: Record<string, unknown>): Response {
+  const model = String(body.model);
+  if (body.stream === true) {
+    const options = body.stream_options as { include_usage?: boolean } | undefined;
+    const chunks = streamChunks(model, ["Hello", " from", " the", " fake"], options?.include_usage === true);
+    return new Response(sseBody(chunks), { headers: SSE_RESPONSE_HEADERS });
+  }
+  return Response.json(completionBody(model));
+}
+
+/** Starts the fake upstream on a free port. */
+export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
+  const apiKey = options.apiKey ?? PROVIDER_KEY;
+  const requests: RecordedRequest[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const text = await request.text();
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    requests.push({ method: request.method, path: url.pathname, headers: request.headers, body });
+    if (request.headers.get("authorization") !== `Bearer ${apiKey}`) {
+      return openAIError(
+        401,
+        `Incorrect API key provided: ${request.headers.get("authorization")?.slice(7, 40)}. ` +
+          "You can find your API key at https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+      );
+    }
+    if (request.method === "GET" && url.pathname === "/v1/models") {
+      if (typeof options.models === "number") {
+        return openAIError(options.models, "models unavailable", "server_error", null);
+      }
+      const data = (options.models ?? ["gpt-4o", "gpt-4o-mini"]).map((id) => ({
+        id,
+        object: "model",
+        created: 1_715_367_049,
+        owned_by: "system",
+      }));
+      return Response.json({ object: "list", data });
+    }
+    if (request.method !== "POST" || url.pathname !== "/v1/chat/completions") {
+      return openAIError(404, `Invalid URL (${request.method} ${url.pathname})`, "invalid_request_error", null);
+    }
+    if (!(request.headers.get("content-type") ?? "").startsWith("application/json") || body === undefined) {
+      return openAIError(400, "We could not parse the JSON body of your request.", "invalid_request_error", null);
+    }
+    if (typeof body.model !== "string") {
+      return openAIError(400, "you must provide a model parameter", "invalid_request_error", null);
+    }
+    if (!Array.isArray(body.messages) || body.messages.length === 0) {
+      return openAIError(400, "Invalid 'messages': empty array.", "invalid_request_error", "empty_array");
+    }
+    if (body.stream !== true && body.stream_options !== undefined) {
+      return openAIError(
+        400,
+        "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        "invalid_request_error",
+        null,
+      );
+    }
+    return (await options.onChat?.(body, request)) ?? defaultChat(body);
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${server.addr.port}/v1`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}

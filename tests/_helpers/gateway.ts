@@ -1,0 +1,73 @@
+/**
+ * Starts the real gateway handler on 127.0.0.1, port 0, for end-to-end tests, with a config built
+ * from an explicit environment object (never the test process's own).
+ */
+import OpenAI from "openai";
+import { createDevelopmentVerifier, type KeyVerifier } from "../../src/auth/verifier.ts";
+import { parseConfig } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import { createHandler } from "../../src/server.ts";
+
+/** A running gateway. */
+export interface TestGateway extends AsyncDisposable {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** Parsed JSON log lines written so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Aborts in-flight upstream work, as the end of a shutdown drain does. */
+  readonly shutdown: AbortController;
+}
+
+/** Options of {@linkcode startGateway}. */
+export interface GatewayOptions {
+  readonly env?: Record<string, string>;
+  readonly verifier?: KeyVerifier;
+}
+
+/** Starts a gateway. */
+export function startGateway(options: GatewayOptions = {}): TestGateway {
+  const config = parseConfig({ CHOREOAI_PORT: "0", ...options.env });
+  const logs: Record<string, unknown>[] = [];
+  const shutdown = new AbortController();
+  const now = () => performance.timeOrigin + performance.now();
+  const handler = createHandler({
+    config,
+    verifier: options.verifier ?? createDevelopmentVerifier(),
+    fetch: globalThis.fetch,
+    now,
+    randomId: () => crypto.randomUUID().replaceAll("-", ""),
+    log: createLogger((line) => logs.push(JSON.parse(line)), now),
+    shutdownSignal: shutdown.signal,
+  });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    logs,
+    shutdown,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
+
+/** The key every test client sends; it must never reach an upstream. */
+export const CLIENT_KEY = "sk-client-key-abcdef0123456789";
+
+/** The official OpenAI client pointed at a gateway, without retries. */
+export function openaiClient(gateway: TestGateway, apiKey = CLIENT_KEY): OpenAI {
+  return new OpenAI({ apiKey, baseURL: `${gateway.url}/v1`, maxRetries: 0 });
+}
+
+/** Resolves after `ms`. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Waits until `check()` is true, polling, for at most `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await delay(5);
+  }
+}
