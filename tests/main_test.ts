@@ -1,0 +1,260 @@
+/**
+ * Start-up and shutdown of the real process: `deno run main.ts` spawned with a controlled
+ * environment (the test process's own provider keys never leak in).
+ */
+import assert from "node:assert/strict";
+import { PROVIDER_KEY, SSE_RESPONSE_HEADERS, startFakeOpenAI, streamChunks } from "./_helpers/fake_openai.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
+
+/** The environment a spawned gateway gets: what Deno needs to find its cache, plus `env`. */
+function processEnv(env: Record<string, string>): Record<string, string> {
+  const keep: Record<string, string> = {};
+  for (const name of ["HOME", "PATH", "DENO_DIR", "XDG_CACHE_HOME", "NO_COLOR"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) keep[name] = value;
+  }
+  return { ...keep, NO_COLOR: "1", ...env };
+}
+
+function command(args: string[], env: Record<string, string> = {}): Deno.Command {
+  return new Deno.Command("deno", {
+    args: ["run", ...PERMISSIONS, MAIN, ...args],
+    env: processEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await command(args, env).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** A spawned gateway, its URL read from its `listening` log line. */
+interface Spawned extends AsyncDisposable {
+  readonly url: string;
+  readonly process: Deno.ChildProcess;
+  /** Every stdout line so far. */
+  readonly lines: string[];
+  /** Everything written to stderr so far. */
+  readonly errors: string[];
+  /** Resolves with the exit status once the process ends. */
+  readonly exited: Promise<Deno.CommandStatus>;
+}
+
+async function spawnGateway(env: Record<string, string>): Promise<Spawned> {
+  const process = command([], { CHOREOAI_PORT: "0", ...env }).spawn();
+  const lines: string[] = [];
+  const listening = Promise.withResolvers<string>();
+  const pump = (async () => {
+    const reader = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let newline;
+      while ((newline = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        lines.push(line);
+        const parsed = JSON.parse(line);
+        if (parsed.msg === "listening") listening.resolve(parsed.url);
+      }
+    }
+    listening.reject(new Error(`gateway exited before listening: ${lines.join("\n")}`));
+  })();
+  const errors: string[] = [];
+  const stderr = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (text) => void errors.push(text) }),
+  );
+  const timer = setTimeout(() => listening.reject(new Error("gateway did not start in 20 s")), 20_000);
+  const url = await listening.promise.finally(() => clearTimeout(timer));
+  const exited = Promise.all([process.status, pump, stderr]).then(([status]) => status);
+  return {
+    url,
+    process,
+    lines,
+    errors,
+    exited,
+    async [Symbol.asyncDispose]() {
+      try {
+        process.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await exited;
+    },
+  };
+}
+
+Deno.test("main.ts --version, --help, and usage errors", async (t) => {
+  await t.step("--version prints the version and exits 0", async () => {
+    const { code, stdout } = await run(["--version"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^choreoai \d+\.\d+\.\d+\n$/);
+  });
+  await t.step("--help lists subcommands and every variable", async () => {
+    const { code, stdout } = await run(["--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /serve/);
+    for (const name of ["CHOREOAI_PORT", "CHOREOAI_KEYS_FILE", "OPENAI_API_KEY", "GEMINI_BASE_URL"]) {
+      assert.match(stdout, new RegExp(name));
+    }
+  });
+  await t.step("an unknown subcommand exits 2 with a message", async () => {
+    const { code, stderr } = await run(["frobnicate"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /Unknown subcommand "frobnicate"/);
+  });
+  await t.step("an unknown flag exits 2 with a message", async () => {
+    const { code, stderr } = await run(["--frobnicate"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /frobnicate/);
+  });
+});
+
+Deno.test("bad configuration exits 1 naming every bad setting", async () => {
+  const { code, stderr } = await run([], {
+    CHOREOAI_PORT: "abc",
+    OPENAI_BASE_URL: "not a url",
+    CHOREOAI_ENV: "staging",
+    OPENAI_API_KEY: "sk-should-never-be-printed",
+  });
+  assert.equal(code, 1);
+  assert.match(stderr, /CHOREOAI_PORT/);
+  assert.match(stderr, /OPENAI_BASE_URL/);
+  assert.match(stderr, /CHOREOAI_ENV/);
+  assert.ok(!stderr.includes("sk-should-never-be-printed"));
+  assert.ok(!stderr.includes("    at "), "no stack trace");
+});
+
+Deno.test("production without a key list refuses to start", async () => {
+  const { code, stderr } = await run([], { CHOREOAI_ENV: "production", CHOREOAI_PORT: "0" });
+  assert.equal(code, 1);
+  assert.match(stderr, /CHOREOAI_KEYS_FILE/);
+});
+
+Deno.test("development mode warns at start, loudly off loopback", async (t) => {
+  await t.step("loopback", async () => {
+    await using gateway = await spawnGateway({});
+    const warnings = await warningsOf(gateway);
+    assert.match(warnings, /development mode: any API key is accepted/);
+  });
+  await t.step("all interfaces", async () => {
+    await using gateway = await spawnGateway({ CHOREOAI_HOST: "0.0.0.0" });
+    const warnings = await warningsOf(gateway);
+    assert.match(warnings, /DEVELOPMENT MODE ON A NON-LOOPBACK ADDRESS/);
+  });
+});
+
+/** Stops the gateway and returns what it wrote to stderr. */
+async function warningsOf(gateway: Spawned): Promise<string> {
+  gateway.process.kill("SIGTERM");
+  await gateway.exited;
+  return gateway.errors.join("");
+}
+
+Deno.test("SIGTERM lets an in-flight stream finish, refuses new connections, exits 0", async () => {
+  const sentFirst = Promise.withResolvers<void>();
+  const finish = Promise.withResolvers<void>();
+  await using upstream = startFakeOpenAI({
+    onChat: (body) => {
+      const chunks = streamChunks(String(body.model), ["draining", "works"], false);
+      const stream = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          const encoder = new TextEncoder();
+          controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunks[0])}\n\n`));
+          sentFirst.resolve();
+          await finish.promise;
+          for (const chunk of chunks.slice(1)) {
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`));
+          }
+          controller.enqueue(encoder.encode("data: [DONE]\n\n"));
+          controller.close();
+        },
+      });
+      return new Response(stream, { headers: SSE_RESPONSE_HEADERS });
+    },
+  });
+  await using gateway = await spawnGateway({
+    OPENAI_API_KEY: PROVIDER_KEY,
+    OPENAI_BASE_URL: upstream.baseUrl,
+    CHOREOAI_DRAIN_MS: "10000",
+  });
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: "Bearer sk-client", "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+  });
+  const body = response.text();
+  await sentFirst.promise;
+  gateway.process.kill("SIGTERM");
+  // The listener closes at once: a new connection is refused while the stream is still open.
+  let refused = false;
+  for (let i = 0; i < 100 && !refused; i++) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(gateway.url).port) });
+      conn.close();
+      await new Promise((r) => setTimeout(r, 20));
+    } catch {
+      refused = true;
+    }
+  }
+  assert.ok(refused, "new connections are refused during the drain");
+  finish.resolve();
+  const text = await body;
+  assert.match(text, /"content":"works"/);
+  assert.ok(text.endsWith("data: [DONE]\n\n"));
+  const status = await gateway.exited;
+  assert.equal(status.code, 0);
+});
+
+Deno.test("after CHOREOAI_DRAIN_MS, streams still running are ended and the process exits 0", async () => {
+  const never = Promise.withResolvers<void>();
+  await using upstream = startFakeOpenAI({
+    onChat: (body) => {
+      const [first] = streamChunks(String(body.model), ["stuck"], false);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(`data: ${JSON.stringify(first)}\n\n`));
+        },
+        cancel() {
+          never.resolve();
+        },
+      });
+      return new Response(stream, { headers: SSE_RESPONSE_HEADERS });
+    },
+  });
+  await using gateway = await spawnGateway({
+    OPENAI_API_KEY: PROVIDER_KEY,
+    OPENAI_BASE_URL: upstream.baseUrl,
+    CHOREOAI_DRAIN_MS: "300",
+  });
+  const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: "Bearer sk-client", "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+  });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  await reader.read();
+  const started = Date.now();
+  gateway.process.kill("SIGTERM");
+  let rest = "";
+  while (true) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done) break;
+    rest += value;
+  }
+  assert.ok(!rest.includes("[DONE]"));
+  assert.match(rest, /server_shutting_down/);
+  const status = await gateway.exited;
+  assert.equal(status.code, 0);
+  assert.ok(Date.now() - started < 10_000);
+  await never.promise;
+});
