@@ -1,69 +1,107 @@
 /**
  * Linux /proc readings: process trees, CPU time, peak memory, per-core busy time, CPU affinity.
  *
+ * Deno only lets `--allow-all` programs open /proc, and `deno task bench` runs with named
+ * permissions, so /proc is read through a short `sh`/`cat` child ({@linkcode readProcFiles}).
+ *
  * CPU time comes from `/proc/<pid>/stat` (utime + stime, all threads of the process, in clock
  * ticks); peak memory from `VmHWM` in `/proc/<pid>/status`, which writing `5` to
  * `/proc/<pid>/clear_refs` resets, so each round measures its own peak.
  */
 
-/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ). */
-export async function clockTicksPerSecond(): Promise<number> {
-  try {
-    const output = await new Deno.Command("getconf", { args: ["CLK_TCK"], stderr: "null" })
-      .output();
-    const value = Number(new TextDecoder().decode(output.stdout).trim());
-    return Number.isInteger(value) && value > 0 ? value : 100;
-  } catch {
-    return 100;
-  }
-}
+const decoder = new TextDecoder();
 
-function readText(path: string): string | undefined {
+/** Runs `sh -c script` with arguments; its stdout, or undefined if it failed to run. */
+async function sh(script: string, args: readonly string[] = []): Promise<string | undefined> {
   try {
-    return Deno.readTextFileSync(path);
+    const output = await new Deno.Command("sh", {
+      args: ["-c", script, "sh", ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      signal: AbortSignal.timeout(10_000),
+    }).output();
+    return decoder.decode(output.stdout);
   } catch {
     return undefined;
   }
 }
 
-/** The fields of `/proc/<pid>/stat` after the command name (which may contain spaces). */
-function statFields(pid: number): string[] | undefined {
-  const text = readText(`/proc/${pid}/stat`);
-  if (text === undefined) return undefined;
+/** The contents of each file (undefined when unreadable), read by one `cat` child. */
+export async function readProcFiles(paths: readonly string[]): Promise<(string | undefined)[]> {
+  if (paths.length === 0) return [];
+  const script = 'for f in "$@"; do if cat "$f" 2>/dev/null; then printf "\\0+"; ' +
+    'else printf "\\0-"; fi; done';
+  const output = await sh(script, paths);
+  if (output === undefined) return paths.map(() => undefined);
+  const parts = output.split("\0");
+  const contents: (string | undefined)[] = [];
+  let text = parts[0] ?? "";
+  for (let i = 1; i <= paths.length; i++) {
+    const part = parts[i] ?? "-";
+    contents.push(part.startsWith("+") ? text : undefined);
+    text = part.slice(1);
+  }
+  return contents;
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ). */
+export async function clockTicksPerSecond(): Promise<number> {
+  const value = Number((await sh("getconf CLK_TCK"))?.trim());
+  return Number.isInteger(value) && value > 0 ? value : 100;
+}
+
+/** The fields of a stat line after the command name (which may contain spaces). */
+function statFields(text: string): string[] {
   return text.slice(text.lastIndexOf(")") + 2).trim().split(" ");
 }
 
 /** `pid` and all its living descendants (e.g. nginx's master and worker). */
-export function processTree(pid: number): number[] {
+export async function processTree(pid: number): Promise<number[]> {
+  const output = await sh("cat /proc/[0-9]*/stat 2>/dev/null") ?? "";
   const children = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    const fields = statFields(Number(entry.name));
-    if (fields === undefined) continue;
+  const alive = new Set<number>();
+  for (const line of output.split("\n")) {
+    const own = Number(line.slice(0, line.indexOf(" ")));
+    if (!Number.isInteger(own) || own <= 0) continue;
+    const fields = statFields(line);
+    if (fields[0] === "Z" || fields[0] === "X") continue; // exited
+    alive.add(own);
     const parent = Number(fields[1]); // field 4 of stat: ppid
     const list = children.get(parent) ?? [];
-    list.push(Number(entry.name));
+    list.push(own);
     children.set(parent, list);
   }
   const tree: number[] = [];
   const queue = [pid];
   while (queue.length > 0 && tree.length < 1000) {
     const next = queue.shift() as number;
-    if (readText(`/proc/${next}/stat`) === undefined) continue;
+    if (!alive.has(next)) continue;
     tree.push(next);
     queue.push(...(children.get(next) ?? []));
   }
   return tree;
 }
 
+/** Whether a process exists and has not exited. */
+export async function isAlive(pid: number): Promise<boolean> {
+  const [text] = await readProcFiles([`/proc/${pid}/stat`]);
+  if (text === undefined) return false;
+  const state = statFields(text)[0];
+  return state !== "Z" && state !== "X";
+}
+
 /** utime + stime of each living process, in clock ticks. */
-export function cpuTicks(pids: readonly number[]): Map<number, number> {
+export async function cpuTicks(pids: readonly number[]): Promise<Map<number, number>> {
+  const texts = await readProcFiles(pids.map((pid) => `/proc/${pid}/stat`));
   const ticks = new Map<number, number>();
-  for (const pid of pids) {
-    const fields = statFields(pid);
+  pids.forEach((pid, i) => {
+    const text = texts[i];
+    if (text === undefined) return;
+    const fields = statFields(text);
     // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 once pid and comm are cut off.
-    if (fields !== undefined) ticks.set(pid, Number(fields[11]) + Number(fields[12]));
-  }
+    ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+  });
   return ticks;
 }
 
@@ -79,26 +117,21 @@ export function cpuSecondsBetween(
 }
 
 /** Sum of `VmHWM` (peak resident memory) over the processes, in KiB. */
-export function peakRssKib(pids: readonly number[]): number {
+export async function peakRssKib(pids: readonly number[]): Promise<number> {
   let total = 0;
-  for (const pid of pids) {
-    const match = readText(`/proc/${pid}/status`)?.match(/^VmHWM:\s+(\d+) kB/m);
+  for (const text of await readProcFiles(pids.map((pid) => `/proc/${pid}/status`))) {
+    const match = text?.match(/^VmHWM:\s+(\d+) kB/m);
     if (match?.[1] !== undefined) total += Number(match[1]);
   }
   return total;
 }
 
 /** Resets `VmHWM` of the processes to their current RSS; false when the kernel refused. */
-export function resetPeakRss(pids: readonly number[]): boolean {
-  let ok = true;
-  for (const pid of pids) {
-    try {
-      Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
-    } catch {
-      ok = false;
-    }
-  }
-  return ok;
+export async function resetPeakRss(pids: readonly number[]): Promise<boolean> {
+  if (pids.length === 0) return true;
+  const script = 'ok=1; for p in "$@"; do echo 5 2>/dev/null >"/proc/$p/clear_refs" || ok=0; ' +
+    "done; echo $ok";
+  return (await sh(script, pids.map(String)))?.trim() === "1";
 }
 
 /** Busy and total jiffies of one core, from `/proc/stat`. */
@@ -108,9 +141,10 @@ export interface CoreTimes {
 }
 
 /** Busy/total time of each core by number. */
-export function coreTimes(): Map<number, CoreTimes> {
+export async function coreTimes(): Promise<Map<number, CoreTimes>> {
+  const [text] = await readProcFiles(["/proc/stat"]);
   const times = new Map<number, CoreTimes>();
-  for (const line of (readText("/proc/stat") ?? "").split("\n")) {
+  for (const line of (text ?? "").split("\n")) {
     const match = line.match(/^cpu(\d+)\s+(.*)$/);
     if (match?.[1] === undefined || match[2] === undefined) continue;
     const values = match[2].trim().split(/\s+/).map(Number);
@@ -135,8 +169,9 @@ export function busyPercent(
 }
 
 /** The CPUs this process may run on (`Cpus_allowed_list`), in ascending order. */
-export function allowedCpus(): number[] {
-  const list = readText("/proc/self/status")?.match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1];
+export async function allowedCpus(): Promise<number[]> {
+  const [status] = await readProcFiles([`/proc/${Deno.pid}/status`]);
+  const list = status?.match(/^Cpus_allowed_list:\s*(\S+)/m)?.[1];
   if (list === undefined) return [];
   const cpus: number[] = [];
   for (const part of list.split(",")) {
@@ -145,4 +180,16 @@ export function allowedCpus(): number[] {
     for (let cpu = low; cpu <= (high ?? low) && cpus.length < 4096; cpu++) cpus.push(cpu);
   }
   return cpus;
+}
+
+/** The command name of a process (`/proc/<pid>/comm`), e.g. `deno` or `nginx`. */
+export async function processName(pid: number): Promise<string> {
+  const [text] = await readProcFiles([`/proc/${pid}/comm`]);
+  return text?.trim() ?? "?";
+}
+
+/** The 1, 5 and 15 minute load averages. */
+export async function loadAverage(): Promise<string> {
+  const [text] = await readProcFiles(["/proc/loadavg"]);
+  return text?.split(" ").slice(0, 3).join(" ") ?? "?";
 }

@@ -7,7 +7,7 @@
  * remembers every pid and stops them all by pid: SIGTERM to each process tree, then SIGKILL to
  * whatever is still alive after a bounded wait.
  */
-import { processTree } from "./proc.ts";
+import { isAlive, processTree } from "./proc.ts";
 
 /** A started process. */
 export interface Managed {
@@ -24,6 +24,7 @@ export interface Managed {
 export interface SpawnOptions {
   /** Core to pin it to. */
   readonly cpu: number;
+  /** The whole environment of the process (default: the runner's own). */
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   /** File for stdout; `/dev/null` when omitted. */
@@ -56,7 +57,8 @@ export class ProcessGroup {
         command,
         ...args,
       ],
-      env: options.env ?? {},
+      env: options.env ?? Deno.env.toObject(),
+      clearEnv: true,
       cwd: options.cwd ?? Deno.cwd(),
       stdin: "null",
       stdout: "null",
@@ -74,11 +76,15 @@ export class ProcessGroup {
 
   /** Stops one process and its descendants: SIGTERM, then SIGKILL after `graceMs`. */
   async stop(managed: Managed, graceMs = 3_000): Promise<void> {
-    const tree = processTree(managed.pid);
+    const tree = await processTree(managed.pid);
     if (!managed.exited()) signal(managed.pid, "SIGTERM");
+    const living = async () => {
+      const alive = await Promise.all(tree.map(isAlive));
+      return tree.filter((_, i) => alive[i]);
+    };
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && tree.some(isAlive)) await sleep(50);
-    for (const pid of tree.filter(isAlive)) signal(pid, "SIGKILL");
+    while (Date.now() < deadline && (await living()).length > 0) await sleep(50);
+    for (const pid of await living()) signal(pid, "SIGKILL");
     await Promise.race([managed.child.status, sleep(1_000)]);
     this.#running.delete(managed.pid);
   }
@@ -95,15 +101,6 @@ function signal(pid: number, name: Deno.Signal): void {
     Deno.kill(pid, name);
   } catch {
     // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/\) Z /.test(stat); // a zombie has exited
-  } catch {
-    return false;
   }
 }
 
@@ -125,7 +122,11 @@ export function freePort(): number {
  *
  * @throws {Error} when it never does, with the last lines of the process's stderr.
  */
-export async function waitForHttp(url: string, process: Managed, timeoutMs = 15_000) {
+export async function waitForHttp(
+  url: string,
+  process: Managed,
+  timeoutMs = 15_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline && !process.exited()) {

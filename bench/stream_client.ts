@@ -57,7 +57,9 @@ async function timeOne(url: string, body: string, key: string): Promise<[number,
   }
   const ended = performance.now();
   if (firstByte === undefined) return "empty body";
-  if (!endsWithDone(tail)) return `stream did not end with [DONE]: ${new TextDecoder().decode(tail)}`;
+  if (!endsWithDone(tail)) {
+    return `stream did not end with [DONE]: ${new TextDecoder().decode(tail)}`;
+  }
   return [firstByte - started, ended - started];
 }
 

@@ -142,7 +142,12 @@ Deno.test("parseConfig() accepts the edges of each range", async (t) => {
     ["drain 0", { CHOREOAI_DRAIN_MS: "0" }, (c) => c.drainMs, 0],
     ["body bytes 1", { CHOREOAI_MAX_BODY_BYTES: "1" }, (c) => c.maxBodyBytes, 1],
     ["cors *", { CHOREOAI_CORS_ORIGINS: "*" }, (c) => c.corsOrigins, ["*"]],
-    ["redis://", { CHOREOAI_REDIS_URL: "redis://localhost" }, (c) => c.redisUrl, "redis://localhost"],
+    [
+      "redis://",
+      { CHOREOAI_REDIS_URL: "redis://localhost" },
+      (c) => c.redisUrl,
+      "redis://localhost",
+    ],
   ];
   for (const [name, env, read, expected] of cases) {
     await t.step(name, () => {

@@ -3,7 +3,12 @@
  * environment (the test process's own provider keys never leak in).
  */
 import assert from "node:assert/strict";
-import { PROVIDER_KEY, SSE_RESPONSE_HEADERS, startFakeOpenAI, streamChunks } from "./_helpers/fake_openai.ts";
+import {
+  PROVIDER_KEY,
+  SSE_RESPONSE_HEADERS,
+  startFakeOpenAI,
+  streamChunks,
+} from "./_helpers/fake_openai.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
@@ -73,7 +78,10 @@ async function spawnGateway(env: Record<string, string>): Promise<Spawned> {
   const stderr = process.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
     new WritableStream({ write: (text) => void errors.push(text) }),
   );
-  const timer = setTimeout(() => listening.reject(new Error("gateway did not start in 20 s")), 20_000);
+  const timer = setTimeout(
+    () => listening.reject(new Error("gateway did not start in 20 s")),
+    20_000,
+  );
   const url = await listening.promise.finally(() => clearTimeout(timer));
   const exited = Promise.all([process.status, pump, stderr]).then(([status]) => status);
   return {
@@ -103,7 +111,9 @@ Deno.test("main.ts --version, --help, and usage errors", async (t) => {
     const { code, stdout } = await run(["--help"]);
     assert.equal(code, 0);
     assert.match(stdout, /serve/);
-    for (const name of ["CHOREOAI_PORT", "CHOREOAI_KEYS_FILE", "OPENAI_API_KEY", "GEMINI_BASE_URL"]) {
+    for (
+      const name of ["CHOREOAI_PORT", "CHOREOAI_KEYS_FILE", "OPENAI_API_KEY", "GEMINI_BASE_URL"]
+    ) {
       assert.match(stdout, new RegExp(name));
     }
   });
@@ -190,7 +200,11 @@ Deno.test("SIGTERM lets an in-flight stream finish, refuses new connections, exi
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: "Bearer sk-client", "content-type": "application/json" },
-    body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+    body: JSON.stringify({
+      model: "gpt-4o",
+      stream: true,
+      messages: [{ role: "user", content: "Hi" }],
+    }),
   });
   const body = response.text();
   await sentFirst.promise;
@@ -199,7 +213,10 @@ Deno.test("SIGTERM lets an in-flight stream finish, refuses new connections, exi
   let refused = false;
   for (let i = 0; i < 100 && !refused; i++) {
     try {
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: Number(new URL(gateway.url).port) });
+      const conn = await Deno.connect({
+        hostname: "127.0.0.1",
+        port: Number(new URL(gateway.url).port),
+      });
       conn.close();
       await new Promise((r) => setTimeout(r, 20));
     } catch {
@@ -239,9 +256,14 @@ Deno.test("after CHOREOAI_DRAIN_MS, streams still running are ended and the proc
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: "Bearer sk-client", "content-type": "application/json" },
-    body: JSON.stringify({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "Hi" }] }),
+    body: JSON.stringify({
+      model: "gpt-4o",
+      stream: true,
+      messages: [{ role: "user", content: "Hi" }],
+    }),
   });
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  assert.ok(response.body !== null);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   await reader.read();
   const started = Date.now();
   gateway.process.kill("SIGTERM");

@@ -116,10 +116,11 @@ export function parseChatCompletionRequest(
   const result = ChatCompletionRequestSchema.safeParse(body);
   if (result.success) return { ok: true, request: result.data };
   const issue = result.error.issues[0];
-  const param = issue === undefined ? null : formatParam(issue.path);
-  const message = issue === undefined
-    ? "Invalid request body"
-    : `Invalid value for '${param}': ${issue.message}`;
+  if (issue === undefined || issue.path.length === 0) {
+    return { ok: false, error: errors.invalidRequest("Request body must be a JSON object") };
+  }
+  const param = formatParam(issue.path);
+  const message = `Invalid value for '${param}': ${issue.message}`;
   return { ok: false, error: errors.invalidRequest(message, param) };
 }
 

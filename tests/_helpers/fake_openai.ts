@@ -42,7 +42,10 @@ function openAIError(status: number, message: string, type: string, code: string
 }
 
 /** A realistic non-stream `chat.completion`. */
-export function completionBody(model: string, content = "Hello from the fake upstream") {
+export function completionBody(
+  model: string,
+  content = "Hello from the fake upstream",
+): Record<string, unknown> {
   return {
     id: "chatcmpl-fake123",
     object: "chat.completion",
@@ -72,7 +75,12 @@ export function streamChunks(
   words: readonly string[],
   includeUsage: boolean,
 ): Record<string, unknown>[] {
-  const base = { id: "chatcmpl-fakestream", object: "chat.completion.chunk", created: 1_764_000_000, model };
+  const base = {
+    id: "chatcmpl-fakestream",
+    object: "chat.completion.chunk",
+    created: 1_764_000_000,
+    model,
+  };
   const usage = includeUsage ? { usage: null } : {};
   const chunk = (delta: object, finish: string | null) => ({
     ...base,
@@ -80,7 +88,9 @@ export function streamChunks(
     choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
     ...usage,
   });
-  const chunks: Record<string, unknown>[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
+  const chunks: Record<string, unknown>[] = [
+    chunk({ role: "assistant", content: "", refusal: null }, null),
+  ];
   for (const word of words) chunks.push(chunk({ content: word }, null));
   chunks.push(chunk({}, "stop"));
   if (includeUsage) {
@@ -106,7 +116,11 @@ function defaultChat(body: Record<string, unknown>): Response {
   const model = String(body.model);
   if (body.stream === true) {
     const options = body.stream_options as { include_usage?: boolean } | undefined;
-    const chunks = streamChunks(model, ["Hello", " from", " the", " fake"], options?.include_usage === true);
+    const chunks = streamChunks(
+      model,
+      ["Hello", " from", " the", " fake"],
+      options?.include_usage === true,
+    );
     return new Response(sseBody(chunks), { headers: SSE_RESPONSE_HEADERS });
   }
   return Response.json(completionBody(model));
@@ -148,16 +162,34 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
       return Response.json({ object: "list", data });
     }
     if (request.method !== "POST" || url.pathname !== "/v1/chat/completions") {
-      return openAIError(404, `Invalid URL (${request.method} ${url.pathname})`, "invalid_request_error", null);
+      return openAIError(
+        404,
+        `Invalid URL (${request.method} ${url.pathname})`,
+        "invalid_request_error",
+        null,
+      );
     }
-    if (!(request.headers.get("content-type") ?? "").startsWith("application/json") || body === undefined) {
-      return openAIError(400, "We could not parse the JSON body of your request.", "invalid_request_error", null);
+    if (
+      !(request.headers.get("content-type") ?? "").startsWith("application/json") ||
+      body === undefined
+    ) {
+      return openAIError(
+        400,
+        "We could not parse the JSON body of your request.",
+        "invalid_request_error",
+        null,
+      );
     }
     if (typeof body.model !== "string") {
       return openAIError(400, "you must provide a model parameter", "invalid_request_error", null);
     }
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      return openAIError(400, "Invalid 'messages': empty array.", "invalid_request_error", "empty_array");
+      return openAIError(
+        400,
+        "Invalid 'messages': empty array.",
+        "invalid_request_error",
+        "empty_array",
+      );
     }
     if (body.stream !== true && body.stream_options !== undefined) {
       return openAIError(

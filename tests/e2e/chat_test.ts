@@ -63,7 +63,8 @@ Deno.test("upstream errors are mapped as DESIGN.md's table says", async (t) => {
       upstream: () =>
         Response.json({
           error: {
-            message: "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
+            message:
+              "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.",
             type: "invalid_request_error",
             param: "messages.[1].role",
             code: null,
@@ -99,7 +100,8 @@ Deno.test("upstream errors are mapped as DESIGN.md's table says", async (t) => {
       upstream: () =>
         Response.json({
           error: {
-            message: "Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 30000.",
+            message:
+              "Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 30000.",
             type: "tokens",
             param: null,
             code: "rate_limit_exceeded",
@@ -220,8 +222,14 @@ Deno.test("an invalid request is 400 naming the field, and nothing is sent upstr
   const cases = [
     { body: { messages: [{ role: "user", content: "Hi" }] }, param: "model" },
     { body: { model: "gpt-4o", messages: [] }, param: "messages" },
-    { body: { model: "gpt-4o", messages: [{ role: "robot", content: "Hi" }] }, param: "messages[0].role" },
-    { body: { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }], temperature: 9 }, param: "temperature" },
+    {
+      body: { model: "gpt-4o", messages: [{ role: "robot", content: "Hi" }] },
+      param: "messages[0].role",
+    },
+    {
+      body: { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }], temperature: 9 },
+      param: "temperature",
+    },
   ];
   for (const c of cases) {
     await t.step(`param ${c.param}`, async () => {

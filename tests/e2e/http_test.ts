@@ -49,7 +49,10 @@ Deno.test("the seed's 401 bodies, byte for byte, with WWW-Authenticate: Bearer",
 Deno.test("unknown paths and wrong methods are answered only after auth", async (t) => {
   await using gateway = startGateway();
   await t.step("unauthenticated: 401 whatever the path or method", async () => {
-    const cases = [["GET", "/nope"], ["DELETE", "/v1/models"], ["PUT", "/v1/chat/completions"]] as const;
+    const cases = [["GET", "/nope"], ["DELETE", "/v1/models"], [
+      "PUT",
+      "/v1/chat/completions",
+    ]] as const;
     for (const [method, path] of cases) {
       const response = await fetch(`${gateway.url}${path}`, { method });
       assert.equal(response.status, 401, `${method} ${path}`);
@@ -84,7 +87,11 @@ Deno.test("request bodies: 415, 413 before reading, 413 while reading, 400 inval
     assert.equal((await response.json()).error.code, "unsupported_media_type");
   });
   await t.step("413 from Content-Length", async () => {
-    const response = await fetch(url, { method: "POST", headers: JSON_AUTH, body: "x".repeat(2000) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: JSON_AUTH,
+      body: "x".repeat(2000),
+    });
     assert.equal(response.status, 413);
     assert.equal((await response.json()).error.code, "request_too_large");
   });
@@ -142,22 +149,31 @@ Deno.test("CORS: preflight and headers for listed origins only", async (t) => {
     assert.match(response.headers.get("access-control-allow-headers") ?? "", /authorization/);
     await response.body?.cancel();
   });
-  await t.step("allowed origin gets CORS headers on the real response, errors included", async () => {
-    const response = await fetch(url, { method: "POST", headers: { origin: "https://app.example.com" } });
-    assert.equal(response.status, 401);
-    assert.equal(response.headers.get("access-control-allow-origin"), "https://app.example.com");
-    assert.match(response.headers.get("access-control-expose-headers") ?? "", /x-request-id/);
-    await response.body?.cancel();
-  });
-  await t.step("other origins get no CORS headers, and their preflight is not answered", async () => {
-    const preflight = await fetch(url, {
-      method: "OPTIONS",
-      headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
-    });
-    assert.equal(preflight.headers.get("access-control-allow-origin"), null);
-    assert.equal(preflight.status, 401);
-    await preflight.body?.cancel();
-  });
+  await t.step(
+    "allowed origin gets CORS headers on the real response, errors included",
+    async () => {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { origin: "https://app.example.com" },
+      });
+      assert.equal(response.status, 401);
+      assert.equal(response.headers.get("access-control-allow-origin"), "https://app.example.com");
+      assert.match(response.headers.get("access-control-expose-headers") ?? "", /x-request-id/);
+      await response.body?.cancel();
+    },
+  );
+  await t.step(
+    "other origins get no CORS headers, and their preflight is not answered",
+    async () => {
+      const preflight = await fetch(url, {
+        method: "OPTIONS",
+        headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
+      });
+      assert.equal(preflight.headers.get("access-control-allow-origin"), null);
+      assert.equal(preflight.status, 401);
+      await preflight.body?.cancel();
+    },
+  );
 });
 
 Deno.test("x-request-id is honoured when safe, made up otherwise, and logged", async () => {
@@ -165,7 +181,9 @@ Deno.test("x-request-id is honoured when safe, made up otherwise, and logged", a
   const kept = await fetch(`${gateway.url}/health`, { headers: { "x-request-id": "trace-42" } });
   assert.equal(kept.headers.get("x-request-id"), "trace-42");
   await kept.body?.cancel();
-  const replaced = await fetch(`${gateway.url}/health`, { headers: { "x-request-id": "bad id\u00e9" } });
+  const replaced = await fetch(`${gateway.url}/health`, {
+    headers: { "x-request-id": "bad id\u00e9" },
+  });
   assert.match(replaced.headers.get("x-request-id") ?? "", /^req_[0-9a-f]{32}$/);
   await replaced.body?.cancel();
   await new Promise((r) => setTimeout(r, 20));
@@ -252,7 +270,10 @@ Deno.test("choreoai/echo works with no provider key, stream and non-stream", asy
   await t.step("non-stream", async () => {
     const completion = await client.chat.completions.create({
       model: "choreoai/echo",
-      messages: [{ role: "system", content: "Be brief" }, { role: "user", content: "Hello, gateway!" }],
+      messages: [{ role: "system", content: "Be brief" }, {
+        role: "user",
+        content: "Hello, gateway!",
+      }],
     });
     assert.equal(completion.choices[0]?.message.content, "Hello, gateway!");
     assert.equal(completion.model, "choreoai/echo");

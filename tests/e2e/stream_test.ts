@@ -58,7 +58,11 @@ Deno.test("a stream arrives chunk by chunk through the openai client", async () 
   assert.equal(finish, "stop");
   assert.equal(usageSeen, false);
   const sent = upstream.requests[0]?.body;
-  assert.deepEqual(sent?.stream_options, { include_usage: true }, "the gateway always asks for usage");
+  assert.deepEqual(
+    sent?.stream_options,
+    { include_usage: true },
+    "the gateway always asks for usage",
+  );
 });
 
 Deno.test("include_usage gives exactly one usage chunk with empty choices, last", async () => {
@@ -101,7 +105,8 @@ Deno.test("chunks reach the client before the upstream has finished", async () =
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/event-stream/);
   assert.equal(response.headers.get("cache-control"), "no-cache");
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  assert.ok(response.body !== null);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   const first = await reader.read();
   assert.match(first.value ?? "", /"role":"assistant"/);
   clientSawFirst.resolve();
@@ -136,7 +141,14 @@ Deno.test("an upstream failing mid-stream ends it with an error event and no [DO
           start(controller) {
             controller.enqueue(data(streamChunks(model, ["partial"], false)[1]));
             controller.enqueue(
-              data({ error: { message: "The server had an error", type: "server_error", param: null, code: null } }),
+              data({
+                error: {
+                  message: "The server had an error",
+                  type: "server_error",
+                  param: null,
+                  code: null,
+                },
+              }),
             );
             controller.close();
           },
@@ -158,7 +170,8 @@ Deno.test("an upstream failing mid-stream ends it with an error event and no [DO
   for (const c of cases) {
     await t.step(c.name, async () => {
       await using upstream = startFakeOpenAI({
-        onChat: (body) => new Response(c.body(String(body.model)), { headers: SSE_RESPONSE_HEADERS }),
+        onChat: (body) =>
+          new Response(c.body(String(body.model)), { headers: SSE_RESPONSE_HEADERS }),
       });
       await using gateway = startGateway({ env: openaiEnv(upstream.baseUrl) });
       const response = await postStream(gateway.url);
@@ -209,7 +222,9 @@ Deno.test("an upstream silent mid-stream is cut by the idle timer, which each ev
   });
   const text = await (await postStream(gateway.url)).text();
   stall.resolve();
-  for (const word of ["a", "b", "c", "d", "e"]) assert.match(text, new RegExp(`"content":"${word}"`));
+  for (const word of ["a", "b", "c", "d", "e"]) {
+    assert.match(text, new RegExp(`"content":"${word}"`));
+  }
   assert.ok(!text.includes("[DONE]"));
   assert.match(text, /"code":"upstream_timeout"/);
 });
@@ -241,7 +256,10 @@ Deno.test("a client that disconnects mid-stream cancels the upstream request", a
   await iterator.next();
   const abortedAt = performance.now();
   controller.abort();
-  const timer = setTimeout(() => upstreamCancelled.reject(new Error("upstream never cancelled")), 1_000);
+  const timer = setTimeout(
+    () => upstreamCancelled.reject(new Error("upstream never cancelled")),
+    1_000,
+  );
   const cancelledAt = await upstreamCancelled.promise;
   clearTimeout(timer);
   forever.resolve();
@@ -254,7 +272,14 @@ Deno.test("an upstream error before the first byte of a stream is a plain HTTP e
   await using upstream = startFakeOpenAI({
     onChat: () =>
       Response.json(
-        { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } },
+        {
+          error: {
+            message: "Rate limit reached",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+          },
+        },
         { status: 429, headers: { "retry-after": "2" } },
       ),
   });

@@ -90,9 +90,17 @@ Deno.test("parseChatCompletionRequest() names the invalid field in param", async
     ["messages missing", { model: "m" }, "messages"],
     ["messages not an array", { model: "m", messages: "hi" }, "messages"],
     ["messages empty", { model: "m", messages: [] }, "messages"],
-    ["unknown role", { model: "m", messages: [{ role: "wizard", content: "x" }] }, "messages[0].role"],
+    [
+      "unknown role",
+      { model: "m", messages: [{ role: "wizard", content: "x" }] },
+      "messages[0].role",
+    ],
     ["role missing", { model: "m", messages: [{ content: "x" }] }, "messages[0].role"],
-    ["user content missing", { model: "m", messages: [user, { role: "user" }] }, "messages[1].content"],
+    [
+      "user content missing",
+      { model: "m", messages: [user, { role: "user" }] },
+      "messages[1].content",
+    ],
     [
       "user content null",
       { model: "m", messages: [user, { role: "user", content: null }] },
@@ -132,7 +140,11 @@ Deno.test("parseChatCompletionRequest() names the invalid field in param", async
     ["n above 128", { model: "m", messages: [user], n: 129 }, "n"],
     ["stop a number", { model: "m", messages: [user], stop: 7 }, "stop"],
     ["stop empty array", { model: "m", messages: [user], stop: [] }, "stop"],
-    ["stop five strings", { model: "m", messages: [user], stop: ["a", "b", "c", "d", "e"] }, "stop"],
+    [
+      "stop five strings",
+      { model: "m", messages: [user], stop: ["a", "b", "c", "d", "e"] },
+      "stop",
+    ],
     ["max_tokens zero", { model: "m", messages: [user], max_tokens: 0 }, "max_tokens"],
     ["max_tokens decimal", { model: "m", messages: [user], max_tokens: 1.5 }, "max_tokens"],
     ["max_tokens a string", { model: "m", messages: [user], max_tokens: "10" }, "max_tokens"],
@@ -194,7 +206,10 @@ Deno.test("formatParam() writes a zod path as OpenAI's param", async (t) => {
     [["messages", 0], "messages[0]"],
     [["messages", 0, "content"], "messages[0].content"],
     [["messages", 2, "content", 1, "image_url", "url"], "messages[2].content[1].image_url.url"],
-    [["messages", 0, "tool_calls", 3, "function", "arguments"], "messages[0].tool_calls[3].function.arguments"],
+    [
+      ["messages", 0, "tool_calls", 3, "function", "arguments"],
+      "messages[0].tool_calls[3].function.arguments",
+    ],
     [["stream_options", "include_usage"], "stream_options.include_usage"],
     [[0, "a"], "[0].a"],
   ];

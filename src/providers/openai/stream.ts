@@ -29,11 +29,16 @@ export function openAIStream(provider = "openai"): TransformStream<SseEvent, Str
           type: "error",
           error: errors.upstream(`${provider} sent a stream event that is not a chunk`),
         });
-      } else if (event.event === "error" || "error" in chunk.data) {
+      } else if (event.event === "error" || isErrorObject(chunk.data.error)) {
         controller.enqueue({ type: "error", error: fromOpenAIStreamError(json, provider) });
       } else {
         controller.enqueue({ type: "chunk", chunk: chunk.data, raw: event.data });
       }
     },
   });
+}
+
+/** A mid-stream error is an `error` object; a chunk may carry `"error": null` harmlessly. */
+function isErrorObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null;
 }

@@ -1,0 +1,206 @@
+/**
+ * One round of measurements on one target: a wrk cell per connection count (with the CPU used
+ * by the proxy and the upstream, and how busy each core was), then the streamed requests, then
+ * the proxy's peak memory since the start of the round.
+ */
+import { CLIENT_KEY, requestBody } from "./fixtures.ts";
+import {
+  busyPercent,
+  coreTimes,
+  cpuSecondsBetween,
+  cpuTicks,
+  peakRssKib,
+  processTree,
+  resetPeakRss,
+} from "./proc.ts";
+import { sleep } from "./processes.ts";
+import { median, quantile } from "./stats.ts";
+import type { StreamClientResult } from "./stream_client.ts";
+import type { Cores, Fleet, Target, TargetName } from "./targets.ts";
+import { runWrk, type WrkResult } from "./wrk.ts";
+
+/** One wrk cell: wrk's numbers plus CPU accounting over the same window. */
+export interface CellRecord extends WrkResult {
+  readonly connections: number;
+  /** CPU µs of the proxy process tree per completed request; null for `direct`. */
+  readonly proxyCpuUsPerRequest: number | null;
+  /** CPU µs of the fake upstream per completed request. */
+  readonly upstreamCpuUsPerRequest: number;
+  /** Fake upstream CPU use as % of one core. */
+  readonly upstreamCpuPercent: number;
+  /** How busy the proxy core and the load core were (% of the window, all processes). */
+  readonly proxyCoreBusyPercent: number | null;
+  readonly loadCoreBusyPercent: number | null;
+}
+
+/** The streamed requests of one round, summarised. */
+export interface StreamRecord {
+  readonly requests: number;
+  readonly failures: number;
+  readonly firstFailure?: string;
+  readonly ttfbP50Ms: number;
+  readonly ttfbP99Ms: number;
+  readonly totalP50Ms: number;
+  readonly totalP99Ms: number;
+}
+
+/** Everything measured on one target in one round. */
+export interface RoundRecord {
+  readonly round: number;
+  readonly target: TargetName;
+  /** Position of the target in this round's order (0 = first). */
+  readonly position: number;
+  readonly cells: Readonly<Record<string, CellRecord>>;
+  readonly stream: StreamRecord;
+  /** Peak RSS of the proxy process tree during the round (sum of VmHWM), KiB. */
+  readonly proxyPeakRssKib: number | null;
+  /** Whether the peak could be reset at the start of the round (else: peak since start). */
+  readonly peakRssReset: boolean;
+}
+
+/** What measuring needs to know about the run. */
+export interface MeasureContext {
+  readonly fleet: Fleet;
+  readonly cores: Cores;
+  readonly ticksPerSecond: number;
+  /** wrk Lua script path per target. */
+  readonly scripts: ReadonlyMap<TargetName, string>;
+  readonly streamClientPath: string;
+  /** Tells the runner which child is running, so Ctrl-C can stop it. */
+  readonly track: (child: Deno.ChildProcess | undefined) => void;
+}
+
+/** The Lua script's body for a target (`stream: false`). */
+export function wrkBody(target: Target): { body: string; key: string } {
+  return { body: requestBody(target.model, false), key: CLIENT_KEY };
+}
+
+/** Runs one wrk cell and accounts the CPU used meanwhile. */
+export async function measureCell(
+  ctx: MeasureContext,
+  target: Target,
+  connections: number,
+  durationS: number,
+): Promise<CellRecord> {
+  const script = ctx.scripts.get(target.name);
+  if (script === undefined) throw new Error(`no wrk script for ${target.name}`);
+  const proxyPids = target.proxy === undefined ? [] : await processTree(target.proxy.pid);
+  const upstreamPids = await processTree(ctx.fleet.upstream.pid);
+  const [proxyBefore, upstreamBefore, coresBefore] = await Promise.all([
+    cpuTicks(proxyPids),
+    cpuTicks(upstreamPids),
+    coreTimes(),
+  ]);
+  const started = performance.now();
+  const wrk = await runWrk({
+    url: target.url,
+    scriptPath: script,
+    connections,
+    durationS,
+    cpu: ctx.cores.load,
+    onStart: ctx.track,
+  });
+  ctx.track(undefined);
+  const wallS = (performance.now() - started) / 1000;
+  const [proxyAfter, upstreamAfter, coresAfter] = await Promise.all([
+    cpuTicks(proxyPids),
+    cpuTicks(upstreamPids),
+    coreTimes(),
+  ]);
+  const proxyS = cpuSecondsBetween(proxyBefore, proxyAfter, ctx.ticksPerSecond);
+  const upstreamS = cpuSecondsBetween(upstreamBefore, upstreamAfter, ctx.ticksPerSecond);
+  const perRequest = (seconds: number) => wrk.requests > 0 ? (seconds * 1e6) / wrk.requests : 0;
+  return {
+    ...wrk,
+    connections,
+    proxyCpuUsPerRequest: target.proxy === undefined ? null : perRequest(proxyS),
+    upstreamCpuUsPerRequest: perRequest(upstreamS),
+    upstreamCpuPercent: (100 * upstreamS) / wallS,
+    proxyCoreBusyPercent: busyPercent(coresBefore, coresAfter, ctx.cores.proxy),
+    loadCoreBusyPercent: busyPercent(coresBefore, coresAfter, ctx.cores.load),
+  };
+}
+
+/** Runs the stream client (pinned to the load core) once. */
+export async function measureStream(
+  ctx: MeasureContext,
+  target: Target,
+  count: number,
+  warmup: number,
+): Promise<StreamRecord> {
+  const child = new Deno.Command("taskset", {
+    args: [
+      "-c",
+      String(ctx.cores.load),
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      ctx.streamClientPath,
+      "--url",
+      target.url,
+      "--model",
+      target.model,
+      "--count",
+      String(count),
+      "--warmup",
+      String(warmup),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(150_000),
+  }).spawn();
+  ctx.track(child);
+  const output = await child.output();
+  ctx.track(undefined);
+  const stdout = new TextDecoder().decode(output.stdout).trim();
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr);
+    throw new Error(`stream client failed on ${target.name} (exit ${output.code}): ${stderr}`);
+  }
+  const result = JSON.parse(stdout.split("\n").at(-1) ?? "") as StreamClientResult;
+  return {
+    requests: result.ttfbMs.length,
+    failures: result.failures,
+    ...(result.firstFailure === undefined ? {} : { firstFailure: result.firstFailure }),
+    ttfbP50Ms: median(result.ttfbMs),
+    ttfbP99Ms: quantile(result.ttfbMs, 0.99),
+    totalP50Ms: median(result.totalMs),
+    totalP99Ms: quantile(result.totalMs, 0.99),
+  };
+}
+
+/** Settings of a round. */
+export interface RoundSettings {
+  readonly connections: readonly number[];
+  readonly durationS: number;
+  readonly streamRequests: number;
+  readonly streamWarmup: number;
+}
+
+/** Measures one target for one round: wrk cells, stream, peak memory. */
+export async function measureTarget(
+  ctx: MeasureContext,
+  target: Target,
+  round: number,
+  position: number,
+  settings: RoundSettings,
+): Promise<RoundRecord> {
+  const rssPids = async () => target.proxy === undefined ? [] : await processTree(target.proxy.pid);
+  const peakRssReset = await resetPeakRss(await rssPids());
+  const cells: Record<string, CellRecord> = {};
+  for (const connections of settings.connections) {
+    cells[String(connections)] = await measureCell(ctx, target, connections, settings.durationS);
+    await sleep(250); // let closed connections settle
+  }
+  const stream = await measureStream(ctx, target, settings.streamRequests, settings.streamWarmup);
+  return {
+    round,
+    target: target.name,
+    position,
+    cells,
+    stream,
+    proxyPeakRssKib: target.proxy === undefined ? null : await peakRssKib(await rssPids()),
+    peakRssReset,
+  };
+}

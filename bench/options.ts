@@ -1,0 +1,132 @@
+/** Command-line options of bench/run.ts. */
+
+/** Which fake upstream to run. */
+export type UpstreamKind = "auto" | "nginx" | "deno";
+
+/** Everything a benchmark run can be told. */
+export interface BenchOptions {
+  /** Rounds; each runs every target once, in a rotated order. */
+  readonly rounds: number;
+  /** Seconds per wrk cell. */
+  readonly durationS: number;
+  /** Timed streamed requests per target and round. */
+  readonly streamRequests: number;
+  /** Delay between the fake upstream's stream events, in ms (0: as fast as possible). */
+  readonly streamDelayMs: number;
+  /** wrk connection counts. */
+  readonly connections: readonly number[];
+  /** nginx+echo module (lightest), the Deno script, or nginx when it has the module. */
+  readonly upstream: UpstreamKind;
+  /** Seconds of untimed load on each target before the first round. */
+  readonly warmupS: number;
+}
+
+/** The help text. */
+export const USAGE = `Usage: deno task bench [options]
+
+Benchmarks ChoreoAI against a fake OpenAI upstream reached directly, through nginx and
+through a bare Deno proxy, interleaved over rounds. Prints a Markdown table of medians and
+writes every round's numbers to bench/results/.
+
+Options:
+  --rounds N            rounds (default 5)
+  --duration S          seconds per wrk cell (default 5)
+  --stream-requests N   timed streamed requests per target and round (default 200)
+  --stream-delay-ms N   delay between the fake upstream's stream events (default 0)
+  --connections LIST    wrk connection counts (default 1,32,256)
+  --upstream KIND       auto | nginx | deno: the fake upstream (default auto: nginx with the
+                        echo module if installed, else bench/fake_upstream.ts)
+  --quick               smoke test: 1 round, 1 s cells, 30 streamed requests
+  -h, --help            this text
+`;
+
+/** Parsed arguments, help, or a usage error. */
+export type ParsedArgs =
+  | { readonly kind: "run"; readonly options: BenchOptions }
+  | { readonly kind: "help" }
+  | { readonly kind: "error"; readonly message: string };
+
+function wholeNumber(name: string, text: string | undefined, min: number, max: number): number {
+  const value = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || value < min || value > max) {
+    throw new Error(`${name} needs a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Parses the command line. */
+export function parseArgs(args: readonly string[]): ParsedArgs {
+  let rounds = 5;
+  let durationS = 5;
+  let streamRequests = 200;
+  let streamDelayMs = 0;
+  let connections: number[] = [1, 32, 256];
+  let upstream: UpstreamKind = "auto";
+  let quick = false;
+  try {
+    for (let i = 0; i < args.length; i++) {
+      const name = args[i] as string;
+      const value = args[i + 1];
+      switch (name) {
+        case "-h":
+        case "--help":
+          return { kind: "help" };
+        case "--quick":
+          quick = true;
+          continue;
+        case "--rounds":
+          rounds = wholeNumber(name, value, 1, 50);
+          break;
+        case "--duration":
+          durationS = wholeNumber(name, value, 1, 120);
+          break;
+        case "--stream-requests":
+          streamRequests = wholeNumber(name, value, 1, 10_000);
+          break;
+        case "--stream-delay-ms":
+          streamDelayMs = wholeNumber(name, value, 0, 1_000);
+          break;
+        case "--connections":
+          connections = (value ?? "").split(",").map((c) => wholeNumber(name, c, 1, 4096));
+          break;
+        case "--upstream":
+          if (value !== "auto" && value !== "nginx" && value !== "deno") {
+            throw new Error("--upstream needs auto, nginx or deno");
+          }
+          upstream = value;
+          break;
+        default:
+          throw new Error(`unknown option ${name}`);
+      }
+      i++;
+    }
+  } catch (error) {
+    return { kind: "error", message: error instanceof Error ? error.message : String(error) };
+  }
+  if (quick) {
+    return {
+      kind: "run",
+      options: {
+        rounds: 1,
+        durationS: 1,
+        streamRequests: 30,
+        streamDelayMs,
+        connections,
+        upstream,
+        warmupS: 1,
+      },
+    };
+  }
+  return {
+    kind: "run",
+    options: {
+      rounds,
+      durationS,
+      streamRequests,
+      streamDelayMs,
+      connections,
+      upstream,
+      warmupS: 2,
+    },
+  };
+}

@@ -1,0 +1,299 @@
+// deno-lint-ignore-file no-console -- the benchmark's CLI: it reports on the console
+/**
+ * `deno task bench`: ChoreoAI against a fake OpenAI upstream reached directly, through nginx
+ * and through a bare Deno proxy, in interleaved rounds. See bench/README.md.
+ *
+ * Layout on a 2-core machine: every proxy under test (nginx, bare, choreoai) is pinned to the
+ * "proxy core"; wrk, the fake upstream, the stream client and this runner to the "load core".
+ * Every process started is stopped by pid at the end, on error and on Ctrl-C.
+ */
+import { type MeasureContext, measureTarget, type RoundRecord, wrkBody } from "./measure.ts";
+import { type BenchOptions, parseArgs, USAGE } from "./options.ts";
+import { allowedCpus, clockTicksPerSecond, loadAverage, processName, processTree } from "./proc.ts";
+import { ProcessGroup, sleep } from "./processes.ts";
+import { markdownTable, summarizeRecords } from "./report.ts";
+import { type Cores, type Fleet, startFleet, type TargetName } from "./targets.ts";
+import { runWrk, wrkScript } from "./wrk.ts";
+
+const BENCH_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
+const ROOT_DIR = BENCH_DIR.replace(/\/bench$/, "");
+
+/** The path of `name`, looking in PATH and the sbin directories (nginx lives there). */
+async function findExecutable(name: string): Promise<string | undefined> {
+  const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/usr/local/sbin"];
+  for (const dir of dirs) {
+    if (dir === "") continue;
+    try {
+      const info = await Deno.stat(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return `${dir}/${name}`;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+async function versionOf(command: string, args: string[]): Promise<string> {
+  try {
+    const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
+      .output();
+    const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+    return text.trim().split("\n")[0] ?? "";
+  } catch {
+    return "?";
+  }
+}
+
+/** Pins this runner (all its threads) to the load core, best effort. */
+async function pinSelf(core: number): Promise<void> {
+  await new Deno.Command("taskset", {
+    args: ["-a", "-p", "-c", String(core), String(Deno.pid)],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
+/** A rough upper bound of the run time, in seconds. */
+function estimateSeconds(options: BenchOptions, targets: number): number {
+  const perCell = options.durationS + 0.6;
+  const perStream = 1.5 + options.streamRequests * 0.005;
+  const warmup = targets * (options.warmupS + 1.5);
+  return 20 + warmup +
+    options.rounds * targets * (options.connections.length * perCell + perStream);
+}
+
+/** Untimed load on every target so that JITs and connection pools are warm. */
+async function warmUp(ctx: MeasureContext, options: BenchOptions): Promise<void> {
+  for (const target of ctx.fleet.targets) {
+    const script = ctx.scripts.get(target.name);
+    if (script === undefined) continue;
+    await runWrk({
+      url: target.url,
+      scriptPath: script,
+      connections: 32,
+      durationS: options.warmupS,
+      cpu: ctx.cores.load,
+      onStart: ctx.track,
+    });
+    ctx.track(undefined);
+  }
+}
+
+/** The same targets every round, in an order rotated by one each round. */
+function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = round % items.length;
+  return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** `name:pid` of every measured process, e.g. `nginx:12,nginx:13` (master and worker). */
+async function describeProcesses(fleet: Fleet): Promise<Record<string, string>> {
+  const describe = async (pid: number) => {
+    const tree = await processTree(pid);
+    const names = await Promise.all(tree.map(processName));
+    return tree.map((p, i) => `${names[i]}:${p}`).join(",");
+  };
+  const described: Record<string, string> = { upstream: await describe(fleet.upstream.pid) };
+  for (const target of fleet.targets) {
+    if (target.proxy !== undefined) described[target.name] = await describe(target.proxy.pid);
+  }
+  return described;
+}
+
+function countErrorLines(path: string): number {
+  try {
+    return Deno.readTextFileSync(path).split("\n").filter((l) => l.includes('"level":"error"'))
+      .length;
+  } catch {
+    return 0;
+  }
+}
+
+async function runBenchmark(
+  options: BenchOptions,
+  group: ProcessGroup,
+  tmp: string,
+  track: (child: Deno.ChildProcess | undefined) => void,
+): Promise<void> {
+  const startedAt = new Date();
+  const nginx = await findExecutable("nginx");
+  const cpus = await allowedCpus();
+  const [load, proxy] = cpus;
+  if (nginx === undefined) throw new Error("nginx disappeared");
+  if (load === undefined || proxy === undefined) {
+    throw new Error(`need 2 cores to pin to, this process may use: ${cpus.join(",") || "?"}`);
+  }
+  const cores: Cores = { proxy, load };
+  await pinSelf(load);
+
+  const loadBefore = await loadAverage();
+  const fleet = await startFleet(
+    group,
+    { root: ROOT_DIR, bench: BENCH_DIR, tmp, nginx },
+    cores,
+    options,
+  );
+  const scripts = new Map<TargetName, string>();
+  for (const target of fleet.targets) {
+    const path = `${tmp}/${target.name}.lua`;
+    const { body, key } = wrkBody(target);
+    await Deno.writeTextFile(path, wrkScript(body, key));
+    scripts.set(target.name, path);
+  }
+  const ctx: MeasureContext = {
+    fleet,
+    cores,
+    ticksPerSecond: await clockTicksPerSecond(),
+    scripts,
+    streamClientPath: `${BENCH_DIR}/stream_client.ts`,
+    track,
+  };
+  const estimate = estimateSeconds(options, fleet.targets.length);
+  console.error(
+    `bench: proxy core ${proxy}, load core ${load} (wrk, upstream, stream client); ` +
+      `fake upstream: ${fleet.upstreamKind}; ${options.rounds} round(s) × ` +
+      `${fleet.targets.length} targets × ${options.connections.join("/")} connections × ` +
+      `${options.durationS} s; about ${Math.ceil(estimate / 60)} min. Load average ${loadBefore}.`,
+  );
+  const deadline = Date.now() + (estimate * 3 + 300) * 1000;
+
+  await warmUp(ctx, options);
+  const records: RoundRecord[] = [];
+  const settings = {
+    connections: options.connections,
+    durationS: options.durationS,
+    streamRequests: options.streamRequests,
+    streamWarmup: Math.min(10, Math.ceil(options.streamRequests / 10)),
+  };
+  for (let round = 0; round < options.rounds; round++) {
+    const order = roundOrder(fleet.targets, round);
+    for (const [position, target] of order.entries()) {
+      if (Date.now() > deadline) throw new Error("the run took 3× its estimate: giving up");
+      console.error(`bench: round ${round + 1}/${options.rounds}: ${target.name}`);
+      records.push(await measureTarget(ctx, target, round, position, settings));
+    }
+  }
+  const finishedAt = new Date();
+
+  const table = markdownTable(records, options.connections);
+  const gatewayErrors = countErrorLines(fleet.gatewayStderr);
+  const notes = [
+    `Medians over ${options.rounds} round(s), (min–max) across rounds; ` +
+    `${options.durationS} s per wrk cell (1 thread, POST non-stream), ` +
+    `${options.streamRequests} sequential streamed requests per target and round.`,
+    `Pinning: nginx, bare and choreoai on core ${proxy}; wrk, the fake upstream ` +
+    `(${fleet.upstreamKind}) and the stream client on core ${load}. ` +
+    "`direct` has no proxy: wrk and the upstream share the load core there.",
+    "`choreoai-echo` is the gateway's built-in choreoai/echo model (no upstream call).",
+    "CPU µs/req: utime+stime of the proxy's whole process tree over the wrk cell ÷ requests. " +
+    "Peak RSS: VmHWM summed over the proxy's processes during the round " +
+    "(choreoai and choreoai-echo are the same process).",
+    "Core busy: all processes on that core (so `proxy core busy` under `direct` is other " +
+    "work sharing the machine). A load core near 100% with a proxy core well below means the " +
+    "load side, not the proxy, limited that cell.",
+  ];
+  const failures = records.filter((r) => r.stream.firstFailure !== undefined);
+  for (const record of failures) {
+    notes.push(`Stream failure on ${record.target}: ${record.stream.firstFailure}`);
+  }
+  if (gatewayErrors > 0) {
+    notes.push(`The gateway logged ${gatewayErrors} error line(s) on stderr.`);
+  }
+  await Deno.mkdir(`${BENCH_DIR}/results`, { recursive: true });
+  const stamp = startedAt.toISOString().replaceAll(":", "-").replace(/\.\d+Z$/, "Z");
+  const resultPath = `${BENCH_DIR}/results/bench-${stamp}.json`;
+  await Deno.writeTextFile(
+    resultPath,
+    JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        options,
+        environment: {
+          deno: Deno.version.deno,
+          nginx: await versionOf(nginx, ["-v"]),
+          wrk: await versionOf("wrk", ["-v"]),
+          cores,
+          upstream: fleet.upstreamKind,
+          processes: await describeProcesses(fleet),
+          loadAverageBefore: loadBefore,
+          loadAverageAfter: await loadAverage(),
+          gatewayErrorLines: gatewayErrors,
+        },
+        records,
+        summary: summarizeRecords(records, options.connections),
+        table,
+        notes,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  console.log(`\n${table}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  console.log(`Raw per-round numbers: ${resultPath}`);
+  console.error(
+    `bench: done in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s; ` +
+      `load average ${await loadAverage()}.`,
+  );
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const parsed = parseArgs(args);
+  if (parsed.kind === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    console.error(`bench: ${parsed.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const missing = [];
+  for (const tool of ["wrk", "nginx", "taskset"]) {
+    if (await findExecutable(tool) === undefined) missing.push(tool);
+  }
+  if (missing.length > 0) {
+    console.error(
+      `bench: ${missing.join(" and ")} not found. Install with: apt-get install wrk nginx` +
+        (missing.includes("taskset") ? " util-linux" : ""),
+    );
+    return 1;
+  }
+
+  const tmp = await Deno.makeTempDir({ prefix: "choreoai-bench-" });
+  const group = new ProcessGroup(tmp);
+  let running: Deno.ChildProcess | undefined;
+  const track = (child: Deno.ChildProcess | undefined) => {
+    running = child;
+  };
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) return;
+    stopping = true;
+    console.error("bench: interrupted, stopping everything it started");
+    try {
+      running?.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    group.stopAll().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  let ok = false;
+  try {
+    await runBenchmark(parsed.options, group, tmp, track);
+    ok = true;
+  } catch (error) {
+    console.error(`bench: failed: ${error instanceof Error ? error.stack : String(error)}`);
+  } finally {
+    await group.stopAll();
+    await sleep(100);
+    if (ok) await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    else console.error(`bench: logs and configs kept in ${tmp}`);
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+  return ok ? 0 : 1;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
