@@ -9,12 +9,16 @@ export type CliCommand =
   | { readonly kind: "serve" }
   | { readonly kind: "help" }
   | { readonly kind: "version" }
+  | { readonly kind: "keys"; readonly args: readonly string[] }
+  | { readonly kind: "usage"; readonly args: readonly string[] }
   | { readonly kind: "usage_error"; readonly message: string };
 
-const SUBCOMMANDS = ["serve"] as const;
+const SUBCOMMANDS = ["serve", "keys", "usage", "help"] as const;
 
 /** Parses `choreoai [serve] [--help] [--version]`. */
 export function parseCli(args: readonly string[]): CliCommand {
+  // `keys` and `usage` parse their own flags.
+  if (args[0] === "keys" || args[0] === "usage") return { kind: args[0], args: args.slice(1) };
   let parsed;
   try {
     parsed = parseArgs({
@@ -59,6 +63,9 @@ export function helpText(version: string): string {
     "",
     "Subcommands:",
     "  serve        run the gateway (the default)",
+    "  keys         manage the key list: create, add, list, show, revoke, rotate",
+    "               (choreoai keys --help for details)",
+    "  usage        summarise recorded usage by key and model (choreoai usage --help)",
     "  help         print this help",
     "",
     "Options:",

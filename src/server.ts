@@ -24,6 +24,8 @@ import type {
   RouteDeps,
 } from "./routes/context.ts";
 import { handleGetModel, handleListModels } from "./routes/models.ts";
+import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
+import type { UsageRecord } from "./usage/store.ts";
 
 /** The gateway's dependencies, built by main.ts (or a test). */
 export interface AppDeps {
@@ -37,6 +39,20 @@ export interface AppDeps {
   readonly log: Logger;
   /** Aborted when the drain period after SIGTERM is over: in-flight work then ends. */
   readonly shutdownSignal?: AbortSignal;
+  /** Where one record per authenticated request goes (batched to SQLite by main.ts). */
+  readonly usage?: { record(entry: UsageRecord): void };
+}
+
+/** Access-log fields of one request. */
+type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
+
+/** What the router knows of one request while handling it. */
+interface RequestState {
+  readonly requestId: string;
+  readonly started: number;
+  readonly fields: LogFields;
+  /** Set once the key is verified: only authenticated requests are recorded. */
+  keyId: string | undefined;
 }
 
 /** The adapters this build has. */
@@ -115,21 +131,23 @@ export function createHandler(
     shutdownSignal: deps.shutdownSignal,
   };
   const cors = createCorsPolicy(config.corsOrigins);
+  const trustedProxy = compileIpScope(config.trustedProxies);
 
   async function route(
     request: Request,
     path: string,
-    fields: AccessFields & { key?: string },
-    requestId: string,
+    state: RequestState,
   ): Promise<Response> {
+    const { fields } = state;
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return Response.json({ status: "ok" });
     }
     const auth = parseAuthorization(request.headers.get("authorization"));
     if (!auth.ok) throw auth.error;
-    const verified = deps.verifier.verify(auth.token, now());
+    const verified = deps.verifier.verify(auth.token, { now: now(), ip: fields.client_ip });
     if (verified instanceof GatewayError) throw verified;
     const principal: Principal = verified;
+    state.keyId = principal.id;
     fields.key = principal.id === "dev" ? principal.hint : principal.id;
     const handler = findRoute(request.method, path);
     if (handler instanceof GatewayError) throw handler;
@@ -140,7 +158,29 @@ export function createHandler(
         code: "endpoint_not_allowed",
       });
     }
-    return await handler(request, { id: requestId, principal, fields }, routeDeps);
+    return await handler(
+      request,
+      { id: state.requestId, started: state.started, principal, fields },
+      routeDeps,
+    );
+  }
+
+  function recordUsage(state: RequestState, path: string, status: number, finished: number): void {
+    if (deps.usage === undefined || state.keyId === undefined) return;
+    const { fields } = state;
+    deps.usage.record({
+      time: state.started,
+      key_id: state.keyId,
+      endpoint: path,
+      model: fields.model ?? null,
+      provider: fields.provider ?? null,
+      status: fields.error_code !== undefined && status < 400 ? 502 : status,
+      prompt_tokens: fields.usage?.prompt_tokens ?? 0,
+      completion_tokens: fields.usage?.completion_tokens ?? 0,
+      total_tokens: fields.usage?.total_tokens ?? 0,
+      latency_ms: finished - state.started,
+      ttfb_ms: fields.ttfb_ms ?? null,
+    });
   }
 
   return async function handle(request, info) {
@@ -156,10 +196,14 @@ export function createHandler(
       return preflightResponse(request, allowOrigin);
     }
 
-    const fields: AccessFields & { key?: string } = {};
+    const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined;
+    const fields: LogFields = {
+      client_ip: resolveClientIp(peer, request.headers.get("x-forwarded-for"), trustedProxy),
+    };
+    const state: RequestState = { requestId, started, fields, keyId: undefined };
     let response: Response;
     try {
-      response = await route(request, path, fields, requestId);
+      response = await route(request, path, state);
     } catch (error) {
       const gatewayError = toGatewayError(error);
       if (gatewayError.status >= 500 || !(error instanceof GatewayError)) {
@@ -171,18 +215,24 @@ export function createHandler(
     response.headers.set("x-request-id", requestId);
     if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);
 
+    const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") === true;
+    if (!isStream) fields.ttfb_ms = now() - started;
     const status = response.status;
-    const writeAccessLog = () =>
+    const finish = () => {
+      const finished = now();
       log.info("request", {
         request_id: requestId,
         method: request.method,
         path,
         status,
-        duration_ms: Math.round((now() - started) * 100) / 100,
+        duration_ms: Math.round((finished - started) * 100) / 100,
         ...fields,
+        ttfb_ms: fields.ttfb_ms === undefined ? undefined : Math.round(fields.ttfb_ms * 100) / 100,
       });
-    if (info === undefined) writeAccessLog();
-    else info.completed.then(writeAccessLog, writeAccessLog);
+      recordUsage(state, path, status, finished);
+    };
+    if (info === undefined) finish();
+    else info.completed.then(finish, finish);
     return response;
   };
 }

@@ -16,13 +16,23 @@ export interface Principal {
   mayUseModel(model: string): boolean;
   /** Whether this key may call an endpoint path such as `/v1/chat/completions`. */
   mayUseEndpoint(path: string): boolean;
+  /** The key's own rate limits (null: the gateway's defaults apply). */
+  readonly limits: { readonly rpm: number | null; readonly tpm: number | null };
 }
 
-/** Checks a bearer token at a moment in time (ms since epoch). */
+/** What verification may depend on besides the token. */
+export interface VerifyContext {
+  /** Milliseconds since the epoch. */
+  readonly now: number;
+  /** The client's address (after trusted proxies), if known. */
+  readonly ip: string | undefined;
+}
+
+/** Checks a well-formed bearer token. */
 export interface KeyVerifier {
   /** `development` accepts any token; `keys` checks a key list. */
   readonly mode: "development" | "keys";
-  verify(token: string, now: number): Principal | GatewayError;
+  verify(token: string, context: VerifyContext): Principal | GatewayError;
 }
 
 /** A log-safe form of a token: its first 6 and last 4 characters, or just its length. */
@@ -41,6 +51,7 @@ export function createDevelopmentVerifier(): KeyVerifier {
         hint: tokenHint(token),
         mayUseModel: () => true,
         mayUseEndpoint: () => true,
+        limits: { rpm: null, tpm: null },
       };
     },
   };

@@ -76,6 +76,7 @@ function echo(
     explain: (error) => errors.upstream("The echo stream failed", 500, error),
     close: () => {},
     onEnd: (outcome) => recordOutcome(ctx, outcome),
+    onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
     signal: deps.shutdownSignal,
   });
   return new Response(stream, { headers: { ...SSE_HEADERS, ...headers } });
@@ -130,6 +131,7 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
       explain: upstream.explain,
       close: upstream.close,
       onEnd: (outcome) => recordOutcome(ctx, outcome),
+      onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
       signal: deps.shutdownSignal,
     });
     return new Response(stream, { headers: { ...SSE_HEADERS, ...headers } });

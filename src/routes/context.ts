@@ -15,11 +15,15 @@ export interface AccessFields {
   usage?: Usage;
   error_code?: string;
   cancelled?: boolean;
+  /** Time to the first byte of the body, for streams (ms). */
+  ttfb_ms?: number;
 }
 
 /** One authenticated request being handled. */
 export interface RequestContext {
   readonly id: string;
+  /** When the request arrived (ms since the epoch, from the injected clock). */
+  readonly started: number;
   readonly principal: Principal;
   readonly fields: AccessFields;
 }

@@ -30,6 +30,8 @@ export interface ClientStreamOptions {
   close(): void;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd(outcome: StreamOutcome): void;
+  /** Called once, when the first bytes are handed to the client. */
+  onFirstByte?(): void;
   /** Ends the stream from outside (server shutdown). */
   readonly signal?: AbortSignal | undefined;
 }
@@ -76,8 +78,19 @@ export function createClientStream(options: ClientStreamOptions): ReadableStream
     return encodeSseData(item.raw ?? JSON.stringify(item.chunk));
   };
 
+  let first = true;
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+    async pull(rawController) {
+      const controller = {
+        enqueue(bytes: Uint8Array) {
+          if (first) {
+            first = false;
+            options.onFirstByte?.();
+          }
+          rawController.enqueue(bytes);
+        },
+        close: () => rawController.close(),
+      };
       while (!ended) {
         let result: ReadableStreamReadResult<StreamItem>;
         try {

@@ -6,7 +6,7 @@ import OpenAI from "openai";
 import { createDevelopmentVerifier, type KeyVerifier } from "../../src/auth/verifier.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
-import { createHandler } from "../../src/server.ts";
+import { type AppDeps, createHandler } from "../../src/server.ts";
 
 /** A running gateway. */
 export interface TestGateway extends AsyncDisposable {
@@ -22,6 +22,7 @@ export interface TestGateway extends AsyncDisposable {
 export interface GatewayOptions {
   readonly env?: Record<string, string>;
   readonly verifier?: KeyVerifier;
+  readonly usage?: AppDeps["usage"];
 }
 
 /** Starts a gateway. */
@@ -38,6 +39,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     randomId: () => crypto.randomUUID().replaceAll("-", ""),
     log: createLogger((line) => logs.push(JSON.parse(line)), now),
     shutdownSignal: shutdown.signal,
+    ...(options.usage === undefined ? {} : { usage: options.usage }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

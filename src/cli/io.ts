@@ -1,0 +1,25 @@
+/**
+ * What a CLI subcommand may touch, passed in by main.ts so the commands stay testable: the
+ * settings it reads, the clock, randomness and the standard streams.
+ */
+
+/** Inputs and outputs of a CLI subcommand. */
+export interface CliIo {
+  /** CHOREOAI_KEYS_FILE, when set. */
+  readonly keysFile: string | undefined;
+  /** CHOREOAI_DB. */
+  readonly dbPath: string;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Cryptographically random bytes. */
+  randomBytes(length: number): Uint8Array;
+  /** Reads all of standard input as text. */
+  readStdin(): Promise<string>;
+  /** Writes to standard output (no newline added). */
+  stdout(text: string): void;
+  /** Writes to standard error (no newline added). */
+  stderr(text: string): void;
+}
+
+/** Exit codes shared by every subcommand (DESIGN.md). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

@@ -1,0 +1,96 @@
+/**
+ * Key verification against a key list. Pure: (index, token, now, client IP) → principal or error.
+ *
+ * Each load of the key file is compiled once into an immutable {@linkcode KeyIndex} keyed by
+ * digest; a reload builds a new index and swaps it whole.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { authErrors } from "../auth/authorization.ts";
+import type { KeyVerifier, Principal, VerifyContext } from "../auth/verifier.ts";
+import { GatewayError } from "../errors.ts";
+import { digestKey, hasValidChecksum } from "./generate.ts";
+import type { KeyFile, KeyRecord } from "./key_file.ts";
+import { compileEndpointScope, compileIpScope, compileModelScope } from "./scopes.ts";
+
+/** A key ready for verification: times parsed, scopes compiled. */
+export interface CompiledKey {
+  readonly record: KeyRecord;
+  readonly digest: Uint8Array;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+  readonly principal: Omit<Principal, never>;
+  readonly ipAllowed: (ip: string | undefined) => boolean;
+}
+
+/** An immutable, compiled key list. */
+export interface KeyIndex {
+  readonly size: number;
+  readonly byDigest: ReadonlyMap<string, CompiledKey>;
+}
+
+const encoder = new TextEncoder();
+
+function time(value: string | null): number | null {
+  return value === null ? null : Date.parse(value);
+}
+
+/** Compiles a parsed key file into an index. */
+export function compileKeyIndex(file: KeyFile): KeyIndex {
+  const byDigest = new Map<string, CompiledKey>();
+  for (const record of file.keys) {
+    const mayUseModel = compileModelScope(record.models);
+    const mayUseEndpoint = compileEndpointScope(record.endpoints);
+    byDigest.set(record.digest, {
+      record,
+      digest: encoder.encode(record.digest),
+      expiresAt: time(record.expires_at),
+      revokedAt: time(record.revoked_at),
+      ipAllowed: compileIpScope(record.ips),
+      principal: Object.freeze({
+        id: record.id,
+        hint: record.hint,
+        limits: { rpm: record.rpm, tpm: record.tpm },
+        mayUseModel,
+        mayUseEndpoint,
+      }),
+    });
+  }
+  return { size: byDigest.size, byDigest };
+}
+
+/**
+ * Verifies a bearer token: checksum of our own keys (no lookup when wrong), lookup by digest
+ * with a constant-time comparison, revocation, expiry (invalid from `expires_at` on), then the
+ * client IP allowlist. Never echoes the token.
+ */
+export function verifyApiKey(
+  index: KeyIndex,
+  token: string,
+  context: VerifyContext,
+): Principal | GatewayError {
+  if (!hasValidChecksum(token)) return authErrors.invalidKey();
+  const digest = digestKey(token);
+  const key = index.byDigest.get(digest);
+  if (key === undefined || !timingSafeEqual(key.digest, encoder.encode(digest))) {
+    return authErrors.invalidKey();
+  }
+  if (key.revokedAt !== null && key.revokedAt <= context.now) return authErrors.invalidKey();
+  if (key.expiresAt !== null && key.expiresAt <= context.now) {
+    return authErrors.invalidKey("API key has expired");
+  }
+  if (!key.ipAllowed(context.ip)) {
+    return new GatewayError(
+      `This API key may not be used from ${context.ip ?? "an unknown address"}`,
+      { status: 403, type: "permission_error", code: "ip_not_allowed" },
+    );
+  }
+  return key.principal;
+}
+
+/** A verifier over whatever key list is current (the store swaps it on reload). */
+export function createKeyListVerifier(current: () => KeyIndex): KeyVerifier {
+  return {
+    mode: "keys",
+    verify: (token, context) => verifyApiKey(current(), token, context),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Writing one batch of usage records: request rows plus per-key totals, in one transaction.
+ * Private to src/usage/.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import type { UsageRecord } from "./recorder.ts";
+
+const INSERT_REQUEST = `
+INSERT INTO requests (time, key_id, endpoint, model, provider, status, prompt_tokens,
+  completion_tokens, total_tokens, latency_ms, ttfb_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const UPSERT_KEY_STATS = `
+INSERT INTO key_stats (key_id, last_used_at, requests, errors, prompt_tokens, completion_tokens,
+  total_tokens)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key_id) DO UPDATE SET
+  last_used_at = max(last_used_at, excluded.last_used_at),
+  requests = requests + excluded.requests,
+  errors = errors + excluded.errors,
+  prompt_tokens = prompt_tokens + excluded.prompt_tokens,
+  completion_tokens = completion_tokens + excluded.completion_tokens,
+  total_tokens = total_tokens + excluded.total_tokens`;
+
+/** A count for the database: a non-negative integer, whatever the caller passed. */
+function toCount(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+}
+
+/** A duration or time for the database, or null when it is not a finite number. */
+function toNumberOrNull(value: number | null): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function toTextOrNull(value: string | null): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+interface KeyTotals {
+  lastUsedAt: number;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+}
+
+/** Writes `records[range.start, range.end)` in one transaction, or nothing (then throws). */
+export type BatchWriter = (
+  records: readonly UsageRecord[],
+  range: { start: number; end: number },
+) => void;
+
+/** Prepares the statements of a batch once, for a connection opened by `openWritableDb`. */
+export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
+  const insert = db.prepare(INSERT_REQUEST);
+  const upsert = db.prepare(UPSERT_KEY_STATS);
+  return (records, { start, end }) => {
+    const totals = new Map<string, KeyTotals>();
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      for (let i = start; i < end; i++) {
+        const r = records[i] as UsageRecord;
+        const keyId = String(r.key_id);
+        const time = toCount(r.time);
+        const status = toCount(r.status);
+        const prompt = toCount(r.prompt_tokens);
+        const completion = toCount(r.completion_tokens);
+        const total = toCount(r.total_tokens);
+        insert.run(
+          time,
+          keyId,
+          String(r.endpoint),
+          toTextOrNull(r.model),
+          toTextOrNull(r.provider),
+          status,
+          prompt,
+          completion,
+          total,
+          toNumberOrNull(r.latency_ms) ?? 0,
+          toNumberOrNull(r.ttfb_ms),
+        );
+        const key = totals.get(keyId);
+        const error = status >= 400 ? 1 : 0;
+        if (key === undefined) {
+          totals.set(keyId, {
+            lastUsedAt: time,
+            requests: 1,
+            errors: error,
+            promptTokens: prompt,
+            completionTokens: completion,
+            totalTokens: total,
+          });
+        } else {
+          key.lastUsedAt = Math.max(key.lastUsedAt, time);
+          key.requests++;
+          key.errors += error;
+          key.promptTokens += prompt;
+          key.completionTokens += completion;
+          key.totalTokens += total;
+        }
+      }
+      for (const [keyId, t] of totals) {
+        upsert.run(
+          keyId,
+          t.lastUsedAt,
+          t.requests,
+          t.errors,
+          t.promptTokens,
+          t.completionTokens,
+          t.totalTokens,
+        );
+      }
+      db.exec("COMMIT");
+    } catch (error) {
+      try {
+        if (db.isTransaction) db.exec("ROLLBACK");
+      } catch {
+        // The transaction is gone already; the original error says why.
+      }
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import type { Principal } from "../../src/auth/verifier.ts";
+import { GatewayError } from "../../src/errors.ts";
+import { parseKeyFile } from "../../src/keys/key_file.ts";
+import { compileKeyIndex, verifyApiKey } from "../../src/keys/verify.ts";
+import { keyFileText, makeKey } from "../_helpers/keys.ts";
+
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+
+function indexOf(...records: Parameters<typeof keyFileText>[0]) {
+  return compileKeyIndex(parseKeyFile(keyFileText(records)));
+}
+
+function expectError(
+  result: Principal | GatewayError,
+  status: number,
+  code: string,
+  message?: string,
+) {
+  assert.ok(result instanceof GatewayError, "expected an error");
+  assert.equal(result.status, status);
+  assert.equal(result.code, code);
+  if (message !== undefined) assert.equal(result.message, message);
+}
+
+Deno.test("verifyApiKey() accepts a listed key and refuses everything else", async (t) => {
+  const good = makeKey();
+  const index = indexOf(good.record);
+  await t.step("listed key → its principal", () => {
+    const result = verifyApiKey(index, good.token, { now: NOW, ip: "127.0.0.1" });
+    assert.ok(!(result instanceof GatewayError));
+    assert.equal(result.id, good.record.id);
+    assert.equal(result.hint, good.record.hint);
+  });
+  await t.step("unknown key → 401 invalid_api_key with the seed's message", () => {
+    const other = makeKey();
+    expectError(
+      verifyApiKey(index, other.token, { now: NOW, ip: undefined }),
+      401,
+      "invalid_api_key",
+      "Invalid API key provided",
+    );
+  });
+  await t.step("our prefix with a bad checksum → 401 without a lookup", () => {
+    const last = good.token.at(-1) === "A" ? "B" : "A";
+    const forged = good.token.slice(0, -1) + last;
+    expectError(verifyApiKey(index, forged, { now: NOW, ip: undefined }), 401, "invalid_api_key");
+  });
+  await t.step("an operator's own key format is looked up by digest", () => {
+    const legacy = makeKey({}, "prod-key-456");
+    const legacyIndex = indexOf(legacy.record);
+    const result = verifyApiKey(legacyIndex, "prod-key-456", { now: NOW, ip: undefined });
+    assert.ok(!(result instanceof GatewayError));
+    expectError(
+      verifyApiKey(legacyIndex, "prod-key-457", { now: NOW, ip: undefined }),
+      401,
+      "invalid_api_key",
+    );
+  });
+  await t.step("the error never echoes the key", () => {
+    const other = makeKey();
+    const result = verifyApiKey(index, other.token, { now: NOW, ip: undefined });
+    assert.ok(result instanceof GatewayError);
+    assert.ok(!JSON.stringify(result.toJSON()).includes(other.token));
+  });
+});
+
+Deno.test("verifyApiKey() expiry and revocation edges", async (t) => {
+  const at = "2026-11-25T12:00:00.000Z";
+  const edge = Date.parse(at);
+  const cases = [
+    { name: "expires 1 ms later: valid", key: { expires_at: at }, now: edge - 1, ok: true },
+    {
+      name: "expires now: expired",
+      key: { expires_at: at },
+      now: edge,
+      ok: false,
+      message: "API key has expired",
+    },
+    {
+      name: "expired 1 ms ago",
+      key: { expires_at: at },
+      now: edge + 1,
+      ok: false,
+      message: "API key has expired",
+    },
+    { name: "revoked 1 ms later: still valid", key: { revoked_at: at }, now: edge - 1, ok: true },
+    {
+      name: "revoked now",
+      key: { revoked_at: at },
+      now: edge,
+      ok: false,
+      message: "Invalid API key provided",
+    },
+    {
+      name: "revoked and expired: revoked wins",
+      key: { revoked_at: at, expires_at: at },
+      now: edge + 1,
+      ok: false,
+      message: "Invalid API key provided",
+    },
+    {
+      name: "rotation grace still running",
+      key: { expires_at: "2026-11-26T12:00:00Z" },
+      now: edge,
+      ok: true,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, () => {
+      const key = makeKey(c.key);
+      const result = verifyApiKey(indexOf(key.record), key.token, { now: c.now, ip: undefined });
+      if (c.ok) assert.ok(!(result instanceof GatewayError), String(result));
+      else expectError(result, 401, "invalid_api_key", c.message);
+    });
+  }
+});
+
+Deno.test("verifyApiKey() IP allowlists: v4, v6, IPv4-mapped, edges", async (t) => {
+  const key = makeKey({ ips: ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"] });
+  const index = indexOf(key.record);
+  const cases: [string | undefined, boolean][] = [
+    ["10.0.0.0", true],
+    ["10.255.255.255", true],
+    ["11.0.0.0", false],
+    ["9.255.255.255", false],
+    ["192.168.1.7", true],
+    ["192.168.1.8", false],
+    ["::ffff:10.1.2.3", true],
+    ["::ffff:11.1.2.3", false],
+    ["2001:db8::1", true],
+    ["2001:db8:ffff:ffff::1", true],
+    ["2001:db9::1", false],
+    ["::1", false],
+    ["not-an-ip", false],
+    [undefined, false],
+  ];
+  for (const [ip, ok] of cases) {
+    await t.step(`${ip} → ${ok ? "allowed" : "403"}`, () => {
+      const result = verifyApiKey(index, key.token, { now: NOW, ip });
+      if (ok) assert.ok(!(result instanceof GatewayError));
+      else expectError(result, 403, "ip_not_allowed");
+    });
+  }
+  await t.step("403 is a permission_error", () => {
+    const result = verifyApiKey(index, key.token, { now: NOW, ip: "8.8.8.8" });
+    assert.ok(result instanceof GatewayError);
+    assert.equal(result.type, "permission_error");
+  });
+});
+
+Deno.test("principal scopes: models (exact and prefix*) and endpoints", async (t) => {
+  const key = makeKey({
+    models: ["gpt-4o", "claude-*", "choreoai/echo"],
+    endpoints: ["/v1/chat/completions"],
+  });
+  const result = verifyApiKey(indexOf(key.record), key.token, { now: NOW, ip: undefined });
+  assert.ok(!(result instanceof GatewayError));
+  const models: [string, boolean][] = [
+    ["gpt-4o", true],
+    ["gpt-4o-mini", false],
+    ["openai/gpt-4o", false],
+    ["claude-sonnet-4-5", true],
+    ["claude-", true],
+    ["anthropic/claude-sonnet-4-5", false],
+    ["choreoai/echo", true],
+  ];
+  for (const [model, ok] of models) {
+    await t.step(`model ${model}`, () => assert.equal(result.mayUseModel(model), ok));
+  }
+  await t.step("endpoints", () => {
+    assert.equal(result.mayUseEndpoint("/v1/chat/completions"), true);
+    assert.equal(result.mayUseEndpoint("/v1/models"), false);
+    assert.equal(result.mayUseEndpoint("/v1/embeddings"), false);
+  });
+  await t.step("no scopes: everything allowed, limits null", () => {
+    const open = makeKey();
+    const principal = verifyApiKey(indexOf(open.record), open.token, { now: NOW, ip: undefined });
+    assert.ok(!(principal instanceof GatewayError));
+    assert.equal(principal.mayUseModel("anything"), true);
+    assert.equal(principal.mayUseEndpoint("/v1/models"), true);
+    assert.deepEqual(principal.limits, { rpm: null, tpm: null });
+  });
+  await t.step("rpm and tpm are carried on the principal", () => {
+    const limited = makeKey({ rpm: 60, tpm: 1000 });
+    const principal = verifyApiKey(indexOf(limited.record), limited.token, {
+      now: NOW,
+      ip: undefined,
+    });
+    assert.ok(!(principal instanceof GatewayError));
+    assert.deepEqual(principal.limits, { rpm: 60, tpm: 1000 });
+  });
+});
