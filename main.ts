@@ -12,7 +12,17 @@ import {
   parseConfig,
   VARIABLE_NAMES,
 } from "./src/config.ts";
-import { consoleSink, createLogger, describeError, type Logger, printText } from "./src/log.ts";
+import type { CliIo } from "./src/cli/io.ts";
+import { runKeysCommand } from "./src/cli/keys.ts";
+import { runUsageCommand } from "./src/cli/usage.ts";
+import {
+  consoleSink,
+  createLogger,
+  describeError,
+  type Logger,
+  printText,
+  writeText,
+} from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
 
 const VERSION: string = denoJson.version;
@@ -102,6 +112,19 @@ async function serve(log: Logger): Promise<number> {
   return 0;
 }
 
+/** What a CLI subcommand may touch: the settings it reads, the clock, randomness, the streams. */
+function createCliIo(): CliIo {
+  return {
+    keysFile: Deno.env.get("CHOREOAI_KEYS_FILE"),
+    dbPath: Deno.env.get("CHOREOAI_DB") ?? "./choreoai.db",
+    now: Date.now,
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+    readStdin: () => new Response(Deno.stdin.readable).text(),
+    stdout: (text) => writeText(text, "stdout"),
+    stderr: (text) => writeText(text, "stderr"),
+  };
+}
+
 async function main(args: readonly string[]): Promise<number> {
   const log = createLogger(consoleSink, now);
   const command = parseCli(args);
@@ -115,6 +138,10 @@ async function main(args: readonly string[]): Promise<number> {
     case "usage_error":
       printText(`choreoai: ${command.message}\nRun choreoai --help for usage.`, "stderr");
       return 2;
+    case "keys":
+      return await runKeysCommand(command.args, createCliIo());
+    case "usage":
+      return await runUsageCommand(command.args, createCliIo());
     case "serve":
       try {
         return await serve(log);

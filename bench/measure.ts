@@ -11,6 +11,7 @@ import {
   cpuTicks,
   peakRssKib,
   processTree,
+  reapedChildrenTicks,
   resetPeakRss,
 } from "./proc.ts";
 import { sleep } from "./processes.ts";
@@ -22,15 +23,24 @@ import { runWrk, type WrkResult } from "./wrk.ts";
 /** One wrk cell: wrk's numbers plus CPU accounting over the same window. */
 export interface CellRecord extends WrkResult {
   readonly connections: number;
+  /** Length of the CPU accounting window (a little longer than wrk's run), seconds. */
+  readonly windowS: number;
   /** CPU µs of the proxy process tree per completed request; null for `direct`. */
   readonly proxyCpuUsPerRequest: number | null;
   /** CPU µs of the fake upstream per completed request. */
   readonly upstreamCpuUsPerRequest: number;
-  /** Fake upstream CPU use as % of one core. */
+  /** CPU µs of wrk itself per completed request. */
+  readonly wrkCpuUsPerRequest: number;
+  /** CPU use of the proxy, the upstream and wrk as % of one core over the window. */
+  readonly proxyCpuPercent: number | null;
   readonly upstreamCpuPercent: number;
+  readonly wrkCpuPercent: number;
   /** How busy the proxy core and the load core were (% of the window, all processes). */
   readonly proxyCoreBusyPercent: number | null;
   readonly loadCoreBusyPercent: number | null;
+  /** Busy time of each core not explained by the benchmark's own processes (other work). */
+  readonly proxyCoreOtherPercent: number | null;
+  readonly loadCoreOtherPercent: number | null;
 }
 
 /** The streamed requests of one round, summarised. */
@@ -42,6 +52,8 @@ export interface StreamRecord {
   readonly ttfbP99Ms: number;
   readonly totalP50Ms: number;
   readonly totalP99Ms: number;
+  /** CPU µs of the proxy process tree per streamed request (warm-ups included); null: `direct`. */
+  readonly proxyCpuUsPerRequest: number | null;
 }
 
 /** Everything measured on one target in one round. */
@@ -86,9 +98,10 @@ export async function measureCell(
   if (script === undefined) throw new Error(`no wrk script for ${target.name}`);
   const proxyPids = target.proxy === undefined ? [] : await processTree(target.proxy.pid);
   const upstreamPids = await processTree(ctx.fleet.upstream.pid);
-  const [proxyBefore, upstreamBefore, coresBefore] = await Promise.all([
+  const [proxyBefore, upstreamBefore, wrkBefore, coresBefore] = await Promise.all([
     cpuTicks(proxyPids),
     cpuTicks(upstreamPids),
+    reapedChildrenTicks(),
     coreTimes(),
   ]);
   const started = performance.now();
@@ -102,22 +115,39 @@ export async function measureCell(
   });
   ctx.track(undefined);
   const wallS = (performance.now() - started) / 1000;
-  const [proxyAfter, upstreamAfter, coresAfter] = await Promise.all([
+  const [proxyAfter, upstreamAfter, wrkAfter, coresAfter] = await Promise.all([
     cpuTicks(proxyPids),
     cpuTicks(upstreamPids),
+    reapedChildrenTicks(),
     coreTimes(),
   ]);
-  const proxyS = cpuSecondsBetween(proxyBefore, proxyAfter, ctx.ticksPerSecond);
+  const proxyS = target.proxy === undefined
+    ? null
+    : cpuSecondsBetween(proxyBefore, proxyAfter, ctx.ticksPerSecond);
   const upstreamS = cpuSecondsBetween(upstreamBefore, upstreamAfter, ctx.ticksPerSecond);
+  const wrkS = (wrkAfter - wrkBefore) / ctx.ticksPerSecond;
   const perRequest = (seconds: number) => wrk.requests > 0 ? (seconds * 1e6) / wrk.requests : 0;
+  const percent = (seconds: number) => (100 * seconds) / wallS;
+  const proxyCoreBusy = busyPercent(coresBefore, coresAfter, ctx.cores.proxy);
+  const loadCoreBusy = busyPercent(coresBefore, coresAfter, ctx.cores.load);
   return {
     ...wrk,
     connections,
-    proxyCpuUsPerRequest: target.proxy === undefined ? null : perRequest(proxyS),
+    windowS: wallS,
+    proxyCpuUsPerRequest: proxyS === null ? null : perRequest(proxyS),
     upstreamCpuUsPerRequest: perRequest(upstreamS),
-    upstreamCpuPercent: (100 * upstreamS) / wallS,
-    proxyCoreBusyPercent: busyPercent(coresBefore, coresAfter, ctx.cores.proxy),
-    loadCoreBusyPercent: busyPercent(coresBefore, coresAfter, ctx.cores.load),
+    wrkCpuUsPerRequest: perRequest(wrkS),
+    proxyCpuPercent: proxyS === null ? null : percent(proxyS),
+    upstreamCpuPercent: percent(upstreamS),
+    wrkCpuPercent: percent(wrkS),
+    proxyCoreBusyPercent: proxyCoreBusy,
+    loadCoreBusyPercent: loadCoreBusy,
+    proxyCoreOtherPercent: proxyCoreBusy === null
+      ? null
+      : Math.max(0, proxyCoreBusy - percent(proxyS ?? 0)),
+    loadCoreOtherPercent: loadCoreBusy === null
+      ? null
+      : Math.max(0, loadCoreBusy - percent(upstreamS) - percent(wrkS)),
   };
 }
 
@@ -128,6 +158,8 @@ export async function measureStream(
   count: number,
   warmup: number,
 ): Promise<StreamRecord> {
+  const proxyPids = target.proxy === undefined ? [] : await processTree(target.proxy.pid);
+  const proxyBefore = await cpuTicks(proxyPids);
   const child = new Deno.Command("taskset", {
     args: [
       "-c",
@@ -153,6 +185,7 @@ export async function measureStream(
   ctx.track(child);
   const output = await child.output();
   ctx.track(undefined);
+  const proxyS = cpuSecondsBetween(proxyBefore, await cpuTicks(proxyPids), ctx.ticksPerSecond);
   const stdout = new TextDecoder().decode(output.stdout).trim();
   if (!output.success) {
     const stderr = new TextDecoder().decode(output.stderr);
@@ -167,6 +200,9 @@ export async function measureStream(
     ttfbP99Ms: quantile(result.ttfbMs, 0.99),
     totalP50Ms: median(result.totalMs),
     totalP99Ms: quantile(result.totalMs, 0.99),
+    proxyCpuUsPerRequest: target.proxy === undefined
+      ? null
+      : (proxyS * 1e6) / (warmup + result.ttfbMs.length + result.failures),
   };
 }
 

@@ -105,6 +105,18 @@ export async function cpuTicks(pids: readonly number[]): Promise<Map<number, num
   return ticks;
 }
 
+/**
+ * cutime + cstime of this process: CPU ticks of its children that have exited and been waited
+ * for (e.g. a finished wrk run), in clock ticks.
+ */
+export async function reapedChildrenTicks(): Promise<number> {
+  const [text] = await readProcFiles([`/proc/${Deno.pid}/stat`]);
+  if (text === undefined) return Number.NaN;
+  const fields = statFields(text);
+  // Fields 16 and 17 of stat (cutime, cstime).
+  return Number(fields[13]) + Number(fields[14]);
+}
+
 /** CPU seconds used between two {@linkcode cpuTicks} readings (new processes count fully). */
 export function cpuSecondsBetween(
   before: Map<number, number>,

@@ -74,8 +74,11 @@ export class ProcessGroup {
     return managed;
   }
 
-  /** Stops one process and its descendants: SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(managed: Managed, graceMs = 3_000): Promise<void> {
+  /**
+   * Stops one process and its descendants: SIGTERM, then SIGKILL after `graceMs`.
+   * Resolves to true when SIGKILL was needed.
+   */
+  async stop(managed: Managed, graceMs = 3_000): Promise<boolean> {
     const tree = await processTree(managed.pid);
     if (!managed.exited()) signal(managed.pid, "SIGTERM");
     const living = async () => {
@@ -84,15 +87,18 @@ export class ProcessGroup {
     };
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && (await living()).length > 0) await sleep(50);
-    for (const pid of await living()) signal(pid, "SIGKILL");
+    const stubborn = await living();
+    for (const pid of stubborn) signal(pid, "SIGKILL");
     await Promise.race([managed.child.status, sleep(1_000)]);
     this.#running.delete(managed.pid);
+    return stubborn.length > 0;
   }
 
-  /** Stops everything still running, in reverse start order. */
-  async stopAll(): Promise<void> {
-    const all = [...this.#running.values()].reverse();
-    await Promise.all(all.map((managed) => this.stop(managed)));
+  /** Stops everything still running; resolves to the names of those that needed SIGKILL. */
+  async stopAll(): Promise<string[]> {
+    const all = [...this.#running.values()];
+    const forced = await Promise.all(all.map((managed) => this.stop(managed)));
+    return all.filter((_, i) => forced[i]).map((managed) => managed.name);
   }
 }
 

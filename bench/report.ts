@@ -55,6 +55,11 @@ function metrics(connections: readonly number[]): Metric[] {
     { label: "stream TTFB p99 ms", get: (r) => r.stream.ttfbP99Ms, format: ms },
     { label: "stream total p50 ms", get: (r) => r.stream.totalP50Ms, format: ms },
     { label: "stream total p99 ms", get: (r) => r.stream.totalP99Ms, format: ms },
+    {
+      label: "proxy CPU µs/streamed req",
+      get: (r) => r.stream.proxyCpuUsPerRequest,
+      format: (v) => v.toFixed(0),
+    },
   );
   const main = connections.includes(32) ? 32 : connections.at(-1) ?? 32;
   const first = connections.includes(1) ? 1 : connections[0] ?? 1;
@@ -70,18 +75,35 @@ function metrics(connections: readonly number[]): Metric[] {
       format: mib,
     },
     {
-      label: `upstream CPU µs/req @${main}`,
-      get: (r) => cell(r, main)?.upstreamCpuUsPerRequest,
-      format: (v) => v.toFixed(0),
-    },
-    {
-      label: `load core busy @${main}`,
-      get: (r) => cell(r, main)?.loadCoreBusyPercent,
+      label: `proxy CPU % of a core @${main}`,
+      get: (r) => cell(r, main)?.proxyCpuPercent,
       format: percent,
     },
     {
-      label: `proxy core busy @${main}`,
-      get: (r) => cell(r, main)?.proxyCoreBusyPercent,
+      label: `wrk + upstream CPU µs/req @${main}`,
+      get: (r) => {
+        const c = cell(r, main);
+        return c === undefined ? null : c.wrkCpuUsPerRequest + c.upstreamCpuUsPerRequest;
+      },
+      format: (v) => v.toFixed(0),
+    },
+    {
+      label: `load-core capacity req/s @${main}`,
+      get: (r) => {
+        const c = cell(r, main);
+        const us = c === undefined ? 0 : c.wrkCpuUsPerRequest + c.upstreamCpuUsPerRequest;
+        return us > 0 ? 1e6 / us : null;
+      },
+      format: integer,
+    },
+    {
+      label: `other work on proxy core @${main}`,
+      get: (r) => cell(r, main)?.proxyCoreOtherPercent,
+      format: percent,
+    },
+    {
+      label: `other work on load core @${main}`,
+      get: (r) => cell(r, main)?.loadCoreOtherPercent,
       format: percent,
     },
     { label: `req/s @${main} ÷ direct`, get: rpsRatio(main, "direct"), format: ratio },
@@ -160,4 +182,35 @@ export function markdownTable(
     lines.push(`| ${metric.label} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Cells where the load side, not the proxy, was the limit: the load core ≥ 90% busy while the
+ * proxy used < 90% of its core. Their req/s is a lower bound for that proxy.
+ */
+export function loadBoundNotes(records: readonly RoundRecord[]): string[] {
+  const counts = new Map<string, { hits: number; rounds: number; proxy: number[] }>();
+  for (const record of records) {
+    for (const cell of Object.values(record.cells)) {
+      if (cell.proxyCpuPercent === null || cell.loadCoreBusyPercent === null) continue;
+      const key = `${record.target} @${cell.connections}`;
+      const entry = counts.get(key) ?? { hits: 0, rounds: 0, proxy: [] };
+      entry.rounds++;
+      if (cell.loadCoreBusyPercent >= 90 && cell.proxyCpuPercent < 90) {
+        entry.hits++;
+        entry.proxy.push(cell.proxyCpuPercent);
+      }
+      counts.set(key, entry);
+    }
+  }
+  const notes: string[] = [];
+  for (const [key, { hits, rounds, proxy }] of counts) {
+    if (hits === 0) continue;
+    notes.push(
+      `${key}: load core saturated (≥ 90% busy) while the proxy used only ` +
+        `${proxy.map((p) => p.toFixed(0) + "%").join("/")} of its core, in ${hits} of ` +
+        `${rounds} round(s): its req/s there is a lower bound, limited by wrk + upstream.`,
+    );
+  }
+  return notes;
 }

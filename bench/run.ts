@@ -11,7 +11,7 @@ import { type MeasureContext, measureTarget, type RoundRecord, wrkBody } from ".
 import { type BenchOptions, parseArgs, USAGE } from "./options.ts";
 import { allowedCpus, clockTicksPerSecond, loadAverage, processName, processTree } from "./proc.ts";
 import { ProcessGroup, sleep } from "./processes.ts";
-import { markdownTable, summarizeRecords } from "./report.ts";
+import { loadBoundNotes, markdownTable, summarizeRecords } from "./report.ts";
 import { type Cores, type Fleet, startFleet, type TargetName } from "./targets.ts";
 import { runWrk, wrkScript } from "./wrk.ts";
 
@@ -53,12 +53,12 @@ async function pinSelf(core: number): Promise<void> {
   }).output();
 }
 
-/** A rough upper bound of the run time, in seconds. */
+/** A rough estimate of the run time, in seconds (from smoke runs on 2 cores). */
 function estimateSeconds(options: BenchOptions, targets: number): number {
-  const perCell = options.durationS + 0.6;
-  const perStream = 1.5 + options.streamRequests * 0.005;
-  const warmup = targets * (options.warmupS + 1.5);
-  return 20 + warmup +
+  const perCell = options.durationS + 0.35;
+  const perStream = 0.5 + options.streamRequests * 0.005;
+  const warmup = targets * (options.warmupS + 0.3);
+  return 10 + warmup +
     options.rounds * targets * (options.connections.length * perCell + perStream);
 }
 
@@ -113,6 +113,7 @@ async function runBenchmark(
   group: ProcessGroup,
   tmp: string,
   track: (child: Deno.ChildProcess | undefined) => void,
+  interrupted: AbortSignal,
 ): Promise<void> {
   const startedAt = new Date();
   const nginx = await findExecutable("nginx");
@@ -156,6 +157,7 @@ async function runBenchmark(
   );
   const deadline = Date.now() + (estimate * 3 + 300) * 1000;
 
+  interrupted.throwIfAborted();
   await warmUp(ctx, options);
   const records: RoundRecord[] = [];
   const settings = {
@@ -167,6 +169,7 @@ async function runBenchmark(
   for (let round = 0; round < options.rounds; round++) {
     const order = roundOrder(fleet.targets, round);
     for (const [position, target] of order.entries()) {
+      interrupted.throwIfAborted();
       if (Date.now() > deadline) throw new Error("the run took 3× its estimate: giving up");
       console.error(`bench: round ${round + 1}/${options.rounds}: ${target.name}`);
       records.push(await measureTarget(ctx, target, round, position, settings));
@@ -187,10 +190,12 @@ async function runBenchmark(
     "CPU µs/req: utime+stime of the proxy's whole process tree over the wrk cell ÷ requests. " +
     "Peak RSS: VmHWM summed over the proxy's processes during the round " +
     "(choreoai and choreoai-echo are the same process).",
-    "Core busy: all processes on that core (so `proxy core busy` under `direct` is other " +
-    "work sharing the machine). A load core near 100% with a proxy core well below means the " +
-    "load side, not the proxy, limited that cell.",
+    "wrk + upstream CPU µs/req: what the load core spends per request; load-core capacity is " +
+    "1e6 ÷ that, the most the load side could drive: a proxy well below it, using ~100% of " +
+    "its core, is the bottleneck. Other work: core busy time (/proc/stat) not used by the " +
+    "benchmark's processes, i.e. noise from whatever else shares the machine.",
   ];
+  notes.push(...loadBoundNotes(records));
   const failures = records.filter((r) => r.stream.firstFailure !== undefined);
   for (const record of failures) {
     notes.push(`Stream failure on ${record.target}: ${record.stream.firstFailure}`);
@@ -261,38 +266,52 @@ async function main(args: readonly string[]): Promise<number> {
   const tmp = await Deno.makeTempDir({ prefix: "choreoai-bench-" });
   const group = new ProcessGroup(tmp);
   let running: Deno.ChildProcess | undefined;
+  const interrupt = new AbortController();
+  let stopping = false;
   const track = (child: Deno.ChildProcess | undefined) => {
     running = child;
+    if (stopping) { // started just after Ctrl-C
+      try {
+        child?.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
   };
-  let stopping = false;
   const onSignal = () => {
-    if (stopping) return;
+    if (stopping) Deno.exit(130); // a second Ctrl-C: give up at once
     stopping = true;
+    interrupt.abort(new Error("interrupted"));
     console.error("bench: interrupted, stopping everything it started");
     try {
       running?.kill("SIGKILL");
     } catch {
       // Already gone.
     }
-    group.stopAll().finally(() => Deno.exit(130));
+    group.stopAll(); // the run then fails, and main's cleanup below finishes the job
+    setTimeout(() => Deno.exit(130), 10_000);
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
   let ok = false;
   try {
-    await runBenchmark(parsed.options, group, tmp, track);
+    await runBenchmark(parsed.options, group, tmp, track, interrupt.signal);
     ok = true;
   } catch (error) {
-    console.error(`bench: failed: ${error instanceof Error ? error.stack : String(error)}`);
+    if (!stopping) {
+      console.error(`bench: failed: ${error instanceof Error ? error.stack : String(error)}`);
+    }
   } finally {
-    await group.stopAll();
+    const forced = await group.stopAll();
+    if (forced.length > 0) {
+      console.error(`bench: ${forced.join(", ")} ignored SIGTERM for 3 s: killed with SIGKILL`);
+    }
     await sleep(100);
-    if (ok) await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (ok || stopping) await Deno.remove(tmp, { recursive: true }).catch(() => {});
     else console.error(`bench: logs and configs kept in ${tmp}`);
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
   }
+  if (stopping) return 130;
   return ok ? 0 : 1;
 }
 

@@ -51,3 +51,11 @@ export function printText(text: string, to: "stdout" | "stderr" = "stdout"): voi
   if (to === "stdout") console.log(text);
   else console.error(text);
 }
+
+/** Writes text exactly as given, with no newline added (CLI output meant for pipes). */
+export function writeText(text: string, to: "stdout" | "stderr" = "stdout"): void {
+  const bytes = new TextEncoder().encode(text);
+  const stream = to === "stdout" ? Deno.stdout : Deno.stderr;
+  let written = 0;
+  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+}
