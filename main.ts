@@ -3,7 +3,10 @@
  * global fetch. env → parseConfig → dependencies → createHandler → Deno.serve.
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { createDevelopmentVerifier } from "./src/auth/verifier.ts";
+import { createDevelopmentVerifier, type KeyVerifier } from "./src/auth/verifier.ts";
+import { type KeyStore, openKeyStore } from "./src/keys/store.ts";
+import { createKeyListVerifier } from "./src/keys/verify.ts";
+import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
   type Config,
@@ -62,26 +65,68 @@ async function serve(log: Logger): Promise<number> {
     printText(error.message, "stderr");
     return 1;
   }
-  if (config.keysFile !== undefined) {
-    printText(
-      "CHOREOAI_KEYS_FILE is set, but this version cannot read key lists yet: " +
-        "refusing to start rather than accept any key",
-      "stderr",
-    );
+  let verifier: KeyVerifier;
+  let store: KeyStore | undefined;
+  if (config.keysFile === undefined) {
+    verifier = createDevelopmentVerifier();
+    warnAboutDevelopmentMode(config, log);
+  } else {
+    try {
+      store = await openKeyStore(config.keysFile, log);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      printText(
+        `Cannot load the key list CHOREOAI_KEYS_FILE=${config.keysFile}: ${reason}`,
+        "stderr",
+      );
+      return 1;
+    }
+    const keys = store;
+    keys.watch();
+    Deno.addSignalListener("SIGHUP", () => void keys.reload("SIGHUP"));
+    verifier = createKeyListVerifier(() => keys.current());
+    log.info("key list loaded", { file: config.keysFile, keys: keys.current().size });
+  }
+  let usage: UsageRecorder;
+  try {
+    usage = openUsageRecorder(config.dbPath, { log });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    printText(`Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`, "stderr");
     return 1;
   }
-  warnAboutDevelopmentMode(config, log);
 
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
-    verifier: createDevelopmentVerifier(),
+    verifier,
     fetch: globalThis.fetch,
     now,
     randomId,
     log,
     shutdownSignal: shutdown.signal,
+    usage,
   });
+  // Signals are handled before the listening line is printed, so no signal falls in a gap.
+  let stopping = false;
+  const stop = (signal: Deno.Signal) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal, drain_ms: config.drainMs });
+    const drain = setTimeout(() => {
+      log.warn("drain period over: ending the requests still in flight");
+      shutdown.abort(new Error("server shutdown"));
+      // Streams end with an error event as soon as they are aborted, and then the server
+      // finishes; this is the last resort if a connection still hangs on.
+      setTimeout(() => {
+        usage.close().finally(() => Deno.exit(0));
+      }, 2_000);
+    }, config.drainMs);
+    server.shutdown().finally(() => clearTimeout(drain));
+  };
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
   const server = Deno.serve({
     hostname: config.host,
     port: config.port,
@@ -91,23 +136,11 @@ async function serve(log: Logger): Promise<number> {
     },
   }, handler);
 
-  let stopping = false;
-  const stop = (signal: Deno.Signal) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("shutting down", { signal, drain_ms: config.drainMs });
-    const drain = setTimeout(() => {
-      log.warn("drain period over: ending the requests still in flight");
-      shutdown.abort(new Error("server shutdown"));
-      // Streams end with an error event as soon as they are aborted; give them a moment to flush.
-      setTimeout(() => Deno.exit(0), 1_000);
-    }, config.drainMs);
-    server.shutdown().finally(() => clearTimeout(drain));
-  };
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
-  }
   await server.finished;
+  // Access-log and usage callbacks run as the last responses complete: let them, then flush.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await usage.close();
+  store?.[Symbol.dispose]();
   log.info("stopped");
   return 0;
 }

@@ -8,6 +8,7 @@
 import { parseAuthorization } from "./auth/authorization.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
+import { createDeadlines } from "./deadlines.ts";
 import { errorResponse, errors, GatewayError, toGatewayError } from "./errors.ts";
 import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
 import { pickRequestId } from "./http/request_id.ts";
@@ -129,6 +130,7 @@ export function createHandler(
       timeoutMs: Math.min(config.upstreamTimeoutMs, 10_000),
     }),
     shutdownSignal: deps.shutdownSignal,
+    deadlines: createDeadlines(now),
   };
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);

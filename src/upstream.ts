@@ -6,12 +6,15 @@
  * cut, while a silent upstream is. Aborting the call (client gone, shutdown, timeout) cancels
  * the upstream request.
  */
+import type { Deadlines } from "./deadlines.ts";
 import { errors, type GatewayError } from "./errors.ts";
 
 /** What {@linkcode sendUpstream} needs from the outside. */
 export interface UpstreamOptions {
   readonly fetch: typeof fetch;
   readonly idleTimeoutMs: number;
+  /** Where the idle deadline is kept. */
+  readonly deadlines: Deadlines;
   /** Provider name for messages. */
   readonly provider: string;
   /** Aborts the call from outside (server shutdown). */
@@ -43,20 +46,17 @@ export async function sendUpstream(
   request: Request,
   options: UpstreamOptions,
 ): Promise<UpstreamCall> {
-  const controller = new AbortController();
   const { idleTimeoutMs, provider, signal } = options;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new IdleTimeout()), idleTimeoutMs);
-  };
+  if (signal?.aborted === true) throw errors.shuttingDown();
+  const controller = new AbortController();
   const onOuterAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
+  const idle = options.deadlines.start(idleTimeoutMs, () => controller.abort(new IdleTimeout()));
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
-    clearTimeout(timer);
+    idle.cancel();
     signal?.removeEventListener("abort", onOuterAbort);
     if (!controller.signal.aborted) controller.abort();
   };
@@ -68,15 +68,10 @@ export async function sendUpstream(
     if (signal?.aborted === true) return errors.shuttingDown();
     return errors.upstream(`The connection to ${provider} failed`, 502, error);
   };
-  if (signal?.aborted === true) {
-    close();
-    throw errors.shuttingDown();
-  }
-  arm();
   try {
     const response = await options.fetch(request, { signal: controller.signal });
-    arm();
-    return { response, touch: arm, close, explain };
+    idle.reset();
+    return { response, touch: idle.reset, close, explain };
   } catch (error) {
     const gatewayError = explain(error);
     close();
@@ -86,25 +81,12 @@ export async function sendUpstream(
   }
 }
 
-/** Reads a whole upstream body as text, resetting the idle timer on each chunk. */
+/** Reads a whole upstream body as text; the idle timer keeps running meanwhile. */
 export async function readUpstreamText(call: UpstreamCall): Promise<string> {
-  const body = call.response.body;
-  if (body === null) return "";
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
   try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      call.touch();
-      text += decoder.decode(value, { stream: true });
-    }
-    return text + decoder.decode();
+    return await call.response.text();
   } catch (error) {
     throw call.explain(error);
-  } finally {
-    reader.releaseLock();
   }
 }
 

@@ -3,6 +3,7 @@
  * environment (the test process's own provider keys never leak in).
  */
 import assert from "node:assert/strict";
+import { keyFileText, makeKey } from "./_helpers/keys.ts";
 import {
   PROVIDER_KEY,
   SSE_RESPONSE_HEADERS,
@@ -279,4 +280,95 @@ Deno.test("after CHOREOAI_DRAIN_MS, streams still running are ended and the proc
   assert.equal(status.code, 0);
   assert.ok(Date.now() - started < 10_000);
   await never.promise;
+});
+
+Deno.test("a key file that is missing or invalid at start is exit 1 naming the problem", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "choreoai-main-" });
+  try {
+    await t.step("missing", async () => {
+      const { code, stderr } = await run([], {
+        CHOREOAI_KEYS_FILE: `${dir}/nope.json`,
+        CHOREOAI_DB: `${dir}/u.db`,
+      });
+      assert.equal(code, 1);
+      assert.match(stderr, /nope\.json/);
+    });
+    await t.step("plaintext key in an entry", async () => {
+      const { record } = makeKey();
+      await Deno.writeTextFile(
+        `${dir}/bad.json`,
+        JSON.stringify({ version: 1, keys: [{ ...record, key: "sk-choreo-plain" }] }),
+      );
+      const { code, stderr } = await run([], {
+        CHOREOAI_KEYS_FILE: `${dir}/bad.json`,
+        CHOREOAI_DB: `${dir}/u.db`,
+      });
+      assert.equal(code, 1);
+      assert.match(stderr, new RegExp(`keys\\[0\\] \\(${record.id}\\)`));
+      assert.match(stderr, /plaintext/);
+      assert.ok(!stderr.includes("sk-choreo-plain"));
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with a key list: keys enforced, SIGHUP reloads, usage survives SIGTERM and restart", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "choreoai-main-" });
+  try {
+    const first = makeKey();
+    const second = makeKey();
+    const file = `${dir}/keys.json`;
+    await Deno.writeTextFile(file, keyFileText([first.record]));
+    const env = {
+      CHOREOAI_KEYS_FILE: file,
+      CHOREOAI_DB: `${dir}/usage.db`,
+      CHOREOAI_ENV: "production",
+    };
+    const call = (url: string, token: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "choreoai/echo",
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      }).then(async (r) => (await r.body?.cancel(), r.status));
+    {
+      await using gateway = await spawnGateway(env);
+      assert.equal(await call(gateway.url, first.token), 200);
+      assert.equal(await call(gateway.url, "any-key-at-all"), 401);
+      assert.equal(await call(gateway.url, second.token), 401);
+      // Replace the file in place (same inode, as an editor might) and ask for a reload.
+      await Deno.writeTextFile(file, keyFileText([first.record, second.record]));
+      gateway.process.kill("SIGHUP");
+      let status = 401;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = await call(gateway.url, second.token);
+        if (status !== 200) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(status, 200);
+      for (let i = 0; i < 8; i++) assert.equal(await call(gateway.url, first.token), 200);
+      gateway.process.kill("SIGTERM");
+      assert.equal((await gateway.exited).code, 0);
+    }
+    const stats = await run(["keys", "list", "--json"], env);
+    assert.equal(stats.code, 0, stats.stderr);
+    const listed = JSON.parse(stats.stdout) as {
+      id: string;
+      requests: number;
+      last_used_at: string | null;
+    }[];
+    assert.equal(listed.find((k) => k.id === first.record.id)?.requests, 9);
+    assert.equal(listed.find((k) => k.id === second.record.id)?.requests, 1);
+    assert.ok(listed.every((k) => k.last_used_at !== null));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SIGINT (Ctrl-C) stops the gateway with exit 0", async () => {
+  await using gateway = await spawnGateway({});
+  gateway.process.kill("SIGINT");
+  assert.equal((await gateway.exited).code, 0);
 });

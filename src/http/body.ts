@@ -2,12 +2,14 @@
  * Reading a JSON request body safely: content type, size limit (checked before reading when
  * `Content-Length` is given, and while reading otherwise), a deadline, then JSON.
  */
+import type { Deadlines } from "../deadlines.ts";
 import { errors } from "../errors.ts";
 
 /** Limits on request bodies. */
 export interface BodyLimits {
   readonly maxBytes: number;
   readonly timeoutMs: number;
+  readonly deadlines: Deadlines;
 }
 
 const JSON_TYPE_REGEXP = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -51,33 +53,42 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   return value;
 }
 
+/**
+ * Reads the body within the deadline, piece by piece, and stops as soon as it passes the limit
+ * (whatever its `Content-Length` claimed).
+ */
 async function readLimited(request: Request, limits: BodyLimits): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array();
-  const reader = request.body.getReader();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    reader.cancel().catch(() => {});
-  }, limits.timeoutMs);
+  const timedOut = Promise.withResolvers<never>();
+  const deadline = limits.deadlines.start(
+    limits.timeoutMs,
+    () => timedOut.reject(errors.requestTimeout(limits.timeoutMs)),
+  );
+  try {
+    const reader = request.body.getReader();
+    const read = readChunks(reader, limits.maxBytes);
+    return await Promise.race([read, timedOut.promise]).catch((error) => {
+      reader.cancel().catch(() => {});
+      throw error;
+    });
+  } finally {
+    deadline.cancel();
+    timedOut.promise.catch(() => {});
+  }
+}
+
+async function readChunks(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    while (true) {
-      const { done, value } = await reader.read();
-      if (timedOut) throw errors.requestTimeout(limits.timeoutMs);
-      if (done) break;
-      size += value.byteLength;
-      if (size > limits.maxBytes) {
-        reader.cancel().catch(() => {});
-        throw errors.requestTooLarge(limits.maxBytes);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (timedOut) throw errors.requestTimeout(limits.timeoutMs);
-    throw error;
-  } finally {
-    clearTimeout(timer);
+  while (true) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) throw errors.requestTooLarge(maxBytes);
+    chunks.push(value);
   }
   if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
   const out = new Uint8Array(size);

@@ -42,7 +42,9 @@ function parseRange(rule: string): Range {
 }
 
 /** A compiled IP allowlist: IPv4 and IPv6 CIDRs; IPv4-mapped IPv6 matches IPv4 rules. */
-export function compileIpScope(rules: readonly string[] | null): (ip: string | undefined) => boolean {
+export function compileIpScope(
+  rules: readonly string[] | null,
+): (ip: string | undefined) => boolean {
   if (rules === null) return () => true;
   const ranges = rules.map(parseRange);
   return (ip) => {

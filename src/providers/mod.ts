@@ -49,6 +49,20 @@ export interface ProviderModel {
   readonly created: number;
 }
 
+/** Receives the items a translator produces. */
+export type Emit = (item: StreamItem) => void;
+
+/**
+ * Translates one provider stream, event by event, synchronously. It may keep state across events
+ * (tool-call indexes, usage); it emits `done` when the provider ended cleanly.
+ */
+export interface StreamTranslator {
+  /** One provider event → zero or more items. */
+  event(event: SseEvent, emit: Emit): void;
+  /** The provider's body ended (some providers end without a terminator event). */
+  end(emit: Emit): void;
+}
+
 /** One upstream provider's translations. All methods are pure. */
 export interface ProviderAdapter {
   readonly name: ProviderName;
@@ -58,8 +72,8 @@ export interface ProviderAdapter {
   toRequest(body: ChatCompletionRequest, target: ProviderTarget): Request;
   /** Provider JSON → OpenAI `chat.completion`, or a 502 when the body is not what was promised. */
   fromResponse(body: unknown, ctx: TranslationContext): ChatCompletion | GatewayError;
-  /** Provider SSE events → OpenAI chunks; ends with `done` when the provider ended cleanly. */
-  stream(ctx: TranslationContext): TransformStream<SseEvent, StreamItem>;
+  /** A translator of this provider's SSE events for one stream. */
+  stream(ctx: TranslationContext): StreamTranslator;
   /** Provider error response → the gateway error the client sees. */
   fromError(status: number, body: unknown, headers: Headers): GatewayError;
   /** The provider's model-list request. */

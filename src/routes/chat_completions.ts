@@ -11,8 +11,12 @@ import {
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import { resolveRoute } from "../routing/route.ts";
-import { decodeSse, SSE_HEADERS, type SseEvent } from "../sse.ts";
-import { createClientStream, type StreamOutcome } from "../streaming/client_stream.ts";
+import { SSE_HEADERS } from "../sse.ts";
+import {
+  createUpstreamStream,
+  renderStream,
+  type StreamOutcome,
+} from "../streaming/client_stream.ts";
 import { parseJsonOrUndefined, readUpstreamText, sendUpstream } from "../upstream.ts";
 import type { ConfiguredProvider, RequestContext, RouteDeps } from "./context.ts";
 
@@ -25,6 +29,7 @@ export async function handleChatCompletions(
   const body = await readJsonBody(request, {
     maxBytes: deps.config.maxBodyBytes,
     timeoutMs: deps.config.bodyTimeoutMs,
+    deadlines: deps.deadlines,
   });
   const parsed = parseChatCompletionRequest(body);
   if (!parsed.ok) throw parsed.error;
@@ -47,7 +52,7 @@ export async function handleChatCompletions(
     created: Math.floor(deps.now() / 1000),
     model: chat.model,
   };
-  if (route.provider === "echo") return echo(chat, translation, ctx, deps);
+  if (route.provider === "echo") return echo(chat, translation, ctx);
   const provider = deps.providers.get(route.provider);
   if (provider === undefined) throw new Error(`route to unconfigured provider ${route.provider}`);
   return await callProvider(chat, { provider, model: route.model, translation, ctx, deps });
@@ -57,7 +62,6 @@ function echo(
   chat: ChatCompletionRequest,
   translation: TranslationContext,
   ctx: RequestContext,
-  deps: RouteDeps,
 ): Response {
   const reply = echoReply(chat);
   const headers = { "x-choreoai-provider": "choreoai" };
@@ -70,16 +74,9 @@ function echo(
     chunk,
   }));
   items.push({ type: "done" });
-  const stream = createClientStream({
-    items: ReadableStream.from(items),
-    includeUsage: wantsStreamUsage(chat),
-    explain: (error) => errors.upstream("The echo stream failed", 500, error),
-    close: () => {},
-    onEnd: (outcome) => recordOutcome(ctx, outcome),
-    onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
-    signal: deps.shutdownSignal,
-  });
-  return new Response(stream, { headers: { ...SSE_HEADERS, ...headers } });
+  const { text, usage } = renderStream(items, wantsStreamUsage(chat));
+  if (usage !== undefined) ctx.fields.usage = usage;
+  return new Response(text, { headers: { ...SSE_HEADERS, ...headers } });
 }
 
 interface ProviderCall {
@@ -101,6 +98,7 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
   const upstream = await sendUpstream(upstreamRequest, {
     fetch: deps.fetch,
     idleTimeoutMs: deps.config.upstreamTimeoutMs,
+    deadlines: deps.deadlines,
     provider: adapter.name,
     signal: deps.shutdownSignal,
   });
@@ -122,12 +120,11 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
         `${adapter.name} did not answer the stream request with an event stream`,
       );
     }
-    const items = decodeSse(response.body)
-      .pipeThrough(touchOnEach(upstream.touch))
-      .pipeThrough(adapter.stream(translation));
-    const stream = createClientStream({
-      items,
+    const stream = createUpstreamStream({
+      body: response.body,
+      translator: adapter.stream(translation),
       includeUsage: wantsStreamUsage(chat),
+      touch: upstream.touch,
       explain: upstream.explain,
       close: upstream.close,
       onEnd: (outcome) => recordOutcome(ctx, outcome),
@@ -151,16 +148,6 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
   const json = adapter.passThrough ? text : JSON.stringify(completion);
   return new Response(json, {
     headers: { "content-type": "application/json", ...headers },
-  });
-}
-
-/** Resets the upstream idle timer on every SSE event, pings included. */
-function touchOnEach(touch: () => void): TransformStream<SseEvent, SseEvent> {
-  return new TransformStream({
-    transform(event, controller) {
-      touch();
-      controller.enqueue(event);
-    },
   });
 }
 

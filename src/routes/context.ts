@@ -1,6 +1,7 @@
 /** Per-request state shared by the router, the route handlers and the access log. */
 import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
+import type { Deadlines } from "../deadlines.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import type { Usage } from "../openai/schema.ts";
@@ -46,4 +47,6 @@ export interface RouteDeps {
   readonly providers: ReadonlyMap<ProviderName, ConfiguredProvider>;
   readonly catalog: ModelCatalog;
   readonly shutdownSignal: AbortSignal | undefined;
+  /** Shared idle deadlines (request bodies, upstream calls). */
+  readonly deadlines: Deadlines;
 }

@@ -1,16 +1,17 @@
 /**
  * The SSE body sent to the client for a streamed completion.
  *
- * Each item is written as soon as it arrives (no buffering). The stream ends with `[DONE]` when
- * the provider finished cleanly, or with one error event and no `[DONE]` when it failed midway
- * (DESIGN.md). The final usage chunk reaches the client only when it asked for it, though the
- * gateway always asks the provider. Cancelling the body (the client went away) cancels the
- * upstream request at once.
+ * Events are forwarded as soon as they arrive: every chunk read from the upstream is decoded,
+ * translated and written at once, and the events that came in one read leave in one write. The
+ * stream ends with `[DONE]` when the provider finished cleanly, or with one error event and no
+ * `[DONE]` when it failed midway (DESIGN.md). The final usage chunk reaches the client only when
+ * it asked for it, though the gateway always asks the provider. Cancelling the body (the client
+ * went away) cancels the upstream request at once.
  */
-import { errors, type GatewayError } from "../errors.ts";
+import { errors, type GatewayError, toGatewayError } from "../errors.ts";
 import type { Usage } from "../openai/schema.ts";
-import type { StreamItem } from "../providers/mod.ts";
-import { encodeSseData, encodeSseError, SSE_DONE } from "../sse.ts";
+import type { StreamItem, StreamTranslator } from "../providers/mod.ts";
+import { createSseDecoder, SSE_DONE, sseData, sseError } from "../sse.ts";
 
 /** How a stream ended, for logs and usage records. */
 export interface StreamOutcome {
@@ -18,22 +19,6 @@ export interface StreamOutcome {
   readonly error: GatewayError | undefined;
   /** The client went away before the end. */
   readonly cancelled: boolean;
-}
-
-/** Inputs of {@linkcode createClientStream}. */
-export interface ClientStreamOptions {
-  readonly items: ReadableStream<StreamItem>;
-  readonly includeUsage: boolean;
-  /** Maps a read failure (timeout, reset) to the error event. */
-  explain(error: unknown): GatewayError;
-  /** Releases the upstream call (stops timers, aborts if running). */
-  close(): void;
-  /** Called exactly once when the stream ends, however it ends. */
-  onEnd(outcome: StreamOutcome): void;
-  /** Called once, when the first bytes are handed to the client. */
-  onFirstByte?(): void;
-  /** Ends the stream from outside (server shutdown). */
-  readonly signal?: AbortSignal | undefined;
 }
 
 function readUsage(chunk: Record<string, unknown>): Usage | undefined {
@@ -50,89 +35,173 @@ function readUsage(chunk: Record<string, unknown>): Usage | undefined {
   };
 }
 
-/** Turns stream items into the client's SSE bytes. */
-export function createClientStream(options: ClientStreamOptions): ReadableStream<Uint8Array> {
-  const reader = options.items.getReader();
+/** Turns stream items into the client's SSE text, batch by batch. */
+export interface SseWriter {
+  /** Adds one item; ignored once the stream is over. */
+  push(item: StreamItem): void;
+  /** The text accumulated since the last call. */
+  take(): string;
+  /** Set once `done` or an error was pushed. */
+  readonly finished: boolean;
+  readonly usage: Usage | undefined;
+  readonly error: GatewayError | undefined;
+}
+
+/** Creates a writer; `includeUsage` keeps the final usage chunk and `usage` keys. */
+export function createSseWriter(includeUsage: boolean): SseWriter {
+  let out = "";
+  let finished = false;
   let usage: Usage | undefined;
+  let error: GatewayError | undefined;
+  const chunkText = (item: StreamItem & { type: "chunk" }): string => {
+    const chunkUsage = readUsage(item.chunk);
+    if (chunkUsage !== undefined) usage = chunkUsage;
+    if (includeUsage) return sseData(item.raw ?? JSON.stringify(item.chunk));
+    const choices = item.chunk.choices;
+    if (Array.isArray(choices) && choices.length === 0 && chunkUsage !== undefined) return "";
+    if ("usage" in item.chunk) {
+      const { usage: _dropped, ...rest } = item.chunk;
+      return sseData(JSON.stringify(rest));
+    }
+    return sseData(item.raw ?? JSON.stringify(item.chunk));
+  };
+  return {
+    push(item) {
+      if (finished) return;
+      if (item.type === "chunk") {
+        out += chunkText(item);
+      } else if (item.type === "done") {
+        out += SSE_DONE;
+        finished = true;
+      } else {
+        out += sseError(item.error);
+        error = item.error;
+        finished = true;
+      }
+    },
+    take() {
+      const text = out;
+      out = "";
+      return text;
+    },
+    get finished() {
+      return finished;
+    },
+    get usage() {
+      return usage;
+    },
+    get error() {
+      return error;
+    },
+  };
+}
+
+/** Inputs of {@linkcode createUpstreamStream}. */
+export interface UpstreamStreamOptions {
+  readonly body: ReadableStream<Uint8Array>;
+  readonly translator: StreamTranslator;
+  readonly includeUsage: boolean;
+  /** Resets the upstream idle timer; called on every event. */
+  touch(): void;
+  /** Maps a read failure (timeout, reset) to the error event. */
+  explain(error: unknown): GatewayError;
+  /** Releases the upstream call (stops timers, aborts if running). */
+  close(): void;
+  /** Called exactly once when the stream ends, however it ends. */
+  onEnd(outcome: StreamOutcome): void;
+  /** Called once, when the first bytes are handed to the client. */
+  onFirstByte?(): void;
+  /** Ends the stream from outside (server shutdown). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/** The client's SSE body for an upstream stream. */
+export function createUpstreamStream(options: UpstreamStreamOptions): ReadableStream<Uint8Array> {
+  const { translator, signal } = options;
+  const reader = options.body.getReader();
+  const writer = createSseWriter(options.includeUsage);
+  const decoder = createSseDecoder(
+    (event) => {
+      options.touch();
+      translator.event(event, writer.push);
+    },
+    (message) =>
+      writer.push({
+        type: "error",
+        error: errors.upstream(`The provider's stream broke: ${message}`),
+      }),
+    // A keep-alive comment is a sign of life too.
+    () => options.touch(),
+  );
   let ended = false;
-  const end = (error: GatewayError | undefined, cancelled: boolean) => {
+  let first = true;
+  const end = (cancelled: boolean) => {
     if (ended) return;
     ended = true;
     options.close();
     reader.cancel().catch(() => {});
-    options.onEnd({ usage, error, cancelled });
+    options.onEnd({ usage: writer.usage, error: writer.error, cancelled });
   };
-
-  /** Encodes one item; `undefined` means nothing to send for it. */
-  const encode = (item: StreamItem & { type: "chunk" }): Uint8Array | undefined => {
-    const chunkUsage = readUsage(item.chunk);
-    if (chunkUsage !== undefined) usage = chunkUsage;
-    const choices = item.chunk.choices;
-    const isUsageChunk = Array.isArray(choices) && choices.length === 0 && chunkUsage !== undefined;
-    if (options.includeUsage) return encodeSseData(item.raw ?? JSON.stringify(item.chunk));
-    if (isUsageChunk) return undefined;
-    if ("usage" in item.chunk) {
-      const { usage: _dropped, ...rest } = item.chunk;
-      return encodeSseData(JSON.stringify(rest));
+  /** Reads one upstream chunk into the writer. */
+  const aborted = () => signal?.aborted === true;
+  const step = async () => {
+    if (aborted()) return writer.push({ type: "error", error: errors.shuttingDown() });
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      const reason = aborted() ? errors.shuttingDown() : options.explain(error);
+      return writer.push({ type: "error", error: reason });
     }
-    return encodeSseData(item.raw ?? JSON.stringify(item.chunk));
+    try {
+      if (!result.done) return decoder.feed(result.value);
+      decoder.end();
+      translator.end(writer.push);
+      if (!writer.finished) {
+        writer.push({
+          type: "error",
+          error: errors.upstream("The provider ended the stream before it was complete"),
+        });
+      }
+    } catch (error) {
+      writer.push({ type: "error", error: toGatewayError(error) });
+    }
   };
-
-  let first = true;
   return new ReadableStream<Uint8Array>({
-    async pull(rawController) {
-      const controller = {
-        enqueue(bytes: Uint8Array) {
+    async pull(controller) {
+      while (!ended) {
+        await step();
+        if (ended) return; // the client left while the read was pending
+        const text = writer.take();
+        if (text !== "") {
           if (first) {
             first = false;
             options.onFirstByte?.();
           }
-          rawController.enqueue(bytes);
-        },
-        close: () => rawController.close(),
-      };
-      while (!ended) {
-        let result: ReadableStreamReadResult<StreamItem>;
-        try {
-          if (options.signal?.aborted === true) throw options.signal.reason;
-          result = await reader.read();
-        } catch (error) {
-          const gatewayError = options.signal?.aborted === true
-            ? errors.shuttingDown()
-            : options.explain(error);
-          controller.enqueue(encodeSseError(gatewayError));
+          controller.enqueue(encoder.encode(text));
+        }
+        if (writer.finished) {
           controller.close();
-          end(gatewayError, false);
+          end(false);
           return;
         }
-        if (result.done) {
-          const error = errors.upstream("The provider ended the stream before it was complete");
-          controller.enqueue(encodeSseError(error));
-          controller.close();
-          end(error, false);
-          return;
-        }
-        const item = result.value;
-        if (item.type === "chunk") {
-          const bytes = encode(item);
-          if (bytes === undefined) continue;
-          controller.enqueue(bytes);
-          return;
-        }
-        if (item.type === "done") {
-          controller.enqueue(SSE_DONE);
-          controller.close();
-          end(undefined, false);
-          return;
-        }
-        controller.enqueue(encodeSseError(item.error));
-        controller.close();
-        end(item.error, false);
-        return;
+        if (text !== "") return;
       }
     },
     cancel() {
-      end(undefined, true);
+      end(true);
     },
   }, { highWaterMark: 0 });
+}
+
+/** Renders a stream whose items are all known now (the echo model) as one SSE text. */
+export function renderStream(
+  items: readonly StreamItem[],
+  includeUsage: boolean,
+): { text: string; usage: Usage | undefined } {
+  const writer = createSseWriter(includeUsage);
+  for (const item of items) writer.push(item);
+  return { text: writer.take(), usage: writer.usage };
 }

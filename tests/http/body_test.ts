@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { GatewayError } from "../../src/errors.ts";
 import { isJsonContentType, readJsonBody } from "../../src/http/body.ts";
+import { createDeadlines } from "../../src/deadlines.ts";
+
+/** Body limits with a real deadline tracker on the wall clock. */
+function limitsOf(maxBytes: number, timeoutMs: number) {
+  return { maxBytes, timeoutMs, deadlines: createDeadlines(() => performance.now()) };
+}
 
 const URL_ = "http://gateway.test/v1/chat/completions";
 const encoder = new TextEncoder();
@@ -49,7 +55,7 @@ Deno.test("isJsonContentType() recognises JSON media types", async (t) => {
 });
 
 Deno.test("readJsonBody() returns the parsed JSON object", async (t) => {
-  const limits = { maxBytes: 1024, timeoutMs: 1000 };
+  const limits = limitsOf(1024, 1000);
   await t.step("a plain body", async () => {
     const body = { model: "gpt-4o", messages: [{ role: "user", content: "héllo 🦄" }] };
     assert.deepEqual(await readJsonBody(jsonRequest(JSON.stringify(body)), limits), body);
@@ -79,7 +85,7 @@ Deno.test("readJsonBody() answers 415 for a body that is not JSON", async (t) =>
         body: encoder.encode('{"a":1}'),
         headers: type === undefined ? {} : { "content-type": type },
       });
-      const error = await rejection(readJsonBody(request, { maxBytes: 1024, timeoutMs: 1000 }));
+      const error = await rejection(readJsonBody(request, limitsOf(1024, 1000)));
       assert.equal(error.status, 415);
       assert.equal(error.code, "unsupported_media_type");
     });
@@ -99,7 +105,7 @@ Deno.test("readJsonBody() answers 413 from Content-Length without reading the bo
     },
   }, { highWaterMark: 0 });
   const request = jsonRequest(body, { "content-length": "101" });
-  const error = await rejection(readJsonBody(request, { maxBytes: 100, timeoutMs: 1000 }));
+  const error = await rejection(readJsonBody(request, limitsOf(100, 1000)));
   assert.equal(error.status, 413);
   assert.equal(error.code, "request_too_large");
   assert.equal(pulls, 0);
@@ -127,7 +133,7 @@ Deno.test("readJsonBody() answers 413 once a streamed body passes the limit", as
         },
       });
       const error = await rejection(
-        readJsonBody(jsonRequest(body, headers), { maxBytes: 100, timeoutMs: 1000 }),
+        readJsonBody(jsonRequest(body, headers), limitsOf(100, 1000)),
       );
       assert.equal(error.status, 413);
       assert.equal(error.code, "request_too_large");
@@ -158,7 +164,7 @@ Deno.test("readJsonBody() answers 408 when the body does not arrive in time", as
     await t.step(name, async () => {
       const started = performance.now();
       const request = jsonRequest(new ReadableStream<Uint8Array>(source()));
-      const error = await rejection(readJsonBody(request, { maxBytes: 1_000_000, timeoutMs: 50 }));
+      const error = await rejection(readJsonBody(request, limitsOf(1_000_000, 50)));
       const elapsed = performance.now() - started;
       assert.equal(error.status, 408);
       assert.equal(error.code, "request_timeout");
@@ -180,7 +186,7 @@ Deno.test("readJsonBody() answers 400 invalid_json for bytes that are not JSON",
   for (const [name, body] of cases) {
     await t.step(name, async () => {
       const error = await rejection(
-        readJsonBody(jsonRequest(body), { maxBytes: 1024, timeoutMs: 1000 }),
+        readJsonBody(jsonRequest(body), limitsOf(1024, 1000)),
       );
       assert.equal(error.status, 400);
       assert.equal(error.type, "invalid_request_error");
@@ -193,7 +199,7 @@ Deno.test("readJsonBody() answers 400 invalid_request for JSON that is not an ob
   for (const text of ["[]", '[{"model":"x"}]', "42", '"text"', "null", "true"]) {
     await t.step(text, async () => {
       const error = await rejection(
-        readJsonBody(jsonRequest(text), { maxBytes: 1024, timeoutMs: 1000 }),
+        readJsonBody(jsonRequest(text), limitsOf(1024, 1000)),
       );
       assert.equal(error.status, 400);
       assert.equal(error.code, "invalid_request");

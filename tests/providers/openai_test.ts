@@ -17,8 +17,16 @@ function target(): ProviderTarget {
   return { model: "gpt-4o", baseUrl: "https://api.example.com/v1", apiKey: "sk-provider-key" };
 }
 
-async function streamItems(events: SseEvent[]): Promise<StreamItem[]> {
-  return await Array.fromAsync(ReadableStream.from(events).pipeThrough(openAIStream()));
+/** Runs events through a fresh translator, then ends the body, collecting what it emits. */
+function streamItems(events: readonly SseEvent[], provider?: string): StreamItem[] {
+  const translator = openAIStream(provider);
+  const items: StreamItem[] = [];
+  const emit = (item: StreamItem) => {
+    items.push(item);
+  };
+  for (const event of events) translator.event(event, emit);
+  translator.end(emit);
+  return items;
 }
 
 async function bodyOf(request: Request): Promise<Record<string, unknown>> {
@@ -231,13 +239,13 @@ Deno.test("fromOpenAIError() copes with a body that is not OpenAI's error JSON",
   }
 });
 
-Deno.test("openAIStream() passes chunks on in order with their raw text, then done", async () => {
+Deno.test("openAIStream() passes chunks on in order with their raw text, then done", () => {
   const first =
     '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}';
   const second = '{ "id" : "c1", "choices" : [ {"index":0,"delta":{"content":"Hi"}} ] }';
   const usage =
     '{"id":"c1","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}';
-  const items = await streamItems([
+  const items = streamItems([
     { data: first },
     { data: second },
     { data: usage },
@@ -251,9 +259,9 @@ Deno.test("openAIStream() passes chunks on in order with their raw text, then do
   ]);
 });
 
-Deno.test("openAIStream() passes a chunk whose error field is null", async () => {
+Deno.test("openAIStream() passes a chunk whose error field is null", () => {
   const data = '{"id":"c1","choices":[{"index":0,"delta":{"content":"Hi"}}],"error":null}';
-  assert.deepEqual(await streamItems([{ data }]), [
+  assert.deepEqual(streamItems([{ data }]), [
     { type: "chunk", chunk: JSON.parse(data), raw: data },
   ]);
 });
@@ -279,8 +287,8 @@ Deno.test("openAIStream() turns bad events into error items", async (t) => {
     ["JSON array", { data: "[1,2]" }, 502, "upstream_error"],
   ];
   for (const [name, event, status, code] of cases) {
-    await t.step(name, async () => {
-      const items = await streamItems([event]);
+    await t.step(name, () => {
+      const items = streamItems([event]);
       assert.equal(items.length, 1);
       const [item] = items;
       assert.ok(item?.type === "error", JSON.stringify(item));
@@ -289,9 +297,15 @@ Deno.test("openAIStream() turns bad events into error items", async (t) => {
       assert.equal(error.code, code);
     });
   }
-  await t.step("the provider's message is kept", async () => {
-    const [item] = await streamItems([{ data: '{"error":{"message":"context too long"}}' }]);
+  await t.step("the provider's message is kept", () => {
+    const [item] = streamItems([{ data: '{"error":{"message":"context too long"}}' }]);
     assert.ok(item?.type === "error");
     assert.match(item.error.message, /context too long/);
   });
+});
+
+Deno.test("openAIStream() names its provider in the errors it emits", () => {
+  const [item] = streamItems([{ data: "this is not json" }], "azure_openai");
+  assert.ok(item?.type === "error", JSON.stringify(item));
+  assert.match(item.error.message, /^azure_openai /);
 });

@@ -1,79 +1,44 @@
 import assert from "node:assert/strict";
 import { errors, GatewayError } from "../../src/errors.ts";
-import type { StreamItem } from "../../src/providers/mod.ts";
+import type { StreamItem, StreamTranslator } from "../../src/providers/mod.ts";
+import { openAIStream } from "../../src/providers/openai/stream.ts";
+import { MAX_EVENT_CHARS } from "../../src/sse.ts";
 import {
-  type ClientStreamOptions,
-  createClientStream,
+  createSseWriter,
+  createUpstreamStream,
+  renderStream,
   type StreamOutcome,
+  type UpstreamStreamOptions,
 } from "../../src/streaming/client_stream.ts";
 
-/** What the stream told its owner: close() calls, onEnd() outcomes, explain() inputs. */
-interface Calls {
-  closed: number;
-  ended: StreamOutcome[];
-  explained: unknown[];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A chunk's JSON as OpenAI sends it. */
+function chunkJson(content: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content } }], ...extra });
 }
 
-function start(
-  items: ReadableStream<StreamItem>,
-  options: Partial<Pick<ClientStreamOptions, "includeUsage" | "signal">> = {},
-): { body: ReadableStream<Uint8Array>; calls: Calls } {
-  const calls: Calls = { closed: 0, ended: [], explained: [] };
-  const body = createClientStream({
-    items,
-    includeUsage: options.includeUsage ?? false,
-    explain(error) {
-      calls.explained.push(error);
-      return errors.upstreamTimeout("openai: no event within 600000 ms");
-    },
-    close() {
-      calls.closed++;
-    },
-    onEnd(outcome) {
-      calls.ended.push(outcome);
-    },
-    signal: options.signal,
-  });
-  return { body, calls };
-}
-
-function chunk(content: string, extra: Record<string, unknown> = {}): StreamItem {
-  return {
-    type: "chunk",
-    chunk: { id: "c1", choices: [{ index: 0, delta: { content } }], ...extra },
-  };
-}
-
-function usageChunk(prompt: number, completion: number): StreamItem {
+function usageJson(prompt: number, completion: number): string {
   const usage = {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
   };
-  return { type: "chunk", chunk: { id: "c1", choices: [], usage } };
+  return JSON.stringify({ id: "c1", choices: [], usage });
 }
 
-/** An upstream whose items the test pushes by hand. */
-function manualItems(): {
-  items: ReadableStream<StreamItem>;
-  push(item: StreamItem): void;
-} {
-  let controller: ReadableStreamDefaultController<StreamItem> | undefined;
-  const items = new ReadableStream<StreamItem>({
-    start(c) {
-      controller = c;
-    },
-  });
-  return {
-    items,
-    push(item) {
-      controller?.enqueue(item);
-    },
-  };
+function chunk(content: string, extra: Record<string, unknown> = {}): StreamItem {
+  return { type: "chunk", chunk: JSON.parse(chunkJson(content, extra)) };
 }
 
-async function textOf(body: ReadableStream<Uint8Array>): Promise<string> {
-  return await new Response(body).text();
+function usageChunk(prompt: number, completion: number): StreamItem {
+  return { type: "chunk", chunk: JSON.parse(usageJson(prompt, completion)) };
+}
+
+/** SSE text with one `data:` event per payload. */
+function sse(...payloads: string[]): string {
+  return payloads.map((data) => `data: ${data}\n\n`).join("");
 }
 
 /** The `data:` payloads of an SSE text, checking its framing. */
@@ -91,243 +56,629 @@ function errorEvent(error: GatewayError): string {
   });
 }
 
-Deno.test("createClientStream() sends chunks in order and ends with [DONE]", async () => {
+const USAGE = { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 };
+
+// createSseWriter()
+
+/** Pushes the items into a new writer and takes its text once. */
+function write(items: readonly StreamItem[], includeUsage = false): string {
+  const writer = createSseWriter(includeUsage);
+  for (const item of items) writer.push(item);
+  return writer.take();
+}
+
+Deno.test("createSseWriter() sends chunks with their raw text verbatim", async (t) => {
   const raw = '{"id":"c1",  "choices":[{"index":0,"delta":{"content":"raw"}}]}';
-  const items: StreamItem[] = [
-    chunk("Hel"),
-    { type: "chunk", chunk: JSON.parse(raw), raw },
-    chunk("lo"),
+  for (const includeUsage of [false, true]) {
+    await t.step(`raw text kept (includeUsage: ${includeUsage})`, () => {
+      const item: StreamItem = { type: "chunk", chunk: JSON.parse(raw), raw };
+      assert.equal(write([item], includeUsage), `data: ${raw}\n\n`);
+    });
+    await t.step(`a chunk without raw text is serialised (includeUsage: ${includeUsage})`, () => {
+      assert.equal(
+        write([chunk("Hel"), chunk("lo")], includeUsage),
+        sse(
+          chunkJson("Hel"),
+          chunkJson("lo"),
+        ),
+      );
+    });
+  }
+});
+
+Deno.test("createSseWriter() sends usage only when the client asked", async (t) => {
+  const rawNull = '{"id":"c1","choices":[{"index":0,"delta":{}}],"usage":null}';
+  const rawUsage = usageJson(5, 1).replace(",", ", ");
+  const cases: [string, boolean, StreamItem, string][] = [
+    [
+      "a usage chunk is kept",
+      true,
+      { type: "chunk", chunk: JSON.parse(rawUsage), raw: rawUsage },
+      sse(rawUsage),
+    ],
+    ["a usage chunk is dropped", false, usageChunk(5, 1), ""],
+    [
+      "a raw usage chunk is dropped",
+      false,
+      { type: "chunk", chunk: JSON.parse(rawUsage), raw: rawUsage },
+      "",
+    ],
+    [
+      "usage: null is kept",
+      true,
+      { type: "chunk", chunk: JSON.parse(rawNull), raw: rawNull },
+      sse(rawNull),
+    ],
+    [
+      "usage: null loses its key, raw text or not",
+      false,
+      { type: "chunk", chunk: JSON.parse(rawNull), raw: rawNull },
+      sse(JSON.stringify({ id: "c1", choices: [{ index: 0, delta: {} }] })),
+    ],
+    [
+      "usage on a choice chunk is kept",
+      true,
+      chunk("Hi", { usage: USAGE }),
+      sse(chunkJson("Hi", { usage: USAGE })),
+    ],
+    [
+      "usage on a choice chunk loses its key",
+      false,
+      chunk("Hi", { usage: USAGE }),
+      sse(chunkJson("Hi")),
+    ],
+  ];
+  for (const [name, includeUsage, item, expected] of cases) {
+    await t.step(name, () => {
+      assert.equal(write([item], includeUsage), expected);
+    });
+  }
+});
+
+Deno.test("createSseWriter() records the usage it sees", async (t) => {
+  const cases: [string, StreamItem[], unknown][] = [
+    ["none", [chunk("Hi"), { type: "done" }], undefined],
+    ["from the usage chunk", [chunk("Hi"), usageChunk(5, 1), { type: "done" }], USAGE],
+    ["from a choice chunk", [chunk("Hi", { usage: USAGE })], USAGE],
+    ["usage: null is no usage", [chunk("Hi", { usage: null })], undefined],
+    ["the last one wins", [usageChunk(1, 1), usageChunk(5, 1)], USAGE],
+    [
+      "a missing total is computed",
+      [{
+        type: "chunk",
+        chunk: { choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } },
+      }],
+      USAGE,
+    ],
+    [
+      "token counts that are not numbers are no usage",
+      [{ type: "chunk", chunk: { choices: [], usage: { prompt_tokens: "5" } } }],
+      undefined,
+    ],
+    ["even when the stream fails", [
+      usageChunk(5, 1),
+      { type: "error", error: errors.upstream("openai: boom") },
+    ], USAGE],
+  ];
+  for (const [name, items, expected] of cases) {
+    for (const includeUsage of [false, true]) {
+      await t.step(`${name} (includeUsage: ${includeUsage})`, () => {
+        const writer = createSseWriter(includeUsage);
+        for (const item of items) writer.push(item);
+        assert.deepEqual(writer.usage, expected);
+      });
+    }
+  }
+});
+
+Deno.test("createSseWriter() ends with [DONE] or one error event, and nothing after", async (t) => {
+  const failure = new GatewayError("openai: the server had an error", {
+    status: 502,
+    type: "server_error",
+    code: "upstream_error",
+  });
+  const cases: [string, StreamItem, string, GatewayError | undefined][] = [
+    ["done", { type: "done" }, "data: [DONE]\n\n", undefined],
+    [
+      "error",
+      { type: "error", error: failure },
+      'data: {"error":{"message":"openai: the server had an error","type":"server_error","param":null,"code":"upstream_error"}}\n\n',
+      failure,
+    ],
+  ];
+  const after: StreamItem[] = [
+    chunk("never sent"),
+    usageChunk(9, 9),
+    { type: "error", error: errors.upstream("openai: late") },
     { type: "done" },
   ];
-  const { body, calls } = start(ReadableStream.from(items));
-  assert.deepEqual(dataOf(await textOf(body)), [
-    JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "Hel" } }] }),
+  for (const [name, last, text, error] of cases) {
+    await t.step(name, () => {
+      const writer = createSseWriter(true);
+      writer.push(chunk("partial"));
+      assert.equal(writer.finished, false);
+      writer.push(last);
+      assert.equal(writer.finished, true);
+      assert.equal(writer.take(), sse(chunkJson("partial")) + text);
+      for (const item of after) writer.push(item);
+      assert.equal(writer.take(), "");
+      assert.equal(writer.error, error);
+      assert.equal(writer.usage, undefined);
+    });
+  }
+});
+
+Deno.test("createSseWriter() take() returns the text written since the last take()", () => {
+  const writer = createSseWriter(false);
+  assert.equal(writer.take(), "");
+  writer.push(chunk("a"));
+  writer.push(chunk("b"));
+  assert.equal(writer.take(), sse(chunkJson("a"), chunkJson("b")));
+  assert.equal(writer.take(), "");
+  writer.push(usageChunk(5, 1));
+  assert.equal(writer.take(), "", "a dropped usage chunk writes nothing");
+  writer.push({ type: "done" });
+  assert.equal(writer.take(), "data: [DONE]\n\n");
+});
+
+// renderStream()
+
+Deno.test("renderStream() renders all items as one SSE text with its usage", async (t) => {
+  const items: StreamItem[] = [
+    chunk("Hi"),
+    usageChunk(5, 1),
+    { type: "done" },
+    chunk("never sent"),
+  ];
+  await t.step("includeUsage", () => {
+    assert.deepEqual(renderStream(items, true), {
+      text: sse(chunkJson("Hi"), usageJson(5, 1), "[DONE]"),
+      usage: USAGE,
+    });
+  });
+  await t.step("no includeUsage", () => {
+    assert.deepEqual(renderStream(items, false), {
+      text: sse(chunkJson("Hi"), "[DONE]"),
+      usage: USAGE,
+    });
+  });
+  await t.step("an error ends the text", () => {
+    const failure = errors.upstream("echo: boom");
+    assert.deepEqual(renderStream([chunk("Hi"), { type: "error", error: failure }], false), {
+      text: sse(chunkJson("Hi"), errorEvent(failure)),
+      usage: undefined,
+    });
+  });
+});
+
+// createUpstreamStream()
+
+/** What the stream told its owner. */
+interface Calls {
+  touched: number;
+  firstBytes: number;
+  closed: number;
+  ended: StreamOutcome[];
+  explained: unknown[];
+}
+
+function start(
+  body: ReadableStream<Uint8Array>,
+  options: Partial<Pick<UpstreamStreamOptions, "includeUsage" | "signal" | "translator">> = {},
+): { stream: ReadableStream<Uint8Array>; calls: Calls } {
+  const calls: Calls = { touched: 0, firstBytes: 0, closed: 0, ended: [], explained: [] };
+  const stream = createUpstreamStream({
+    body,
+    translator: options.translator ?? openAIStream(),
+    includeUsage: options.includeUsage ?? false,
+    touch() {
+      calls.touched++;
+    },
+    explain(error) {
+      calls.explained.push(error);
+      return errors.upstreamTimeout("openai: no event within 600000 ms");
+    },
+    close() {
+      calls.closed++;
+    },
+    onEnd(outcome) {
+      calls.ended.push(outcome);
+    },
+    onFirstByte() {
+      calls.firstBytes++;
+    },
+    signal: options.signal,
+  });
+  return { stream, calls };
+}
+
+/** An upstream body that yields the given pieces of SSE text, one read each. */
+function bodyOf(...pieces: (string | Uint8Array)[]): ReadableStream<Uint8Array> {
+  return ReadableStream.from(pieces.map((p) => typeof p === "string" ? encoder.encode(p) : p));
+}
+
+/** An upstream body the test writes into by hand. */
+function manualBody(): {
+  body: ReadableStream<Uint8Array>;
+  send(piece: string | Uint8Array): void;
+  fail(error: unknown): void;
+  finish(): void;
+  readonly cancelled: number;
+} {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let cancelled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      cancelled++;
+    },
+  });
+  return {
+    body,
+    send: (piece) => controller?.enqueue(typeof piece === "string" ? encoder.encode(piece) : piece),
+    fail: (error) => controller?.error(error),
+    finish: () => controller?.close(),
+    get cancelled() {
+      return cancelled;
+    },
+  };
+}
+
+async function textOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+  return await new Response(stream).text();
+}
+
+/** Reads one chunk of the client's stream as text. */
+async function readText(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  const { done, value } = await reader.read();
+  assert.equal(done, false, "the stream ended early");
+  return decoder.decode(value);
+}
+
+/** Lets pending reads and pulls run. */
+async function settle(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+Deno.test("createUpstreamStream() sends chunks in order and ends with [DONE]", async () => {
+  const raw = '{"id":"c1",  "choices":[{"index":0,"delta":{"content":"raw"}}]}';
+  const { stream, calls } = start(bodyOf(
+    sse(chunkJson("Hel")),
+    sse(raw),
+    sse(chunkJson("lo"), "[DONE]"),
+  ));
+  assert.deepEqual(dataOf(await textOf(stream)), [
+    chunkJson("Hel"),
     raw,
-    JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "lo" } }] }),
+    chunkJson("lo"),
     "[DONE]",
   ]);
   assert.equal(calls.closed, 1);
   assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
+  assert.deepEqual(calls.explained, []);
 });
 
-Deno.test("createClientStream() sends each chunk as soon as it arrives", async () => {
-  const upstream = manualItems();
-  const { body } = start(upstream.items);
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  upstream.push(chunk("first"));
-  const first = await reader.read();
-  assert.equal(
-    decoder.decode(first.value),
-    `data: ${
-      JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "first" } }] })
-    }\n\n`,
-  );
-  upstream.push({ type: "done" });
-  assert.equal(decoder.decode((await reader.read()).value), "data: [DONE]\n\n");
+Deno.test("createUpstreamStream() sends each event as soon as it arrives", async () => {
+  const upstream = manualBody();
+  const { stream, calls } = start(upstream.body);
+  const reader = stream.getReader();
+  upstream.send(sse(chunkJson("first")));
+  assert.equal(await readText(reader), sse(chunkJson("first")));
+  upstream.send(sse(chunkJson("second")));
+  assert.equal(await readText(reader), sse(chunkJson("second")));
+  upstream.send(sse("[DONE]"));
+  assert.equal(await readText(reader), "data: [DONE]\n\n");
   assert.equal((await reader.read()).done, true);
+  assert.equal(calls.ended.length, 1);
 });
 
-Deno.test("createClientStream() ends a failed stream with one error event and no [DONE]", async (t) => {
-  await t.step("an error item", async () => {
-    const failure = new GatewayError("openai: the server had an error", {
-      status: 502,
-      type: "server_error",
-      code: "upstream_error",
-    });
-    const items: StreamItem[] = [
-      chunk("partial"),
-      { type: "error", error: failure },
-      chunk("never sent"),
-      { type: "done" },
-    ];
-    const { body, calls } = start(ReadableStream.from(items));
-    const events = dataOf(await textOf(body));
-    assert.equal(events.length, 2);
-    assert.equal(
-      events[1],
-      '{"error":{"message":"openai: the server had an error","type":"server_error","param":null,"code":"upstream_error"}}',
-    );
-    assert.equal(calls.closed, 1);
-    assert.deepEqual(calls.ended, [{ usage: undefined, error: failure, cancelled: false }]);
+Deno.test("createUpstreamStream() writes what one upstream read brought in one chunk", async (t) => {
+  await t.step("two events in one read", async () => {
+    const upstream = manualBody();
+    const { stream } = start(upstream.body);
+    const reader = stream.getReader();
+    upstream.send(sse(chunkJson("a"), chunkJson("b")));
+    assert.equal(await readText(reader), sse(chunkJson("a"), chunkJson("b")));
+    upstream.send(sse(chunkJson("c"), "[DONE]"));
+    assert.equal(await readText(reader), sse(chunkJson("c"), "[DONE]"));
+    assert.equal((await reader.read()).done, true);
   });
 
-  await t.step("the provider ends without done", async () => {
-    const { body, calls } = start(ReadableStream.from([chunk("partial")]));
-    const events = dataOf(await textOf(body));
+  await t.step("an event split across reads, inside a character, waits for its end", async () => {
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
+    const text = sse(chunkJson("é🦄"));
+    const bytes = encoder.encode(text);
+    const cut = encoder.encode(text.slice(0, text.indexOf("🦄"))).length + 2;
+    let received: string | undefined;
+    const pending = readText(reader).then((value) => (received = value));
+    upstream.send(bytes.slice(0, cut));
+    await settle();
+    assert.equal(received, undefined);
+    assert.equal(calls.firstBytes, 0);
+    upstream.send(bytes.slice(cut));
+    await pending;
+    assert.equal(received, text);
+    await reader.cancel();
+  });
+});
+
+Deno.test("createUpstreamStream() ends a failed stream with one error event and no [DONE]", async (t) => {
+  await t.step("an upstream error event", async () => {
+    const upstream = manualBody();
+    upstream.send(sse(chunkJson("partial")));
+    upstream.send(sse(
+      '{"error":{"message":"the server had an error","type":"server_error","code":null}}',
+      chunkJson("never sent"),
+      "[DONE]",
+    ));
+    const { stream, calls } = start(upstream.body);
+    const events = dataOf(await textOf(stream));
+    assert.deepEqual(events, [
+      chunkJson("partial"),
+      '{"error":{"message":"openai: the server had an error","type":"server_error","param":null,"code":"upstream_error"}}',
+    ]);
+    assert.equal(calls.closed, 1);
+    assert.equal(calls.ended.length, 1);
+    assert.equal(calls.ended[0]?.cancelled, false);
+    assert.equal(errorEvent(calls.ended[0]?.error ?? assert.fail("no error")), events[1]);
+    assert.equal(upstream.cancelled, 1, "the upstream is released");
+  });
+
+  await t.step("the provider ends without [DONE]", async () => {
+    const { stream, calls } = start(bodyOf(sse(chunkJson("partial"))));
+    const events = dataOf(await textOf(stream));
     assert.equal(events.length, 2);
     assert.ok(!events.includes("[DONE]"));
     const parsed = JSON.parse(events[1] ?? "") as { error: Record<string, unknown> };
     assert.deepEqual(Object.keys(parsed.error), ["message", "type", "param", "code"]);
     assert.equal(parsed.error.code, "upstream_error");
+    assert.equal(calls.closed, 1);
     assert.equal(calls.ended.length, 1);
+    assert.equal(calls.ended[0]?.error?.code, "upstream_error");
+  });
+
+  await t.step("the provider ends inside an event", async () => {
+    const { stream, calls } = start(bodyOf(sse(chunkJson("partial")), 'data: {"id":"c1",'));
+    const events = dataOf(await textOf(stream));
+    assert.equal(events.length, 2);
+    assert.ok(!events.includes("[DONE]"));
     assert.equal(calls.ended[0]?.error?.code, "upstream_error");
   });
 
   await t.step("a read that throws is explained", async () => {
     const reset = new Error("connection reset");
     let sent = false;
-    const items = new ReadableStream<StreamItem>({
+    const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (sent) throw reset;
         sent = true;
-        controller.enqueue(chunk("partial"));
+        controller.enqueue(encoder.encode(sse(chunkJson("partial"))));
       },
     });
-    const { body, calls } = start(items);
-    const events = dataOf(await textOf(body));
-    assert.equal(events.length, 2);
-    assert.equal(
-      events[1],
+    const { stream, calls } = start(body);
+    assert.deepEqual(dataOf(await textOf(stream)), [
+      chunkJson("partial"),
       errorEvent(errors.upstreamTimeout("openai: no event within 600000 ms")),
-    );
+    ]);
     assert.deepEqual(calls.explained, [reset]);
     assert.equal(calls.closed, 1);
     assert.equal(calls.ended.length, 1);
     assert.equal(calls.ended[0]?.error?.code, "upstream_timeout");
   });
 
-  await t.step("a server shutdown", async () => {
+  await t.step("an event longer than the decoder allows", async () => {
+    const { stream, calls } = start(bodyOf(
+      sse(chunkJson("partial")),
+      "data: ",
+      "x".repeat(MAX_EVENT_CHARS),
+      "\n\n" + sse("[DONE]"),
+    ));
+    const events = dataOf(await textOf(stream));
+    assert.equal(events.length, 2);
+    assert.equal(events[0], chunkJson("partial"));
+    assert.equal(calls.ended[0]?.error?.code, "upstream_error");
+    assert.match(calls.ended[0]?.error?.message ?? "", /stream broke/);
+  });
+
+  await t.step("a translator that throws", async () => {
+    const translator: StreamTranslator = {
+      event() {
+        throw new TypeError("translator bug");
+      },
+      end() {},
+    };
+    const { stream, calls } = start(bodyOf(sse(chunkJson("a"), chunkJson("b"))), { translator });
+    const events = dataOf(await textOf(stream));
+    assert.equal(events.length, 1);
+    const error = calls.ended[0]?.error;
+    assert.equal(error?.status, 500);
+    assert.equal(error?.code, "internal_error");
+    assert.ok(!events[0]?.includes("translator bug"), events[0]);
+    assert.equal(calls.closed, 1);
+  });
+});
+
+Deno.test("createUpstreamStream() ends with server_shutting_down when its signal aborts", async (t) => {
+  const shuttingDown = `data: ${errorEvent(errors.shuttingDown())}\n\n`;
+
+  await t.step("between events", async () => {
     const shutdown = new AbortController();
-    const upstream = manualItems();
-    const { body, calls } = start(upstream.items, { signal: shutdown.signal });
-    const reader = body.getReader();
-    upstream.push(chunk("partial"));
-    await reader.read();
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body, { signal: shutdown.signal });
+    const reader = stream.getReader();
+    upstream.send(sse(chunkJson("partial")));
+    await readText(reader);
     shutdown.abort();
-    const { value } = await reader.read();
-    assert.equal(
-      new TextDecoder().decode(value),
-      `data: ${errorEvent(errors.shuttingDown())}\n\n`,
-    );
+    assert.equal(await readText(reader), shuttingDown);
     assert.equal((await reader.read()).done, true);
+    assert.equal(calls.closed, 1);
     assert.equal(calls.ended.length, 1);
+    assert.equal(calls.ended[0]?.error?.code, "server_shutting_down");
+    assert.equal(calls.ended[0]?.cancelled, false);
+    assert.equal(upstream.cancelled, 1);
+  });
+
+  await t.step("before the first event", async () => {
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body, { signal: AbortSignal.abort() });
+    assert.equal(await textOf(stream), shuttingDown);
+    assert.equal(calls.ended[0]?.error?.code, "server_shutting_down");
+    assert.equal(calls.firstBytes, 1);
+  });
+
+  await t.step("a read that the shutdown broke is not blamed on the provider", async () => {
+    const shutdown = new AbortController();
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body, { signal: shutdown.signal });
+    const reader = stream.getReader();
+    const pending = readText(reader);
+    await settle();
+    shutdown.abort();
+    upstream.fail(new DOMException("The signal has been aborted", "AbortError"));
+    assert.equal(await pending, shuttingDown);
+    assert.equal((await reader.read()).done, true);
+    assert.deepEqual(calls.explained, []);
     assert.equal(calls.ended[0]?.error?.code, "server_shutting_down");
   });
 });
 
-Deno.test("createClientStream() sends the usage chunk only when the client asked", async (t) => {
-  const items = (): StreamItem[] => [
-    chunk("Hi", { usage: null }),
-    usageChunk(5, 1),
-    { type: "done" },
-  ];
+Deno.test("createUpstreamStream() touches the idle timer on every event and keep-alive comment", async () => {
+  const upstream = manualBody();
+  const { stream, calls } = start(upstream.body);
+  const reader = stream.getReader();
+  const pending = readText(reader);
+  // A keep-alive comment is not an event, but it shows the provider is alive.
+  upstream.send(": keep-alive\n\n");
+  await settle();
+  assert.equal(calls.touched, 1);
+  // A usage chunk the client does not get is still an event.
+  upstream.send(sse(usageJson(5, 1)));
+  await settle();
+  assert.equal(calls.touched, 2);
+  upstream.send(sse(chunkJson("a"), chunkJson("b")));
+  assert.equal(await pending, sse(chunkJson("a"), chunkJson("b")));
+  assert.equal(calls.touched, 4);
+  upstream.send(": ping\n\n" + sse("[DONE]"));
+  assert.equal(await readText(reader), "data: [DONE]\n\n");
+  assert.equal(calls.touched, 6);
+  assert.equal((await reader.read()).done, true);
+});
 
-  await t.step("includeUsage: the usage chunk is kept", async () => {
-    const { body, calls } = start(ReadableStream.from(items()), { includeUsage: true });
-    const events = dataOf(await textOf(body)).map((d) => d === "[DONE]" ? d : JSON.parse(d));
-    assert.deepEqual(events, [
-      { id: "c1", choices: [{ index: 0, delta: { content: "Hi" } }], usage: null },
-      {
-        id: "c1",
-        choices: [],
-        usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-      },
-      "[DONE]",
-    ]);
-    assert.deepEqual(calls.ended[0]?.usage, {
-      prompt_tokens: 5,
-      completion_tokens: 1,
-      total_tokens: 6,
-    });
+Deno.test("createUpstreamStream() calls onFirstByte once, with the first bytes", async (t) => {
+  await t.step("a stream of several chunks", async () => {
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
+    const pending = readText(reader);
+    upstream.send(": keep-alive\n\n");
+    await settle();
+    assert.equal(calls.firstBytes, 0);
+    upstream.send(sse(chunkJson("a")));
+    await pending;
+    assert.equal(calls.firstBytes, 1);
+    upstream.send(sse(chunkJson("b")));
+    await readText(reader);
+    upstream.send(sse("[DONE]"));
+    await readText(reader);
+    assert.equal((await reader.read()).done, true);
+    assert.equal(calls.firstBytes, 1);
   });
 
-  await t.step("no includeUsage: no usage chunk and no usage keys", async () => {
-    const { body, calls } = start(ReadableStream.from(items()), { includeUsage: false });
-    const events = dataOf(await textOf(body));
-    assert.deepEqual(events, [
-      JSON.stringify({ id: "c1", choices: [{ index: 0, delta: { content: "Hi" } }] }),
-      "[DONE]",
-    ]);
-    assert.deepEqual(calls.ended, [{
-      usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 },
-      error: undefined,
-      cancelled: false,
-    }]);
+  await t.step("not at all when the client leaves before any bytes", async () => {
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
+    const pending = reader.read();
+    await settle();
+    await reader.cancel();
+    assert.equal((await pending).done, true);
+    await settle();
+    assert.equal(calls.ended.length, 1);
+    assert.equal(calls.firstBytes, 0, "onFirstByte was called though no bytes reached the client");
   });
 
-  await t.step("no includeUsage: a raw chunk with usage loses the key", async () => {
-    const raw = '{"id":"c1","choices":[{"index":0,"delta":{}}],"usage":null}';
-    const { body } = start(
-      ReadableStream.from<StreamItem>([
-        { type: "chunk", chunk: JSON.parse(raw), raw },
-        { type: "done" },
-      ]),
-    );
-    const [first] = dataOf(await textOf(body));
-    assert.deepEqual(JSON.parse(first ?? ""), { id: "c1", choices: [{ index: 0, delta: {} }] });
-  });
-
-  await t.step("usage on the last choice chunk is recorded", async () => {
-    const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 };
-    const { body, calls } = start(
-      ReadableStream.from<StreamItem>([chunk("Hi", { usage }), { type: "done" }]),
-    );
-    const [first] = dataOf(await textOf(body));
-    assert.ok(!("usage" in JSON.parse(first ?? "")));
-    assert.deepEqual(calls.ended[0]?.usage, usage);
-  });
-
-  await t.step("usage is reported even when the stream fails", async () => {
-    const failure = errors.upstream("openai: boom");
-    const { body, calls } = start(
-      ReadableStream.from<StreamItem>([usageChunk(4, 2), { type: "error", error: failure }]),
-    );
-    await textOf(body);
-    assert.deepEqual(calls.ended, [{
-      usage: { prompt_tokens: 4, completion_tokens: 2, total_tokens: 6 },
-      error: failure,
-      cancelled: false,
-    }]);
+  await t.step("a stream that only fails", async () => {
+    const { stream, calls } = start(bodyOf(""));
+    assert.equal(dataOf(await textOf(stream)).length, 1);
+    assert.equal(calls.firstBytes, 1);
   });
 });
 
-Deno.test("createClientStream() cancelled by the client releases the upstream once", async (t) => {
-  await t.step("after a chunk", async () => {
-    let upstreamCancelled = 0;
-    const items = new ReadableStream<StreamItem>({
-      start(controller) {
-        controller.enqueue(chunk("first"));
-      },
-      cancel() {
-        upstreamCancelled++;
-      },
+Deno.test("createUpstreamStream() sends the usage chunk only when the client asked", async (t) => {
+  const body = () => bodyOf(sse(chunkJson("Hi", { usage: null })), sse(usageJson(5, 1), "[DONE]"));
+
+  await t.step("includeUsage: the usage chunk is kept", async () => {
+    const { stream, calls } = start(body(), { includeUsage: true });
+    assert.deepEqual(dataOf(await textOf(stream)), [
+      chunkJson("Hi", { usage: null }),
+      usageJson(5, 1),
+      "[DONE]",
+    ]);
+    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: false }]);
+  });
+
+  await t.step("no includeUsage: no usage chunk and no usage keys", async () => {
+    const { stream, calls } = start(body(), { includeUsage: false });
+    assert.deepEqual(dataOf(await textOf(stream)), [chunkJson("Hi"), "[DONE]"]);
+    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: false }]);
+  });
+
+  await t.step("usage is reported even when the stream fails", async () => {
+    const { stream, calls } = start(
+      bodyOf(sse(usageJson(4, 2)), sse('{"error":{"message":"boom"}}')),
+    );
+    await textOf(stream);
+    assert.equal(calls.ended.length, 1);
+    assert.deepEqual(calls.ended[0]?.usage, {
+      prompt_tokens: 4,
+      completion_tokens: 2,
+      total_tokens: 6,
     });
-    const { body, calls } = start(items);
-    const reader = body.getReader();
-    assert.equal((await reader.read()).done, false);
+    assert.equal(calls.ended[0]?.error?.code, "upstream_error");
+  });
+});
+
+Deno.test("createUpstreamStream() cancelled by the client releases the upstream once", async (t) => {
+  await t.step("after a chunk", async () => {
+    const upstream = manualBody();
+    upstream.send(sse(chunkJson("first", { usage: USAGE })));
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
+    assert.equal(await readText(reader), sse(chunkJson("first")));
     await reader.cancel();
     await reader.cancel();
     assert.equal(calls.closed, 1);
-    assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: true }]);
-    assert.equal(upstreamCancelled, 1);
+    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: true }]);
+    assert.equal(upstream.cancelled, 1);
   });
 
   await t.step("while waiting for the provider", async () => {
-    let upstreamCancelled = 0;
-    const items = new ReadableStream<StreamItem>({
-      cancel() {
-        upstreamCancelled++;
-      },
-    });
-    const { body, calls } = start(items);
-    const reader = body.getReader();
+    const upstream = manualBody();
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
     const pending = reader.read();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
     await reader.cancel();
     assert.equal((await pending).done, true);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
     assert.equal(calls.closed, 1);
     assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: true }]);
-    assert.equal(upstreamCancelled, 1);
+    assert.equal(upstream.cancelled, 1);
   });
 
   await t.step("after the end, cancelling changes nothing", async () => {
-    const { body, calls } = start(ReadableStream.from<StreamItem>([{ type: "done" }]));
-    const reader = body.getReader();
-    assert.equal(new TextDecoder().decode((await reader.read()).value), "data: [DONE]\n\n");
+    const upstream = manualBody();
+    upstream.send(sse("[DONE]"));
+    const { stream, calls } = start(upstream.body);
+    const reader = stream.getReader();
+    assert.equal(await readText(reader), "data: [DONE]\n\n");
     await reader.cancel();
     assert.equal(calls.closed, 1);
     assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
+    assert.equal(upstream.cancelled, 1);
   });
 });

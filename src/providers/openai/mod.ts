@@ -4,7 +4,7 @@ import type { ChatCompletion, ProviderAdapter } from "../mod.ts";
 import { fromOpenAIError } from "./error.ts";
 import { toOpenAIRequest } from "./request.ts";
 import { openAIStream } from "./stream.ts";
-import { ChatCompletionSchema, ModelListSchema } from "./wire.ts";
+import { ModelListSchema } from "./wire.ts";
 
 /** OpenAI, or any OpenAI-compatible server at `OPENAI_BASE_URL`. */
 export const openai: ProviderAdapter = {
@@ -12,11 +12,12 @@ export const openai: ProviderAdapter = {
   passThrough: true,
   toRequest: (body, target) => toOpenAIRequest(body, target),
   fromResponse(body) {
-    const parsed = ChatCompletionSchema.safeParse(body);
-    if (!parsed.success) {
+    // Passed on byte for byte: check only what the gateway reads (a full schema parse of every
+    // answer costs more than the rest of the request).
+    if (!isChatCompletion(body)) {
       return errors.upstream("openai answered with a body that is not a chat.completion");
     }
-    return parsed.data as ChatCompletion;
+    return body;
   },
   stream: () => openAIStream("openai"),
   fromError: (status, body, headers) => fromOpenAIError(status, body, headers, "openai"),
@@ -33,3 +34,17 @@ export const openai: ProviderAdapter = {
     }));
   },
 };
+
+function isChatCompletion(body: unknown): body is ChatCompletion {
+  if (typeof body !== "object" || body === null) return false;
+  const { choices, usage } = body as Record<string, unknown>;
+  return Array.isArray(choices) &&
+    (usage === undefined || usage === null || isUsage(usage));
+}
+
+function isUsage(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { prompt_tokens, completion_tokens, total_tokens } = value as Record<string, unknown>;
+  return typeof prompt_tokens === "number" && typeof completion_tokens === "number" &&
+    typeof total_tokens === "number";
+}

@@ -11,26 +11,6 @@ export const OpenAIErrorBodySchema = z.looseObject({
   }),
 });
 
-/** Usage block of a response or final stream chunk. */
-export const UsageSchema = z.looseObject({
-  prompt_tokens: z.number(),
-  completion_tokens: z.number(),
-  total_tokens: z.number(),
-});
-
-/** A non-stream `chat.completion` body. */
-export const ChatCompletionSchema = z.looseObject({
-  object: z.literal("chat.completion"),
-  choices: z.array(z.unknown()),
-  usage: UsageSchema.nullish(),
-});
-
-/** A stream chunk; an `error` key instead marks a mid-stream failure. */
-export const ChunkSchema = z.union([
-  z.looseObject({ error: z.looseObject({}) }),
-  z.looseObject({ choices: z.array(z.unknown()), usage: UsageSchema.nullish() }),
-]);
-
 /** `GET /models` list body. */
 export const ModelListSchema = z.looseObject({
   data: z.array(z.looseObject({ id: z.string() })),
