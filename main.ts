@@ -19,8 +19,8 @@ import type { CliIo } from "./src/cli/io.ts";
 import { runKeysCommand } from "./src/cli/keys.ts";
 import { runUsageCommand } from "./src/cli/usage.ts";
 import {
-  consoleSink,
   createLogger,
+  createStdioSink,
   describeError,
   type Logger,
   printText,
@@ -119,7 +119,10 @@ async function serve(log: Logger): Promise<number> {
       // Streams end with an error event as soon as they are aborted, and then the server
       // finishes; this is the last resort if a connection still hangs on.
       setTimeout(() => {
-        usage.close().finally(() => Deno.exit(0));
+        usage.close().finally(() => {
+          stdio.flush();
+          Deno.exit(0);
+        });
       }, 2_000);
     }, config.drainMs);
     server.shutdown().finally(() => clearTimeout(drain));
@@ -159,7 +162,7 @@ function createCliIo(): CliIo {
 }
 
 async function main(args: readonly string[]): Promise<number> {
-  const log = createLogger(consoleSink, now);
+  const log = createLogger(stdio.sink, now);
   const command = parseCli(args);
   switch (command.kind) {
     case "help":
@@ -185,4 +188,11 @@ async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/** Log lines are batched; everything that leaves the process flushes them first. */
+const stdio = createStdioSink();
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  stdio.flush();
+  Deno.exit(code);
+}

@@ -13,13 +13,53 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** Where finished lines go; main.ts passes {@linkcode consoleSink}, tests collect them. */
+/** Where finished lines go; main.ts passes {@linkcode createStdioSink}'s, tests collect them. */
 export type LogSink = (line: string, level: "info" | "warn" | "error") => void;
 
-/** Writes info lines to stdout and warnings and errors to stderr. */
-export function consoleSink(line: string, level: "info" | "warn" | "error"): void {
-  if (level === "info") console.log(line);
-  else console.error(line);
+const encoder = new TextEncoder();
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.byteLength) offset += file.writeSync(bytes.subarray(offset));
+}
+
+/** A stdout/stderr sink that can be flushed before the process exits. */
+export interface StdioSink {
+  readonly sink: LogSink;
+  /** Writes every buffered line now. */
+  flush(): void;
+}
+
+/**
+ * Info lines (one per request) are buffered and written to stdout together, at most
+ * `intervalMs` later or once 64 KiB are waiting: one write per batch instead of one per request.
+ * Warnings and errors go to stderr at once, after the lines buffered before them.
+ */
+export function createStdioSink(intervalMs = 10): StdioSink {
+  let pending = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    writeAll(Deno.stdout, encoder.encode(text));
+  };
+  const sink: LogSink = (line, level) => {
+    if (level !== "info") {
+      flush();
+      writeAll(Deno.stderr, encoder.encode(`${line}\n`));
+      return;
+    }
+    pending += `${line}\n`;
+    if (pending.length >= 65_536) flush();
+    else if (timer === undefined) {
+      timer = setTimeout(flush, intervalMs);
+      Deno.unrefTimer(timer);
+    }
+  };
+  return { sink, flush };
 }
 
 /** Creates a logger that stamps each line with the injected clock. */

@@ -26,7 +26,7 @@ export interface UpstreamCall {
   readonly response: Response;
   /** Resets the idle timer; call it on every stream event or body chunk. */
   touch(): void;
-  /** Stops the timer and cancels the request if it is still running. Idempotent. */
+  /** Stops the idle timer and the shutdown hook. Idempotent. Cancel the body to abort. */
   close(): void;
   /** The client-facing error for a failure while reading the body. */
   explain(error: unknown): GatewayError;
@@ -58,7 +58,8 @@ export async function sendUpstream(
     closed = true;
     idle.cancel();
     signal?.removeEventListener("abort", onOuterAbort);
-    if (!controller.signal.aborted) controller.abort();
+    // No abort here: a body read to its end leaves the connection to be reused, and cancelling
+    // an unfinished body (the client left) already cancels the request.
   };
   const explain = (error: unknown): GatewayError => {
     const reason: unknown = controller.signal.reason;

@@ -39,6 +39,16 @@ export type StreamItem =
     /** The chunk's JSON exactly as received, sent as is when the chunk is not changed. */
     readonly raw?: string;
   }
+  | {
+    /**
+     * A chunk already in OpenAI's format, with no usage numbers and no error, sent as is. When
+     * `nullUsage`, it has a top-level `"usage":null` (the provider was asked for usage), which a
+     * client that did not ask must not see.
+     */
+    readonly type: "raw";
+    readonly raw: string;
+    readonly nullUsage: boolean;
+  }
   | { readonly type: "done" }
   | { readonly type: "error"; readonly error: GatewayError };
 

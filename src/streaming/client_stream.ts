@@ -35,6 +35,16 @@ function readUsage(chunk: Record<string, unknown>): Usage | undefined {
   };
 }
 
+/**
+ * Removes the top-level `"usage":null` member from a chunk's JSON text without re-serialising it.
+ * The caller guarantees the key occurs once and is `null` (see the OpenAI translator).
+ */
+export function stripNullUsage(json: string): string {
+  const withComma = json.replace(/,\s*"usage"\s*:\s*null(?=\s*[,}])/, "");
+  if (withComma !== json) return withComma;
+  return json.replace(/"usage"\s*:\s*null\s*,?\s*/, "");
+}
+
 /** Turns stream items into the client's SSE text, batch by batch. */
 export interface SseWriter {
   /** Adds one item; ignored once the stream is over. */
@@ -68,7 +78,9 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
   return {
     push(item) {
       if (finished) return;
-      if (item.type === "chunk") {
+      if (item.type === "raw") {
+        out += sseData(item.nullUsage && !includeUsage ? stripNullUsage(item.raw) : item.raw);
+      } else if (item.type === "chunk") {
         out += chunkText(item);
       } else if (item.type === "done") {
         out += SSE_DONE;

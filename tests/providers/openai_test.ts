@@ -239,7 +239,7 @@ Deno.test("fromOpenAIError() copes with a body that is not OpenAI's error JSON",
   }
 });
 
-Deno.test("openAIStream() passes chunks on in order with their raw text, then done", () => {
+Deno.test("openAIStream() passes chunks on in order, verbatim, then done", () => {
   const first =
     '{"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}';
   const second = '{ "id" : "c1", "choices" : [ {"index":0,"delta":{"content":"Hi"}} ] }';
@@ -252,8 +252,8 @@ Deno.test("openAIStream() passes chunks on in order with their raw text, then do
     { data: "[DONE]" },
   ]);
   assert.deepEqual(items, [
-    { type: "chunk", chunk: JSON.parse(first), raw: first },
-    { type: "chunk", chunk: JSON.parse(second), raw: second },
+    { type: "raw", raw: first, nullUsage: false },
+    { type: "raw", raw: second, nullUsage: false },
     { type: "chunk", chunk: JSON.parse(usage), raw: usage },
     { type: "done" },
   ]);
@@ -308,4 +308,42 @@ Deno.test("openAIStream() names its provider in the errors it emits", () => {
   const [item] = streamItems([{ data: "this is not json" }], "azure_openai");
   assert.ok(item?.type === "error", JSON.stringify(item));
   assert.match(item.error.message, /^azure_openai /);
+});
+
+Deno.test("openAIStream() passes plain chunks on without parsing, and parses what it must read", async (t) => {
+  const cases: [string, string, Record<string, unknown>][] = [
+    ["plain chunk", '{"id":"c","choices":[{"index":0,"delta":{"content":"hi"}}]}', {
+      type: "raw",
+      nullUsage: false,
+    }],
+    ["usage:null", '{"id":"c","choices":[],"usage":null}', { type: "raw", nullUsage: true }],
+    ["spaced usage: null", '{"id": "c", "choices": [], "usage": null}', {
+      type: "raw",
+      nullUsage: true,
+    }],
+    [
+      'content mentioning "usage"',
+      '{"id":"c","choices":[{"index":0,"delta":{"content":"\\"usage\\":null"}}]}',
+      { type: "raw", nullUsage: false },
+    ],
+    [
+      "usage numbers",
+      '{"id":"c","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}',
+      { type: "chunk" },
+    ],
+    ["error object", '{"error":{"message":"boom","type":"server_error"}}', { type: "error" }],
+    ["error:null", '{"id":"c","choices":[],"error":null}', { type: "chunk" }],
+  ];
+  for (const [name, data, expected] of cases) {
+    await t.step(name, () => {
+      const items: StreamItem[] = [];
+      openAIStream().event({ data }, (item) => items.push(item));
+      assert.equal(items.length, 1);
+      const [item] = items;
+      for (const [key, value] of Object.entries(expected)) {
+        assert.equal((item as unknown as Record<string, unknown>)[key], value, `${key} of ${data}`);
+      }
+      if (item?.type === "raw") assert.equal(item.raw, data, "sent byte for byte");
+    });
+  }
 });

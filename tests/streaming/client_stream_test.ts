@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { errors, GatewayError } from "../../src/errors.ts";
 import type { StreamItem, StreamTranslator } from "../../src/providers/mod.ts";
 import { openAIStream } from "../../src/providers/openai/stream.ts";
@@ -8,6 +9,7 @@ import {
   createUpstreamStream,
   renderStream,
   type StreamOutcome,
+  stripNullUsage,
   type UpstreamStreamOptions,
 } from "../../src/streaming/client_stream.ts";
 
@@ -681,4 +683,21 @@ Deno.test("createUpstreamStream() cancelled by the client releases the upstream 
     assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
     assert.equal(upstream.cancelled, 1);
   });
+});
+
+Deno.test("stripNullUsage() removes exactly the top-level usage:null member, wherever it is", () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(fc.string().filter((key) => key !== "usage"), fc.jsonValue()),
+      fc.nat(),
+      fc.boolean(),
+      (object, position, spaced) => {
+        const entries: [string, unknown][] = Object.entries(object);
+        entries.splice(position % (entries.length + 1), 0, ["usage", null]);
+        const text = JSON.stringify(Object.fromEntries(entries), null, spaced ? 1 : undefined);
+        assert.deepEqual(JSON.parse(stripNullUsage(text)), JSON.parse(JSON.stringify(object)));
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

@@ -4,11 +4,32 @@ import type { SseEvent } from "../../sse.ts";
 import type { Emit, StreamTranslator } from "../mod.ts";
 import { fromOpenAIStreamError } from "./error.ts";
 
+const NULL_USAGE_REGEXP = /"usage"\s*:\s*null\s*[,}]/;
+
+/**
+ * Classifies a chunk without parsing it. In JSON text, `"usage"` or `"error"` with bare quotes
+ * can only be a key (inside a string value the quotes are escaped), so a chunk with neither, or
+ * with only `"usage":null`, carries nothing the gateway must read: it is sent on byte for byte.
+ * Everything else (usage numbers, errors) is parsed.
+ */
+function classify(data: string): "plain" | "null_usage" | "parse" {
+  if (!data.startsWith("{") || !data.endsWith("}") || data.includes('"error"')) return "parse";
+  if (!data.includes('"choices"')) return "parse";
+  const usage = data.indexOf('"usage"');
+  if (usage < 0) return "plain";
+  const onlyOnce = data.indexOf('"usage"', usage + 1) < 0;
+  return onlyOnce && NULL_USAGE_REGEXP.test(data.slice(usage)) ? "null_usage" : "parse";
+}
+
 /** Parses OpenAI chunks; `[DONE]` ends the stream, an `error` object fails it. */
 export function openAIStream(provider = "openai"): StreamTranslator {
   return {
     event(event: SseEvent, emit: Emit) {
       if (event.data === "[DONE]") return emit({ type: "done" });
+      const kind = event.event === undefined ? classify(event.data) : "parse";
+      if (kind !== "parse") {
+        return emit({ type: "raw", raw: event.data, nullUsage: kind === "null_usage" });
+      }
       let json: unknown;
       try {
         json = JSON.parse(event.data);
