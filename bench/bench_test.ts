@@ -143,23 +143,31 @@ Deno.test("markdownTable: ratios and added latency within a round", () => {
     record("nginx", 500, 1.5),
     record("bare", 250, 2),
     record("choreoai", 100, 3),
+    record("choreoai-keys", 90, 3.25),
     record("choreoai-echo", 200, 2.5),
   ];
   const table = markdownTable(records, [1, 32]);
   const row = (label: string) => table.split("\n").find((l) => l.startsWith(`| ${label} |`));
   assert.equal(
     row("req/s @32 ÷ direct"),
-    "| req/s @32 ÷ direct | 1.00× | 0.50× | 0.25× | 0.10× | 0.20× |",
+    "| req/s @32 ÷ direct | 1.00× | 0.50× | 0.25× | 0.10× | 0.09× | 0.20× |",
   );
   assert.equal(
     row("req/s @32 ÷ bare"),
-    "| req/s @32 ÷ bare | 4.00× | 2.00× | 1.00× | 0.40× | 0.80× |",
+    "| req/s @32 ÷ bare | 4.00× | 2.00× | 1.00× | 0.40× | 0.36× | 0.80× |",
   );
   assert.equal(
     row("added p50 ms @1 (vs direct)"),
-    "| added p50 ms @1 (vs direct) | +0.00 | +0.50 | +1.00 | +2.00 | +1.50 |",
+    "| added p50 ms @1 (vs direct) | +0.00 | +0.50 | +1.00 | +2.00 | +2.25 | +1.50 |",
   );
-  assert.equal(row("proxy peak RSS MiB"), "| proxy peak RSS MiB | — | 2.0 | 2.0 | 2.0 | 2.0 |");
+  assert.equal(
+    row("req/s @32 ÷ choreoai"),
+    "| req/s @32 ÷ choreoai | 10.00× | 5.00× | 2.50× | 1.00× | 0.90× | 2.00× |",
+  );
+  assert.equal(
+    row("proxy peak RSS MiB"),
+    "| proxy peak RSS MiB | — | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 |",
+  );
   const notes = loadBoundNotes(records);
   assert.equal(notes.length, 2);
   assert.match(notes[0] ?? "", /^nginx @1: load core saturated/);

@@ -3,7 +3,7 @@
  * by the proxy and the upstream, and how busy each core was), then the streamed requests, then
  * the proxy's peak memory since the start of the round.
  */
-import { CLIENT_KEY, requestBody } from "./fixtures.ts";
+import { requestBody } from "./fixtures.ts";
 import {
   busyPercent,
   coreTimes,
@@ -84,7 +84,7 @@ export interface MeasureContext {
 
 /** The Lua script's body for a target (`stream: false`). */
 export function wrkBody(target: Target): { body: string; key: string } {
-  return { body: requestBody(target.model, false), key: CLIENT_KEY };
+  return { body: requestBody(target.model, false), key: target.key };
 }
 
 /** Runs one wrk cell and accounts the CPU used meanwhile. */
@@ -176,6 +176,8 @@ export async function measureStream(
       String(count),
       "--warmup",
       String(warmup),
+      "--key",
+      target.key,
     ],
     stdin: "null",
     stdout: "piped",

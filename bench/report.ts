@@ -109,6 +109,7 @@ function metrics(connections: readonly number[]): Metric[] {
     { label: `req/s @${main} ÷ direct`, get: rpsRatio(main, "direct"), format: ratio },
     { label: `req/s @${main} ÷ nginx`, get: rpsRatio(main, "nginx"), format: ratio },
     { label: `req/s @${main} ÷ bare`, get: rpsRatio(main, "bare"), format: ratio },
+    { label: `req/s @${main} ÷ choreoai`, get: rpsRatio(main, "choreoai"), format: ratio },
     {
       label: `added p50 ms @${first} (vs direct)`,
       get: (r, round) => {

@@ -2,13 +2,21 @@
  * Starting the benchmark's servers: the fake upstream (load core) and the three proxies
  * (proxy core), each on a port the OS picked, each waited for with a bounded poll.
  */
-import { ECHO_MODEL, UPSTREAM_MODEL } from "./fixtures.ts";
+import { digestKey, generateKey, keyHint } from "../src/keys/generate.ts";
+import { CLIENT_KEY, ECHO_MODEL, UPSTREAM_MODEL } from "./fixtures.ts";
 import { findEchoModule, proxyConfig, upstreamConfig } from "./nginx.ts";
 import type { BenchOptions } from "./options.ts";
 import { freePort, type Managed, type ProcessGroup, waitForHttp } from "./processes.ts";
 
 /** The rows of the report, in display order. */
-export const TARGET_NAMES = ["direct", "nginx", "bare", "choreoai", "choreoai-echo"] as const;
+export const TARGET_NAMES = [
+  "direct",
+  "nginx",
+  "bare",
+  "choreoai",
+  "choreoai-keys",
+  "choreoai-echo",
+] as const;
 
 /** One row of the report. */
 export type TargetName = typeof TARGET_NAMES[number];
@@ -19,6 +27,8 @@ export interface Target {
   /** The chat completions URL. */
   readonly url: string;
   readonly model: string;
+  /** The Bearer key clients send. */
+  readonly key: string;
   /** The proxy process whose CPU and memory are measured; none for `direct`. */
   readonly proxy: Managed | undefined;
 }
@@ -139,6 +149,28 @@ function gatewayEnv(port: number, upstreamPort: number, tmp: string): Record<str
   };
 }
 
+/** How many keys the keys-on gateway's list holds; the client uses one of them. */
+export const KEY_LIST_SIZE = 10_000;
+
+/** Writes a key list of {@linkcode KEY_LIST_SIZE} generated keys; returns the client's key. */
+async function writeKeyList(path: string): Promise<string> {
+  const keys = [];
+  let clientKey = "";
+  for (let i = 0; i < KEY_LIST_SIZE; i++) {
+    const key = generateKey(crypto.getRandomValues(new Uint8Array(24)));
+    if (i === KEY_LIST_SIZE / 2) clientKey = key;
+    keys.push({
+      id: `key_bench${String(i).padStart(6, "0")}`,
+      name: `bench ${i}`,
+      digest: digestKey(key),
+      hint: keyHint(key),
+      created_at: "2026-01-01T00:00:00Z",
+    });
+  }
+  await Deno.writeTextFile(path, JSON.stringify({ version: 1, keys }), { mode: 0o600 });
+  return clientKey;
+}
+
 /** Starts the upstream, nginx, the bare proxy and the gateway, and waits for each. */
 export async function startFleet(
   group: ProcessGroup,
@@ -181,30 +213,79 @@ export async function startFleet(
     `${paths.root}/main.ts`,
   ], { cpu: cores.proxy, cwd: paths.root, env: gatewayEnv(gatewayPort, upstream.port, paths.tmp) });
 
+  const keysPort = freePort();
+  const keysFile = `${paths.tmp}/keys.json`;
+  const benchKey = await writeKeyList(keysFile);
+  const keysGateway = group.spawn("choreoai-keys", Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    `${paths.root}/main.ts`,
+  ], {
+    cpu: cores.proxy,
+    cwd: paths.root,
+    env: {
+      ...gatewayEnv(keysPort, upstream.port, `${paths.tmp}/keys-db`),
+      CHOREOAI_KEYS_FILE: keysFile,
+      CHOREOAI_ENV: "production",
+    },
+  });
+  await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
+
   const url = (port: number) => `http://127.0.0.1:${port}`;
   await waitForHttp(`${url(nginxPort)}/health`, nginx);
   await waitForHttp(`${url(barePort)}/health`, bare, 30_000);
   // The first start may install the gateway's npm packages into Deno's cache.
   await waitForHttp(`${url(gatewayPort)}/health`, gateway, 120_000);
+  await waitForHttp(`${url(keysPort)}/health`, keysGateway, 120_000);
 
   return {
     upstream: upstream.process,
     upstreamKind: upstream.kind,
     gatewayStderr: gateway.stderrPath,
     targets: [
-      { name: "direct", url: upstreamUrl + CHAT_PATH, model: UPSTREAM_MODEL, proxy: undefined },
-      { name: "nginx", url: url(nginxPort) + CHAT_PATH, model: UPSTREAM_MODEL, proxy: nginx },
-      { name: "bare", url: url(barePort) + CHAT_PATH, model: UPSTREAM_MODEL, proxy: bare },
+      {
+        name: "direct",
+        url: upstreamUrl + CHAT_PATH,
+        model: UPSTREAM_MODEL,
+        key: CLIENT_KEY,
+        proxy: undefined,
+      },
+      {
+        name: "nginx",
+        url: url(nginxPort) + CHAT_PATH,
+        model: UPSTREAM_MODEL,
+        key: CLIENT_KEY,
+        proxy: nginx,
+      },
+      {
+        name: "bare",
+        url: url(barePort) + CHAT_PATH,
+        model: UPSTREAM_MODEL,
+        key: CLIENT_KEY,
+        proxy: bare,
+      },
       {
         name: "choreoai",
         url: url(gatewayPort) + CHAT_PATH,
         model: UPSTREAM_MODEL,
+        key: CLIENT_KEY,
         proxy: gateway,
+      },
+      {
+        name: "choreoai-keys",
+        url: url(keysPort) + CHAT_PATH,
+        model: UPSTREAM_MODEL,
+        key: benchKey,
+        proxy: keysGateway,
       },
       {
         name: "choreoai-echo",
         url: url(gatewayPort) + CHAT_PATH,
         model: ECHO_MODEL,
+        key: CLIENT_KEY,
         proxy: gateway,
       },
     ],
