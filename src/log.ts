@@ -97,5 +97,10 @@ export function writeText(text: string, to: "stdout" | "stderr" = "stdout"): voi
   const bytes = new TextEncoder().encode(text);
   const stream = to === "stdout" ? Deno.stdout : Deno.stderr;
   let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  try {
+    while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+  } catch (error) {
+    // The reader went away (`choreoai keys list | head -1`): nothing left to tell it.
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 }

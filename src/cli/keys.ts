@@ -5,6 +5,7 @@
  * A key is printed exactly once, on stdout, by `create` and `rotate`; the file and every other
  * output hold only its digest (never printed) and a short hint.
  */
+import { ENDPOINTS } from "../endpoints.ts";
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
 import { MAX_TOKEN_BYTES } from "../auth/authorization.ts";
@@ -334,6 +335,15 @@ function parseScopeList(
     if (!result.success) {
       const message = result.error.issues[0]?.message ?? "is not valid";
       throw new UsageError(`${flag}: ${shown(item)} ${message}`, command);
+    }
+    if (field === "endpoints" && !ENDPOINTS.includes(item)) {
+      // A typo here would silently lock the key out of the endpoint it was made for.
+      throw new UsageError(
+        `${flag}: ${shown(item)} is not an endpoint of the gateway (known: ${
+          ENDPOINTS.join(", ")
+        })`,
+        command,
+      );
     }
   }
   return items;

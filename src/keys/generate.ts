@@ -63,8 +63,10 @@ export function keyHint(token: string): string {
   if (token.startsWith(KEY_PREFIX) && token.length > KEY_PREFIX.length + 8) {
     return `${token.slice(0, KEY_PREFIX.length + 3)}…${token.slice(-4)}`;
   }
-  if (token.length >= 16) return `${token.slice(0, 4)}…${token.slice(-4)}`;
-  return `…${token.slice(-2)}`;
+  // A key of the operator's own shape: never show more than a sixth of it.
+  if (token.length >= 48) return `${token.slice(0, 4)}…${token.slice(-4)}`;
+  if (token.length >= 24) return `…${token.slice(-4)}`;
+  return `…(${token.length} chars)`;
 }
 
 /** A new key id, `key_` + 10 base62 characters, from 8 random bytes. */

@@ -453,6 +453,10 @@ Deno.test("runKeysCommand() names the flag of every invalid value (exit 2)", asy
       [["create", "--name", "x", "--models", "gpt-*o"], /--models/],
       [["create", "--name", "x", "--endpoints", "v1/chat/completions"], /--endpoints/],
       [["create", "--name", "x", "--endpoints", "/v1/chat?x=1"], /--endpoints/],
+      [
+        ["create", "--name", "x", "--endpoints", "/v1/chat/completion"],
+        /not an endpoint of the gateway/,
+      ],
       [["create", "--name", "x", "--ips", "10.0.0.0/33"], /--ips/],
       [["create", "--name", "x", "--ips", "localhost"], /--ips/],
       [["create", "--name", "x", "--rpm", "0"], /--rpm/],

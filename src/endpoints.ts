@@ -1,0 +1,2 @@
+/** The endpoint paths a key's `endpoints` scope may name (what the gateway serves behind auth). */
+export const ENDPOINTS: readonly string[] = ["/v1/chat/completions", "/v1/models"];
