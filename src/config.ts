@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
+import { isIpOrCidr } from "./keys/scopes.ts";
 
 /** One documented environment variable (for `--help` and `.env.example`). */
 export interface VariableDoc {
@@ -130,15 +131,9 @@ const origin = z.string().refine(
   { message: "each origin must be * or scheme://host[:port]" },
 );
 
-const cidr = z.string().refine((v) => {
-  try {
-    if (v.includes("/")) ipaddr.parseCIDR(v);
-    else ipaddr.parse(v);
-    return true;
-  } catch {
-    return false;
-  }
-}, { message: "each entry must be an IP address or CIDR such as 10.0.0.0/8" });
+const cidr = z.string().refine(isIpOrCidr, {
+  message: "each entry must be an IP address or CIDR such as 10.0.0.0/8",
+});
 
 const EnvSchema = z
   .object({

@@ -5,6 +5,7 @@
  * as, or a 401. The production key list (hashed, expiring, scoped) implements the same interface.
  */
 import type { GatewayError } from "../errors.ts";
+import { keyHint } from "../keys/generate.ts";
 
 /** Who a request acts as, and what it may do. */
 export interface Principal {
@@ -35,12 +36,6 @@ export interface KeyVerifier {
   verify(token: string, context: VerifyContext): Principal | GatewayError;
 }
 
-/** A log-safe form of a token: its first 6 and last 4 characters, or just its length. */
-export function tokenHint(token: string): string {
-  if (token.length < 16) return `…(${token.length} chars)`;
-  return `${token.slice(0, 6)}…${token.slice(-4)}`;
-}
-
 /** Development mode: every well-formed token is accepted, with full access. */
 export function createDevelopmentVerifier(): KeyVerifier {
   return {
@@ -48,7 +43,7 @@ export function createDevelopmentVerifier(): KeyVerifier {
     verify(token: string): Principal {
       return {
         id: "dev",
-        hint: tokenHint(token),
+        hint: keyHint(token),
         mayUseModel: () => true,
         mayUseEndpoint: () => true,
         limits: { rpm: null, tpm: null },

@@ -3,7 +3,7 @@
  * and serialisation. It stores a SHA-256 digest of each key, never the key.
  */
 import { z } from "zod";
-import ipaddr from "ipaddr.js";
+import { isIpOrCidr } from "./scopes.ts";
 
 const DIGEST_REGEXP = /^sha256:[0-9a-f]{64}$/;
 const ID_REGEXP = /^key_[A-Za-z0-9]{6,64}$/;
@@ -16,15 +16,9 @@ const isoTime = z.iso.datetime({
   error: "must be an ISO 8601 time such as 2026-11-25T10:00:00Z",
 });
 
-const cidr = z.string().refine((value) => {
-  try {
-    if (value.includes("/")) ipaddr.parseCIDR(value);
-    else ipaddr.parse(value);
-    return true;
-  } catch {
-    return false;
-  }
-}, { message: "must be an IP address or CIDR such as 10.0.0.0/8 or 2001:db8::/32" });
+const cidr = z.string().refine(isIpOrCidr, {
+  message: "must be an IP address or CIDR such as 10.0.0.0/8 or 2001:db8::/32",
+});
 
 const endpoint = z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /v1/chat/completions");
 

@@ -20,6 +20,17 @@ export function compileEndpointScope(paths: readonly string[] | null): (path: st
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+/** Whether a rule is an IPv4 or IPv6 address or CIDR (`10.0.0.0/8`, `2001:db8::/32`). */
+export function isIpOrCidr(value: string): boolean {
+  try {
+    if (value.includes("/")) ipaddr.parseCIDR(value);
+    else ipaddr.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses an address, turning an IPv4-mapped IPv6 address into its IPv4 form. */
 export function parseIp(value: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   const bare = value.replace(/^\[|\]$/g, "");
