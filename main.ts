@@ -7,6 +7,7 @@ import { createDevelopmentVerifier, type KeyVerifier } from "./src/auth/verifier
 import { type KeyStore, openKeyStore } from "./src/keys/store.ts";
 import { createKeyListVerifier } from "./src/keys/verify.ts";
 import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
+import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from "./src/limits/mod.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
   type Config,
@@ -96,6 +97,11 @@ async function serve(log: Logger): Promise<number> {
     return 1;
   }
 
+  const memoryLimiter = createMemoryLimiter({ now });
+  const limiter: RateLimiter = config.redisUrl === undefined
+    ? memoryLimiter
+    : createRedisLimiter({ url: config.redisUrl, now, log, fallback: memoryLimiter });
+
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
@@ -106,6 +112,7 @@ async function serve(log: Logger): Promise<number> {
     log,
     shutdownSignal: shutdown.signal,
     usage,
+    limiter,
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;
@@ -143,6 +150,7 @@ async function serve(log: Logger): Promise<number> {
   // Access-log and usage callbacks run as the last responses complete: let them, then flush.
   await new Promise((resolve) => setTimeout(resolve, 0));
   await usage.close();
+  await limiter.close();
   store?.[Symbol.dispose]();
   log.info("stopped");
   return 0;

@@ -27,6 +27,15 @@ import type {
 import { handleGetModel, handleListModels } from "./routes/models.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
+import type { RateLimiter } from "./limits/limiter.ts";
+import {
+  limitsFor,
+  NO_LIMITS,
+  rateLimitHeaders,
+  reconcileTokens,
+  type RequestLimits,
+  takeRequest,
+} from "./routes/rate_limits.ts";
 
 /** The gateway's dependencies, built by main.ts (or a test). */
 export interface AppDeps {
@@ -42,7 +51,12 @@ export interface AppDeps {
   readonly shutdownSignal?: AbortSignal;
   /** Where one record per authenticated request goes (batched to SQLite by main.ts). */
   readonly usage?: { record(entry: UsageRecord): void };
+  /** Per-key rate limits (in process, or shared through Redis); none: unlimited. */
+  readonly limiter?: RateLimiter;
 }
+
+/** Endpoints whose requests count against a key's limits. */
+const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set(["/v1/chat/completions"]);
 
 /** Access-log fields of one request. */
 type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
@@ -54,6 +68,8 @@ interface RequestState {
   readonly fields: LogFields;
   /** Set once the key is verified: only authenticated requests are recorded. */
   keyId: string | undefined;
+  /** Set for a limited key on a limited endpoint. */
+  limits: RequestLimits | undefined;
 }
 
 /** The adapters this build has. */
@@ -114,6 +130,7 @@ export function createHandler(
 ): (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
   const { config, log, now } = deps;
   const providers = configuredProviders(config);
+  const limiter = deps.limiter ?? NO_LIMITS;
   const routeDeps: RouteDeps = {
     config,
     fetch: deps.fetch,
@@ -131,6 +148,7 @@ export function createHandler(
     }),
     shutdownSignal: deps.shutdownSignal,
     deadlines: createDeadlines(now),
+    limiter,
   };
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
@@ -142,7 +160,7 @@ export function createHandler(
   ): Promise<Response> {
     const { fields } = state;
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
-      return Response.json({ status: "ok" });
+      return Response.json({ status: limiter.status() === "ok" ? "ok" : "degraded" });
     }
     const auth = parseAuthorization(request.headers.get("authorization"));
     if (!auth.ok) throw auth.error;
@@ -160,10 +178,26 @@ export function createHandler(
         code: "endpoint_not_allowed",
       });
     }
+    if (LIMITED_ENDPOINTS.has(path)) {
+      state.limits = limitsFor(principal, config);
+      if (state.limits !== undefined) await takeRequest(limiter, state.limits);
+    }
     return await handler(
       request,
-      { id: state.requestId, started: state.started, principal, fields },
+      { id: state.requestId, started: state.started, principal, fields, limits: state.limits },
       routeDeps,
+    );
+  }
+
+  /** Gives back what a finished request did not use of its token reservation. */
+  function settleLimits(state: RequestState, status: number): void {
+    const { limits, fields } = state;
+    if (limits === undefined) return;
+    // An error answered before any output used nothing; a cut stream's use is unknown.
+    const used = fields.usage?.total_tokens ??
+      (status >= 400 ? 0 : fields.cancelled || fields.error_code !== undefined ? undefined : 0);
+    reconcileTokens(limiter, limits, used).catch((error) =>
+      log.error("rate limit reconciliation failed", describeError(error))
     );
   }
 
@@ -202,7 +236,13 @@ export function createHandler(
     const fields: LogFields = {
       client_ip: resolveClientIp(peer, request.headers.get("x-forwarded-for"), trustedProxy),
     };
-    const state: RequestState = { requestId, started, fields, keyId: undefined };
+    const state: RequestState = {
+      requestId,
+      started,
+      fields,
+      keyId: undefined,
+      limits: undefined,
+    };
     let response: Response;
     try {
       response = await route(request, path, state);
@@ -216,6 +256,11 @@ export function createHandler(
     }
     response.headers.set("x-request-id", requestId);
     if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);
+    if (state.limits?.decision !== undefined) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(state.limits.decision))) {
+        response.headers.set(name, value);
+      }
+    }
 
     const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") === true;
     if (!isStream) fields.ttfb_ms = now() - started;
@@ -232,6 +277,7 @@ export function createHandler(
         ttfb_ms: fields.ttfb_ms === undefined ? undefined : Math.round(fields.ttfb_ms * 100) / 100,
       });
       recordUsage(state, path, status, finished);
+      settleLimits(state, status);
     };
     if (info === undefined) finish();
     else info.completed.then(finish, finish);

@@ -11,6 +11,8 @@ import {
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import { resolveRoute } from "../routing/route.ts";
+import { estimatePromptTokens } from "../tokens.ts";
+import { DEFAULT_COMPLETION_RESERVE, reserveTokens } from "./rate_limits.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import {
   createUpstreamStream,
@@ -47,6 +49,9 @@ export async function handleChatCompletions(
   const route = resolveRoute(chat.model, deps.routing);
   if (route instanceof GatewayError) throw route;
   ctx.fields.provider = route.provider;
+  if (ctx.limits !== undefined && ctx.limits.spec.tpm !== null) {
+    await reserveTokens(deps.limiter, ctx.limits, tokenReservation(chat));
+  }
   const translation: TranslationContext = {
     id: `chatcmpl-${deps.randomId()}`,
     created: Math.floor(deps.now() / 1000),
@@ -157,4 +162,10 @@ function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
     ctx.fields.error_code = outcome.error.code;
   }
   if (outcome.cancelled) ctx.fields.cancelled = true;
+}
+
+/** Tokens a request may use at most: the prompt estimate plus its completion budget. */
+export function tokenReservation(chat: ChatCompletionRequest): number {
+  const completion = chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_COMPLETION_RESERVE;
+  return estimatePromptTokens(chat.messages) + completion * (chat.n ?? 1);
 }

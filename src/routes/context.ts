@@ -2,6 +2,8 @@
 import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
 import type { Deadlines } from "../deadlines.ts";
+import type { RateLimiter } from "../limits/limiter.ts";
+import type { RequestLimits } from "./rate_limits.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import type { Usage } from "../openai/schema.ts";
@@ -27,6 +29,8 @@ export interface RequestContext {
   readonly started: number;
   readonly principal: Principal;
   readonly fields: AccessFields;
+  /** This request's rate limits, when its key has any. */
+  readonly limits: RequestLimits | undefined;
 }
 
 /** A keyed provider with its adapter and server-side credentials. */
@@ -49,4 +53,5 @@ export interface RouteDeps {
   readonly shutdownSignal: AbortSignal | undefined;
   /** Shared idle deadlines (request bodies, upstream calls). */
   readonly deadlines: Deadlines;
+  readonly limiter: RateLimiter;
 }

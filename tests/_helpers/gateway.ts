@@ -23,6 +23,7 @@ export interface GatewayOptions {
   readonly env?: Record<string, string>;
   readonly verifier?: KeyVerifier;
   readonly usage?: AppDeps["usage"];
+  readonly limiter?: AppDeps["limiter"];
 }
 
 /** Starts a gateway. */
@@ -40,6 +41,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     log: createLogger((line) => logs.push(JSON.parse(line)), now),
     shutdownSignal: shutdown.signal,
     ...(options.usage === undefined ? {} : { usage: options.usage }),
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

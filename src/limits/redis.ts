@@ -1,0 +1,296 @@
+/**
+ * Rate limits shared by several replicas through Redis.
+ *
+ * Each `take` is one atomic check-and-take: a Lua script that refills and tests both of the key's
+ * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. When
+ * Redis cannot answer (down, unreachable, or slower than `timeoutMs`), the call is answered by
+ * the in-process fallback limiter instead: limits then hold per replica, never vanish, and the
+ * client never sees an error. The limiter reports "degraded", warns at most once a minute, and
+ * node-redis keeps reconnecting in the background; once Redis answers again, so does the limiter.
+ */
+import { createHash } from "node:crypto";
+import { createClient } from "redis";
+import { describeError, type LogFields, type Logger } from "../log.ts";
+import { checkAmounts, checkLimitSpec, decideFromAvailable, UNITS_PER_TOKEN } from "./bucket.ts";
+import type { Decision, RateLimiter } from "./limiter.ts";
+
+/**
+ * The buckets of one key live in one hash, `{rl, ra, tl, ta}`: level (units) and time (ms) of the
+ * requests and the tokens bucket. Levels use bucket.ts's units (1 token = 60,000 units, so a limit
+ * of L refills L units per ms) and every number is an integer, which Lua's doubles hold exactly.
+ *
+ * The time is the caller's `now`, passed in ARGV, rather than Redis `TIME`: the replicas and their
+ * in-process fallback then run on the one injected clock (tests freeze it and get exact counts),
+ * and the script is the same function of its inputs as `takeFromBuckets`. Replica clocks are
+ * assumed NTP-synchronised; a skew costs little because a bucket's time never moves backwards:
+ * a replica that lags sees no refill until its clock catches up, one that leads gains its lead
+ * at most once.
+ *
+ * The hash expires when every bucket would be full again (plus a second of slack for skew):
+ * forgetting a full bucket changes nothing, and Redis memory stays bounded by the active keys.
+ */
+const SCRIPT = `
+local U = ${UNITS_PER_TOKEN}
+local take = ARGV[1] == 'take'
+local now = tonumber(ARGV[2])
+local limits = { tonumber(ARGV[3]), tonumber(ARGV[4]) }
+local amounts = { tonumber(ARGV[5]), tonumber(ARGV[6]) }
+local names = { { 'rl', 'ra' }, { 'tl', 'ta' } }
+local stored = redis.call('HMGET', KEYS[1], 'rl', 'ra', 'tl', 'ta')
+local available = { 0, 0 }
+local at = { now, now }
+for i = 1, 2 do
+  local limit = limits[i]
+  if limit >= 0 then
+    local level = tonumber(stored[2 * i - 1])
+    local last = tonumber(stored[2 * i])
+    if level == nil or last == nil then
+      available[i] = limit * U
+    else
+      available[i] = math.min(limit * U, level + math.max(0, now - last) * limit)
+      at[i] = math.max(last, now)
+    end
+  end
+end
+if take then
+  for i = 1, 2 do
+    if limits[i] >= 0 and amounts[i] > 0 and available[i] < amounts[i] * U then
+      return { 0, available[1], available[2] }
+    end
+  end
+end
+local fields = {}
+local ttl = 0
+for i = 1, 2 do
+  local limit = limits[i]
+  if limit >= 0 then
+    local level
+    if take then
+      level = available[i] - amounts[i] * U
+    else
+      level = math.min(limit * U, available[i] + amounts[i] * U)
+    end
+    table.insert(fields, names[i][1])
+    table.insert(fields, string.format('%.0f', level))
+    table.insert(fields, names[i][2])
+    table.insert(fields, string.format('%.0f', at[i]))
+    if limit > 0 then
+      ttl = math.max(ttl, at[i] - now + math.ceil((limit * U - level) / limit))
+    end
+  end
+end
+if #fields > 0 then
+  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('PEXPIRE', KEYS[1], ttl + 1000)
+end
+return { 1, available[1], available[2] }
+`;
+
+const SCRIPT_SHA1 = createHash("sha1").update(SCRIPT).digest("hex");
+
+/** Where a key's buckets live in Redis. */
+export const REDIS_KEY_PREFIX = "choreoai:limits:";
+
+/** Default of {@linkcode RedisLimiterOptions.timeoutMs}. */
+export const REDIS_TIMEOUT_MS = 200;
+
+/** After a failed or slow call, how long calls go straight to the fallback (unless reconnected). */
+const COOLDOWN_MS = 1_000;
+
+/** At most one warning per this many ms. */
+const WARN_INTERVAL_MS = 60_000;
+
+/** Options of {@linkcode createRedisLimiter}. */
+export interface RedisLimiterOptions {
+  /** `redis://` or `rediss://` URL. */
+  readonly url: string;
+  /** The clock, in ms (fractions are dropped); shared by every replica through the script. */
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Answers every call Redis cannot answer; normally {@linkcode createMemoryLimiter}'s. */
+  readonly fallback: RateLimiter;
+  /** Longest wait for Redis in one call before the fallback answers it (default 200 ms). */
+  readonly timeoutMs?: number;
+}
+
+const UNLIMITED: Decision = {
+  allowed: true,
+  requests: undefined,
+  tokens: undefined,
+  retryAfterMs: 0,
+  refusedBy: undefined,
+  impossible: false,
+};
+
+function isScriptMissing(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/** The script's reply: admitted (0 or 1), then the units available in each bucket before. */
+function parseReply(reply: unknown): readonly [number, number, number] {
+  if (Array.isArray(reply) && reply.length === 3) {
+    const [admitted, requests, tokens] = reply as unknown[];
+    if (
+      typeof admitted === "number" && typeof requests === "number" && typeof tokens === "number"
+    ) {
+      return [admitted, requests, tokens];
+    }
+  }
+  throw new TypeError(`Cannot read rate limit script reply: ${JSON.stringify(reply)}`);
+}
+
+/**
+ * Creates a limiter shared through Redis. It connects in the background and answers from the
+ * fallback until connected; `close()` quits the client (the fallback stays the caller's).
+ *
+ * `take` and `adjust` never throw for Redis's sake; they reject with a `RangeError` only for a
+ * limit or amount that is not an integer (a caller's bug, as with the in-process limiter).
+ */
+export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
+  const { log, fallback, now } = options;
+  const timeoutMs = options.timeoutMs ?? REDIS_TIMEOUT_MS;
+  let closed = false;
+  let cooldown: ReturnType<typeof setTimeout> | undefined;
+  let lastWarnAt: number | undefined;
+  let warnedSinceReady = false;
+
+  const client = createClient({
+    url: options.url,
+    // Refuse commands at once while disconnected (the fallback answers them) instead of
+    // queueing them for later; bound the queue in case Redis stops answering on a live socket.
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: 10_000,
+    socket: {
+      connectTimeout: 1_000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000),
+    },
+  });
+
+  function warn(message: string, fields: LogFields): void {
+    const time = now();
+    if (lastWarnAt !== undefined && time - lastWarnAt < WARN_INTERVAL_MS) return;
+    lastWarnAt = time;
+    warnedSinceReady = true;
+    log.warn(message, fields);
+  }
+
+  function trip(reason: string, error?: unknown): void {
+    warn("Redis unavailable: rate limits are per replica until it answers again", {
+      reason,
+      ...(error === undefined ? {} : describeError(error)),
+    });
+    if (closed) return;
+    clearTimeout(cooldown);
+    cooldown = setTimeout(() => cooldown = undefined, COOLDOWN_MS);
+    Deno.unrefTimer(cooldown);
+  }
+
+  client.on("error", (error: unknown) => warn("Redis connection error", describeError(error)));
+  client.on("ready", () => {
+    clearTimeout(cooldown);
+    cooldown = undefined;
+    if (warnedSinceReady) log.info("Redis reachable again: rate limits are shared");
+    warnedSinceReady = false;
+  });
+  client.connect().catch((error: unknown) => {
+    if (!closed) warn("Cannot connect to Redis", describeError(error));
+  });
+
+  async function run(keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
+    } catch (error) {
+      // A restarted (or flushed) Redis has lost the script: EVAL loads it again.
+      if (isScriptMissing(error)) return await client.eval(SCRIPT, { keys, arguments: args });
+      throw error;
+    }
+  }
+
+  /** Runs the script, or returns undefined when Redis does not answer in time. */
+  async function evaluate(keyId: string, args: string[]) {
+    if (closed || cooldown !== undefined || !client.isReady) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, "timeout");
+    });
+    const call = run([REDIS_KEY_PREFIX + keyId], args);
+    try {
+      const reply = await Promise.race([call, timeout]);
+      if (reply === "timeout") {
+        call.catch(() => {}); // it may still fail later; its outcome no longer matters
+        trip(`no answer within ${timeoutMs} ms`);
+        return undefined;
+      }
+      return parseReply(reply);
+    } catch (error) {
+      trip("command failed", error);
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function limitArg(limit: number | null): string {
+    return limit === null ? "-1" : String(limit);
+  }
+
+  return {
+    async take(keyId, spec, cost) {
+      checkLimitSpec(spec, "take from rate limit buckets");
+      checkAmounts(cost, { action: "take from rate limit buckets", signed: false });
+      if (spec.rpm === null && spec.tpm === null) return UNLIMITED;
+      const reply = await evaluate(keyId, [
+        "take",
+        String(Math.floor(now())),
+        limitArg(spec.rpm),
+        limitArg(spec.tpm),
+        String(cost.requests),
+        String(cost.tokens),
+      ]);
+      if (reply === undefined) return await fallback.take(keyId, spec, cost);
+      return decideFromAvailable(
+        {
+          requests: spec.rpm === null ? undefined : reply[1],
+          tokens: spec.tpm === null ? undefined : reply[2],
+        },
+        spec,
+        cost,
+      );
+    },
+
+    async adjust(keyId, spec, delta) {
+      checkLimitSpec(spec, "adjust rate limit buckets");
+      checkAmounts(delta, { action: "adjust rate limit buckets", signed: true });
+      const requests = spec.rpm === null ? 0 : delta.requests;
+      const tokens = spec.tpm === null ? 0 : delta.tokens;
+      if (requests === 0 && tokens === 0) return;
+      const reply = await evaluate(keyId, [
+        "adjust",
+        String(Math.floor(now())),
+        // Every limited bucket is passed, so that the key's expiry covers the untouched one too.
+        limitArg(spec.rpm),
+        limitArg(spec.tpm),
+        String(requests),
+        String(tokens),
+      ]);
+      if (reply === undefined) await fallback.adjust(keyId, spec, delta);
+    },
+
+    status() {
+      return !closed && cooldown === undefined && client.isReady ? "ok" : "degraded";
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(cooldown);
+      cooldown = undefined;
+      try {
+        if (client.isReady) await client.close();
+        else if (client.isOpen) client.destroy();
+      } catch {
+        client.destroy();
+      }
+    },
+  };
+}

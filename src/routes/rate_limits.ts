@@ -1,0 +1,135 @@
+/**
+ * Per-key rate limits around a request: one request taken when it arrives (it counts whatever
+ * its outcome), tokens reserved once the prompt is known (estimate + max completion), reconciled
+ * with the provider's usage when it ends. OpenAI's `x-ratelimit-*` headers on every answer to a
+ * limited key; a 429 with `Retry-After` when a limit is reached. ChoreoAI never retries its own 429s.
+ */
+import type { Principal } from "../auth/verifier.ts";
+import type { Config } from "../config.ts";
+import { GatewayError } from "../errors.ts";
+import type { Decision, LimitSpec, LimitView, RateLimiter } from "../limits/limiter.ts";
+
+/** Completion tokens reserved when a request sets no `max_tokens`. */
+export const DEFAULT_COMPLETION_RESERVE = 1_024;
+
+/** The limits of one request in flight. */
+export interface RequestLimits {
+  readonly keyId: string;
+  readonly spec: LimitSpec;
+  /** The latest decision, whose numbers go into the response headers. */
+  decision: Decision | undefined;
+  /** Tokens taken for this request so far (reconciled at the end). */
+  reservedTokens: number;
+}
+
+/** The key's own limits, or the gateway's defaults; null when neither limits anything. */
+export function limitsFor(principal: Principal, config: Config): RequestLimits | undefined {
+  const rpm = principal.limits.rpm ?? config.defaultRpm ?? null;
+  const tpm = principal.limits.tpm ?? config.defaultTpm ?? null;
+  if (rpm === null && tpm === null) return undefined;
+  return { keyId: principal.id, spec: { rpm, tpm }, decision: undefined, reservedTokens: 0 };
+}
+
+/** Formats a duration as OpenAI's reset headers do: `20ms`, `7s`, `6m0s`. */
+export function formatReset(ms: number): string {
+  if (ms <= 0) return "0s";
+  if (ms < 1_000) return `${Math.ceil(ms)}ms`;
+  const seconds = Math.ceil(ms / 1_000);
+  if (seconds < 60) return `${seconds}s`;
+  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+}
+
+function viewHeaders(kind: "requests" | "tokens", view: LimitView | undefined) {
+  if (view === undefined) return {};
+  return {
+    [`x-ratelimit-limit-${kind}`]: String(view.limit),
+    [`x-ratelimit-remaining-${kind}`]: String(view.remaining),
+    [`x-ratelimit-reset-${kind}`]: formatReset(view.resetMs),
+  };
+}
+
+/** OpenAI's six rate-limit headers for a decision (only the limited dimensions). */
+export function rateLimitHeaders(decision: Decision): Record<string, string> {
+  return {
+    ...viewHeaders("requests", decision.requests),
+    ...viewHeaders("tokens", decision.tokens),
+  };
+}
+
+function refusal(limits: RequestLimits, decision: Decision, requested: number): GatewayError {
+  const kind = decision.refusedBy ?? "requests";
+  const view = kind === "requests" ? decision.requests : decision.tokens;
+  const limit = view?.limit ?? 0;
+  const label = kind === "requests" ? "requests per min (RPM)" : "tokens per min (TPM)";
+  const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1_000));
+  const message = decision.impossible
+    ? `Request too large for key ${limits.keyId} on ${label}: Limit ${limit}, Requested ${requested}. ` +
+      "Lower max_tokens or the prompt, or ask for a higher limit."
+    : `Rate limit reached for key ${limits.keyId} on ${label}: Limit ${limit}, ` +
+      `Used ${limit - (view?.remaining ?? 0)}, Requested ${requested}. ` +
+      `Please try again in ${formatReset(decision.retryAfterMs)}.`;
+  return new GatewayError(message, {
+    status: 429,
+    type: "rate_limit_error",
+    code: "rate_limit_exceeded",
+    headers: { "retry-after": String(retryAfterS), ...rateLimitHeaders(decision) },
+  });
+}
+
+/** Takes one request from the key's budget. @throws {GatewayError} 429 when none is left. */
+export async function takeRequest(limiter: RateLimiter, limits: RequestLimits): Promise<void> {
+  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 1, tokens: 0 });
+  limits.decision = decision;
+  if (!decision.allowed) throw refusal(limits, decision, 1);
+}
+
+/**
+ * Reserves `tokens` against the key's token limit. When they do not fit, the request taken on
+ * arrival is given back (the limiter's own refusals do not count) and a 429 is thrown.
+ */
+export async function reserveTokens(
+  limiter: RateLimiter,
+  limits: RequestLimits,
+  tokens: number,
+): Promise<void> {
+  if (limits.spec.tpm === null || tokens <= 0) return;
+  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 0, tokens });
+  if (!decision.allowed) {
+    await limiter.adjust(limits.keyId, limits.spec, { requests: 1, tokens: 0 });
+    limits.decision = decision;
+    throw refusal(limits, decision, tokens);
+  }
+  limits.reservedTokens += tokens;
+  limits.decision = { ...decision, requests: limits.decision?.requests ?? decision.requests };
+}
+
+/**
+ * Settles the reservation with the tokens really used: unused tokens go back, extra ones are
+ * charged. `used` is undefined when nobody knows (a stream cut midway): the reservation stands.
+ */
+export function reconcileTokens(
+  limiter: RateLimiter,
+  limits: RequestLimits,
+  used: number | undefined,
+): Promise<void> {
+  if (limits.reservedTokens === 0 && used === undefined) return Promise.resolve();
+  const delta = limits.reservedTokens - (used ?? limits.reservedTokens);
+  if (delta === 0) return Promise.resolve();
+  return limiter.adjust(limits.keyId, limits.spec, { requests: 0, tokens: delta });
+}
+
+/** The limiter of a gateway without limits: nothing is ever refused. */
+export const NO_LIMITS: RateLimiter = {
+  take: () =>
+    Promise.resolve({
+      allowed: true,
+      requests: undefined,
+      tokens: undefined,
+      retryAfterMs: 0,
+      refusedBy: undefined,
+      impossible: false,
+    }),
+  adjust: () => Promise.resolve(),
+  status: () => "ok",
+  close: () => Promise.resolve(),
+};

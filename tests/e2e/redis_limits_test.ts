@@ -1,0 +1,80 @@
+/**
+ * Two gateway processes sharing one real `redis-server`: limits hold for both together; Redis
+ * killed mid-run leaves each replica limiting on its own (health degraded, no 5xx); Redis back
+ * makes them shared again. Needs the Debian package redis-server (`.ci/run` installs it).
+ */
+import assert from "node:assert/strict";
+import { keyFileText, makeKey } from "../_helpers/keys.ts";
+import { type Spawned, spawnGateway } from "../_helpers/process.ts";
+import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
+
+const available = await hasRedisServer();
+
+async function chat(url: string, token: string): Promise<number> {
+  const response = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "choreoai/echo", messages: [{ role: "user", content: "hi" }] }),
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+async function health(gateway: Spawned): Promise<string> {
+  const response = await fetch(`${gateway.url}/health`);
+  return (await response.json()).status;
+}
+
+Deno.test({
+  name: available
+    ? "two replicas share limits through Redis, and survive losing it"
+    : `two replicas share limits through Redis (${REDIS_SKIPPED})`,
+  ignore: !available,
+  async fn() {
+    await using redis = await startRedis();
+    const dir = await Deno.makeTempDir({ prefix: "choreoai-redis-" });
+    try {
+      const key = makeKey({ rpm: 100 });
+      await Deno.writeTextFile(`${dir}/keys.json`, keyFileText([key.record]));
+      const env = (name: string) => ({
+        CHOREOAI_KEYS_FILE: `${dir}/keys.json`,
+        CHOREOAI_DB: `${dir}/${name}.db`,
+        CHOREOAI_REDIS_URL: redis.url,
+      });
+      await using a = await spawnGateway(env("a"));
+      await using b = await spawnGateway(env("b"));
+      assert.equal(await health(a), "ok");
+
+      const started = performance.now();
+      const statuses = await Promise.all(
+        Array.from({ length: 1_000 }, (_, i) => chat(i % 2 === 0 ? a.url : b.url, key.token)),
+      );
+      const elapsedMs = performance.now() - started;
+      const admitted = statuses.filter((s) => s === 200).length;
+      const bound = 100 + Math.ceil((100 * elapsedMs) / 60_000);
+      assert.ok(admitted >= 100 && admitted <= bound, `${admitted} admitted, bound ${bound}`);
+      assert.equal(statuses.filter((s) => s === 429).length, 1_000 - admitted);
+
+      await redis.stop();
+      const during = await Promise.all(
+        Array.from({ length: 400 }, (_, i) => chat(i % 2 === 0 ? a.url : b.url, key.token)),
+      );
+      assert.ok(during.every((s) => s === 200 || s === 429), `statuses ${[...new Set(during)]}`);
+      const admittedAlone = during.filter((s) => s === 200).length;
+      // Each replica limits on its own: at most a full bucket each (plus refill), never unlimited.
+      assert.ok(admittedAlone <= 2 * (100 + 2), `${admittedAlone} admitted without Redis`);
+      assert.equal(await health(a), "degraded");
+      assert.equal(await health(b), "degraded");
+
+      await redis.restart();
+      let status = "degraded";
+      for (let i = 0; i < 100 && status !== "ok"; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = await health(a);
+      }
+      assert.equal(status, "ok", "shared again once Redis is back");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
