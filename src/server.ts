@@ -193,9 +193,9 @@ export function createHandler(
   function settleLimits(state: RequestState, status: number): void {
     const { limits, fields } = state;
     if (limits === undefined) return;
-    // An error answered before any output used nothing; a cut stream's use is unknown.
-    const used = fields.usage?.total_tokens ??
-      (status >= 400 ? 0 : fields.cancelled || fields.error_code !== undefined ? undefined : 0);
+    // An error answered before any output used nothing. Otherwise, without a reported usage
+    // (a cut stream, a server that does not report it) the reservation stands.
+    const used = fields.usage?.total_tokens ?? (status >= 400 ? 0 : undefined);
     reconcileTokens(limiter, limits, used).catch((error) =>
       log.error("rate limit reconciliation failed", describeError(error))
     );

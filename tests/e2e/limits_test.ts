@@ -141,6 +141,29 @@ Deno.test("token limits: reserve before the call, refuse what cannot fit, reconc
       `only ${remaining} tokens left: the reservation was not reconciled`,
     );
   });
+  await t.step("a stream's reservation is settled with the usage it reported", async () => {
+    const streamKey = makeKey({ tpm: 2_000 });
+    await using streaming = gatewayWith([streamKey.record], {
+      OPENAI_API_KEY: PROVIDER_KEY,
+      OPENAI_BASE_URL: upstream.baseUrl,
+    });
+    const response = await fetch(`${streaming.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${streamKey.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gpt-4o",
+        stream: true,
+        max_tokens: 1_500,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    assert.ok(Number(response.headers.get("x-ratelimit-remaining-tokens")) <= 500);
+    assert.match(await response.text(), /\[DONE\]/);
+    await new Promise((r) => setTimeout(r, 20));
+    const next = await chat(streaming, streamKey.token, { model: "gpt-4o", max_tokens: 1 });
+    // The fake upstream's stream reports 9 + 4 tokens: the rest of the 1,500 came back.
+    assert.ok(Number(next.headers.get("x-ratelimit-remaining-tokens")) > 1_900);
+  });
   await t.step(
     "tokens run out while a reservation is in flight: 429 with Retry-After",
     async () => {
