@@ -29,12 +29,12 @@ import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
 import type { RateLimiter } from "./limits/limiter.ts";
 import {
+  countRejected,
   limitsFor,
   NO_LIMITS,
   rateLimitHeaders,
   reconcileTokens,
   type RequestLimits,
-  takeRequest,
 } from "./routes/rate_limits.ts";
 
 /** The gateway's dependencies, built by main.ts (or a test). */
@@ -178,10 +178,7 @@ export function createHandler(
         code: "endpoint_not_allowed",
       });
     }
-    if (LIMITED_ENDPOINTS.has(path)) {
-      state.limits = limitsFor(principal, config);
-      if (state.limits !== undefined) await takeRequest(limiter, state.limits);
-    }
+    if (LIMITED_ENDPOINTS.has(path)) state.limits = limitsFor(principal, config);
     return await handler(
       request,
       { id: state.requestId, started: state.started, principal, fields, limits: state.limits },
@@ -252,6 +249,7 @@ export function createHandler(
         log.error("request failed", { request_id: requestId, ...describeError(error) });
       }
       if (gatewayError.code !== null) fields.error_code = gatewayError.code;
+      if (state.limits !== undefined) await countRejected(limiter, state.limits);
       response = errorResponse(gatewayError);
     }
     response.headers.set("x-request-id", requestId);

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import { describeError, type LogFields, type Logger } from "../log.ts";
+import { BUSY, createCallGate, TIMED_OUT } from "./_call_gate.ts";
 import { checkAmounts, checkLimitSpec, decideFromAvailable, UNITS_PER_TOKEN } from "./bucket.ts";
 import type { Decision, RateLimiter } from "./limiter.ts";
 
@@ -97,6 +98,12 @@ export const REDIS_TIMEOUT_MS = 200;
 /** After a failed or slow call, how long calls go straight to the fallback (unless reconnected). */
 const COOLDOWN_MS = 1_000;
 
+/** Calls sent to Redis at once; more wait their turn (see `_call_gate.ts`). */
+const MAX_IN_FLIGHT = 64;
+
+/** Calls that may wait for a turn; past this, a call is answered by the fallback. */
+const MAX_QUEUED = 10_000;
+
 /** At most one warning per this many ms. */
 const WARN_INTERVAL_MS = 60_000;
 
@@ -109,7 +116,10 @@ export interface RedisLimiterOptions {
   readonly log: Logger;
   /** Answers every call Redis cannot answer; normally {@linkcode createMemoryLimiter}'s. */
   readonly fallback: RateLimiter;
-  /** Longest wait for Redis in one call before the fallback answers it (default 200 ms). */
+  /**
+   * How long Redis may stay silent while a call waits before the fallback answers that call
+   * (default 200 ms); no call waits more than 10 times this.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -149,6 +159,7 @@ function parseReply(reply: unknown): readonly [number, number, number] {
 export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
   const { log, fallback, now } = options;
   const timeoutMs = options.timeoutMs ?? REDIS_TIMEOUT_MS;
+  const gate = createCallGate({ timeoutMs, maxInFlight: MAX_IN_FLIGHT, maxQueued: MAX_QUEUED });
   let closed = false;
   let cooldown: ReturnType<typeof setTimeout> | undefined;
   let lastWarnAt: number | undefined;
@@ -166,67 +177,71 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
     },
   });
 
-  function warn(message: string, fields: LogFields): void {
+  /** Logs that Redis is unavailable, at most once per {@linkcode WARN_INTERVAL_MS}. */
+  function warn(reason: string, error?: unknown): void {
     const time = now();
     if (lastWarnAt !== undefined && time - lastWarnAt < WARN_INTERVAL_MS) return;
     lastWarnAt = time;
     warnedSinceReady = true;
-    log.warn(message, fields);
+    const fields: LogFields = error === undefined
+      ? { reason }
+      : { reason, ...describeError(error) };
+    log.warn("Redis unavailable: rate limits are per replica until it answers again", fields);
   }
 
+  /** Sends calls to the fallback for a while after one failed, instead of waiting on each. */
   function trip(reason: string, error?: unknown): void {
-    warn("Redis unavailable: rate limits are per replica until it answers again", {
-      reason,
-      ...(error === undefined ? {} : describeError(error)),
-    });
+    warn(reason, error);
+    gate.abort();
     if (closed) return;
     clearTimeout(cooldown);
     cooldown = setTimeout(() => cooldown = undefined, COOLDOWN_MS);
     Deno.unrefTimer(cooldown);
   }
 
-  client.on("error", (error: unknown) => warn("Redis connection error", describeError(error)));
+  client.on("error", (error: unknown) => warn("connection error", error));
   client.on("ready", () => {
     clearTimeout(cooldown);
     cooldown = undefined;
+    // Load the script first thing, so that a burst just after (re)connecting does not pay for
+    // NOSCRIPT and a second round trip on every call. Replies come in order: it is there in time.
+    client.scriptLoad(SCRIPT).catch(() => {});
     if (warnedSinceReady) log.info("Redis reachable again: rate limits are shared");
     warnedSinceReady = false;
   });
   client.connect().catch((error: unknown) => {
-    if (!closed) warn("Cannot connect to Redis", describeError(error));
+    if (!closed) warn("cannot connect", error);
   });
 
   async function run(keys: string[], args: string[]): Promise<unknown> {
+    let reply: unknown;
     try {
-      return await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
+      reply = await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
     } catch (error) {
-      // A restarted (or flushed) Redis has lost the script: EVAL loads it again.
-      if (isScriptMissing(error)) return await client.eval(SCRIPT, { keys, arguments: args });
-      throw error;
+      // A flushed (or restarted) Redis has lost the script: EVAL loads it again.
+      if (!isScriptMissing(error)) throw error;
+      reply = await client.eval(SCRIPT, { keys, arguments: args });
     }
+    return reply;
   }
 
-  /** Runs the script, or returns undefined when Redis does not answer in time. */
+  /** Runs the script through the gate; undefined when Redis cannot answer (in time). */
   async function evaluate(keyId: string, args: string[]) {
     if (closed || cooldown !== undefined || !client.isReady) return undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, "timeout");
-    });
-    const call = run([REDIS_KEY_PREFIX + keyId], args);
     try {
-      const reply = await Promise.race([call, timeout]);
-      if (reply === "timeout") {
-        call.catch(() => {}); // it may still fail later; its outcome no longer matters
+      const reply = await gate.run(() => run([REDIS_KEY_PREFIX + keyId], args));
+      if (reply === TIMED_OUT) {
         trip(`no answer within ${timeoutMs} ms`);
+        return undefined;
+      }
+      if (reply === BUSY) {
+        warn(`more than ${MAX_QUEUED} calls waiting for Redis`);
         return undefined;
       }
       return parseReply(reply);
     } catch (error) {
       trip("command failed", error);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -285,11 +300,27 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
       closed = true;
       clearTimeout(cooldown);
       cooldown = undefined;
+      gate.close();
+      if (!client.isReady) {
+        if (client.isOpen) client.destroy();
+        return;
+      }
+      // A graceful close waits for pending replies; a Redis that stopped answering gets
+      // `timeoutMs` for them, then the socket is destroyed.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, "late");
+      });
+      const closing = client.close();
       try {
-        if (client.isReady) await client.close();
-        else if (client.isOpen) client.destroy();
+        if (await Promise.race([closing, late]) === "late") {
+          closing.catch(() => {});
+          client.destroy();
+        }
       } catch {
-        client.destroy();
+        if (client.isOpen) client.destroy();
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

@@ -12,7 +12,7 @@ import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import { resolveRoute } from "../routing/route.ts";
 import { estimatePromptTokens } from "../tokens.ts";
-import { DEFAULT_COMPLETION_RESERVE, reserveTokens } from "./rate_limits.ts";
+import { admit, DEFAULT_COMPLETION_RESERVE } from "./rate_limits.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import {
   createUpstreamStream,
@@ -49,8 +49,9 @@ export async function handleChatCompletions(
   const route = resolveRoute(chat.model, deps.routing);
   if (route instanceof GatewayError) throw route;
   ctx.fields.provider = route.provider;
-  if (ctx.limits !== undefined && ctx.limits.spec.tpm !== null) {
-    await reserveTokens(deps.limiter, ctx.limits, tokenReservation(chat));
+  if (ctx.limits !== undefined) {
+    const tokens = ctx.limits.spec.tpm === null ? 0 : tokenReservation(chat);
+    await admit(deps.limiter, ctx.limits, tokens);
   }
   const translation: TranslationContext = {
     id: `chatcmpl-${deps.randomId()}`,

@@ -1,7 +1,7 @@
 /**
- * Per-key rate limits around a request: one request taken when it arrives (it counts whatever
- * its outcome), tokens reserved once the prompt is known (estimate + max completion), reconciled
- * with the provider's usage when it ends. OpenAI's `x-ratelimit-*` headers on every answer to a
+ * Per-key rate limits around a request: once the prompt is known, one check-and-take of the
+ * request and its token reservation (estimate + max completion); a request that fails before
+ * that still counts; the reservation is reconciled with the provider's usage when it ends. OpenAI's `x-ratelimit-*` headers on every answer to a
  * limited key; a 429 with `Retry-After` when a limit is reached. ChoreoAI never retries its own 429s.
  */
 import type { Principal } from "../auth/verifier.ts";
@@ -20,6 +20,8 @@ export interface RequestLimits {
   decision: Decision | undefined;
   /** Tokens taken for this request so far (reconciled at the end). */
   reservedTokens: number;
+  /** Whether the limiter has ruled on this request (admitted, refused, or counted as failed). */
+  decided: boolean;
 }
 
 /** The key's own limits, or the gateway's defaults; null when neither limits anything. */
@@ -27,7 +29,13 @@ export function limitsFor(principal: Principal, config: Config): RequestLimits |
   const rpm = principal.limits.rpm ?? config.defaultRpm ?? null;
   const tpm = principal.limits.tpm ?? config.defaultTpm ?? null;
   if (rpm === null && tpm === null) return undefined;
-  return { keyId: principal.id, spec: { rpm, tpm }, decision: undefined, reservedTokens: 0 };
+  return {
+    keyId: principal.id,
+    spec: { rpm, tpm },
+    decision: undefined,
+    reservedTokens: 0,
+    decided: false,
+  };
 }
 
 /** Formats a duration as OpenAI's reset headers do: `20ms`, `7s`, `6m0s`. */
@@ -76,31 +84,38 @@ function refusal(limits: RequestLimits, decision: Decision, requested: number): 
   });
 }
 
-/** Takes one request from the key's budget. @throws {GatewayError} 429 when none is left. */
-export async function takeRequest(limiter: RateLimiter, limits: RequestLimits): Promise<void> {
-  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 1, tokens: 0 });
-  limits.decision = decision;
-  if (!decision.allowed) throw refusal(limits, decision, 1);
-}
-
 /**
- * Reserves `tokens` against the key's token limit. When they do not fit, the request taken on
- * arrival is given back (the limiter's own refusals do not count) and a 429 is thrown.
+ * Admits one request with its token reservation (`tokens`, 0 without a token limit) in one
+ * check-and-take: both or neither. @throws {GatewayError} 429 when either limit is reached.
  */
-export async function reserveTokens(
+export async function admit(
   limiter: RateLimiter,
   limits: RequestLimits,
   tokens: number,
 ): Promise<void> {
-  if (limits.spec.tpm === null || tokens <= 0) return;
-  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 0, tokens });
+  const reserve = limits.spec.tpm === null ? 0 : tokens;
+  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 1, tokens: reserve });
+  limits.decision = decision;
+  // Decided either way: the limiter's own refusals are not counted again as failures.
+  limits.decided = true;
   if (!decision.allowed) {
-    await limiter.adjust(limits.keyId, limits.spec, { requests: 1, tokens: 0 });
-    limits.decision = decision;
-    throw refusal(limits, decision, tokens);
+    throw refusal(limits, decision, decision.refusedBy === "tokens" ? reserve : 1);
   }
-  limits.reservedTokens += tokens;
-  limits.decision = { ...decision, requests: limits.decision?.requests ?? decision.requests };
+  limits.reservedTokens = reserve;
+}
+
+/**
+ * Counts a request that failed before it could be admitted (a bad body, an unknown model): it
+ * counts whatever its outcome, even past the limit, and its answer still carries the headers.
+ */
+export async function countRejected(limiter: RateLimiter, limits: RequestLimits): Promise<void> {
+  if (limits.decided) return;
+  limits.decided = true;
+  const decision = await limiter.take(limits.keyId, limits.spec, { requests: 1, tokens: 0 });
+  if (!decision.allowed) {
+    await limiter.adjust(limits.keyId, limits.spec, { requests: -1, tokens: 0 });
+  }
+  limits.decision = decision;
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createClient } from "redis";
 import { createMemoryLimiter, type LimitSpec, type RateLimiter } from "../../src/limits/limiter.ts";
-import { createRedisLimiter, REDIS_KEY_PREFIX } from "../../src/limits/redis.ts";
+import { createRedisLimiter, REDIS_KEY_PREFIX, REDIS_TIMEOUT_MS } from "../../src/limits/redis.ts";
 import { createLogger } from "../../src/log.ts";
 import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
 
@@ -17,12 +17,14 @@ const RPM_100: LimitSpec = { rpm: 100, tpm: null };
 const ONE_REQUEST = { requests: 1, tokens: 0 };
 const FROZEN = 1_700_000_000_000;
 
-/** A replica's limiter on a hand-moved clock, with its own fallback and its log lines. */
-function createReplica(url: string, clock: { now: () => number }) {
+/** A replica's limiter on the given clock, with its own fallback and its log lines. */
+function createReplica(url: string, clock: { now: () => number }, timeoutMs = 2_000) {
   const lines: { level: string; msg: string }[] = [];
   const log = createLogger((line) => lines.push(JSON.parse(line)), clock.now);
   const fallback = createMemoryLimiter({ now: clock.now });
-  const limiter = createRedisLimiter({ url, now: clock.now, log, fallback });
+  // Exactness tests allow 2 s per call so that a loaded CI machine cannot push a call to the
+  // fallback; the slow-Redis test uses the production default of 200 ms.
+  const limiter = createRedisLimiter({ url, now: clock.now, log, fallback, timeoutMs });
   return {
     limiter,
     fallback,
@@ -126,10 +128,24 @@ redisTest(
   },
 );
 
+redisTest("createRedisLimiter() keeps a burst longer than its timeout on Redis", async () => {
+  // 3,000 concurrent calls take longer than 50 ms in all, but Redis answers all along: no call
+  // may fall back (that would admit more than the shared limit).
+  await using redis = await startRedis();
+  const clock = { now: () => FROZEN };
+  await using a = createReplica(redis.url, clock, 50);
+  await waitFor("the replica to connect", () => a.limiter.status() === "ok");
+  const started = performance.now();
+  assert.equal(await burst([a.limiter], 3_000, { keyId: "key_1" }), 100);
+  const took = performance.now() - started;
+  assert.equal(a.fallback.size, 0, `fell back during a ${Math.round(took)} ms burst`);
+  assert.equal(a.limiter.status(), "ok");
+});
+
 redisTest("createRedisLimiter() answers from the fallback when Redis is too slow", async () => {
   await using redis = await startRedis();
   const clock = { now: () => FROZEN };
-  await using a = createReplica(redis.url, clock);
+  await using a = createReplica(redis.url, clock, REDIS_TIMEOUT_MS);
   await waitFor("the replica to connect", () => a.limiter.status() === "ok");
   assert.equal((await a.limiter.take("key_1", RPM_100, ONE_REQUEST)).requests?.remaining, 99);
 
@@ -152,8 +168,15 @@ redisTest("createRedisLimiter() answers from the fallback when Redis is too slow
     // The call that timed out still ran once Redis resumed: counted twice, never zero times.
     assert.equal((await a.limiter.take("key_1", RPM_100, ONE_REQUEST)).requests?.remaining, 97);
     assert.equal(a.warnings(), 1);
+
+    // close() does not wait for a Redis that does not answer.
+    await admin.sendCommand(["CLIENT", "PAUSE", "3000", "ALL"]);
+    await a.limiter.take("key_1", RPM_100, ONE_REQUEST);
+    started = performance.now();
+    await a.limiter.close();
+    assert.ok(performance.now() - started < 700, "closed without waiting for the pause");
   } finally {
-    await admin.close();
+    admin.destroy(); // paused too: no goodbye
   }
 });
 
