@@ -15,6 +15,7 @@ import {
   resetPeakRss,
 } from "./proc.ts";
 import { sleep } from "./processes.ts";
+import { scriptCalls } from "./redis.ts";
 import { median, quantile } from "./stats.ts";
 import type { StreamClientResult } from "./stream_client.ts";
 import type { Cores, Fleet, Target, TargetName } from "./targets.ts";
@@ -31,10 +32,15 @@ export interface CellRecord extends WrkResult {
   readonly upstreamCpuUsPerRequest: number;
   /** CPU µs of wrk itself per completed request. */
   readonly wrkCpuUsPerRequest: number;
+  /** CPU µs of the target's redis-server (load core) per completed request; null: no Redis. */
+  readonly redisCpuUsPerRequest: number | null;
+  /** Rate-limit script calls Redis answered per completed request; null: no Redis. */
+  readonly redisCallsPerRequest: number | null;
   /** CPU use of the proxy, the upstream and wrk as % of one core over the window. */
   readonly proxyCpuPercent: number | null;
   readonly upstreamCpuPercent: number;
   readonly wrkCpuPercent: number;
+  readonly redisCpuPercent: number | null;
   /** How busy the proxy core and the load core were (% of the window, all processes). */
   readonly proxyCoreBusyPercent: number | null;
   readonly loadCoreBusyPercent: number | null;
@@ -98,9 +104,13 @@ export async function measureCell(
   if (script === undefined) throw new Error(`no wrk script for ${target.name}`);
   const proxyPids = target.proxy === undefined ? [] : await processTree(target.proxy.pid);
   const upstreamPids = await processTree(ctx.fleet.upstream.pid);
-  const [proxyBefore, upstreamBefore, wrkBefore, coresBefore] = await Promise.all([
+  const redis = target.redis;
+  const redisPids = redis === undefined ? [] : await processTree(redis.process.pid);
+  const callsBefore = redis === undefined ? 0 : await scriptCalls(redis.port);
+  const [proxyBefore, upstreamBefore, redisBefore, wrkBefore, coresBefore] = await Promise.all([
     cpuTicks(proxyPids),
     cpuTicks(upstreamPids),
+    cpuTicks(redisPids),
     reapedChildrenTicks(),
     coreTimes(),
   ]);
@@ -115,16 +125,21 @@ export async function measureCell(
   });
   ctx.track(undefined);
   const wallS = (performance.now() - started) / 1000;
-  const [proxyAfter, upstreamAfter, wrkAfter, coresAfter] = await Promise.all([
+  const [proxyAfter, upstreamAfter, redisAfter, wrkAfter, coresAfter] = await Promise.all([
     cpuTicks(proxyPids),
     cpuTicks(upstreamPids),
+    cpuTicks(redisPids),
     reapedChildrenTicks(),
     coreTimes(),
   ]);
+  const calls = redis === undefined ? 0 : await scriptCalls(redis.port) - callsBefore;
   const proxyS = target.proxy === undefined
     ? null
     : cpuSecondsBetween(proxyBefore, proxyAfter, ctx.ticksPerSecond);
   const upstreamS = cpuSecondsBetween(upstreamBefore, upstreamAfter, ctx.ticksPerSecond);
+  const redisS = redis === undefined
+    ? null
+    : cpuSecondsBetween(redisBefore, redisAfter, ctx.ticksPerSecond);
   const wrkS = (wrkAfter - wrkBefore) / ctx.ticksPerSecond;
   const perRequest = (seconds: number) => wrk.requests > 0 ? (seconds * 1e6) / wrk.requests : 0;
   const percent = (seconds: number) => (100 * seconds) / wallS;
@@ -137,9 +152,12 @@ export async function measureCell(
     proxyCpuUsPerRequest: proxyS === null ? null : perRequest(proxyS),
     upstreamCpuUsPerRequest: perRequest(upstreamS),
     wrkCpuUsPerRequest: perRequest(wrkS),
+    redisCpuUsPerRequest: redisS === null ? null : perRequest(redisS),
+    redisCallsPerRequest: redis === undefined || wrk.requests === 0 ? null : calls / wrk.requests,
     proxyCpuPercent: proxyS === null ? null : percent(proxyS),
     upstreamCpuPercent: percent(upstreamS),
     wrkCpuPercent: percent(wrkS),
+    redisCpuPercent: redisS === null ? null : percent(redisS),
     proxyCoreBusyPercent: proxyCoreBusy,
     loadCoreBusyPercent: loadCoreBusy,
     proxyCoreOtherPercent: proxyCoreBusy === null
@@ -147,7 +165,7 @@ export async function measureCell(
       : Math.max(0, proxyCoreBusy - percent(proxyS ?? 0)),
     loadCoreOtherPercent: loadCoreBusy === null
       ? null
-      : Math.max(0, loadCoreBusy - percent(upstreamS) - percent(wrkS)),
+      : Math.max(0, loadCoreBusy - percent(upstreamS) - percent(wrkS) - percent(redisS ?? 0)),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Command-line options of bench/run.ts. */
+import { isTargetName, TARGET_NAMES, type TargetName } from "./targets.ts";
 
 /** Which fake upstream to run. */
 export type UpstreamKind = "auto" | "nginx" | "deno";
@@ -19,6 +20,8 @@ export interface BenchOptions {
   readonly upstream: UpstreamKind;
   /** Seconds of untimed load on each target before the first round. */
   readonly warmupS: number;
+  /** The targets to measure, in {@linkcode TARGET_NAMES} order (default: all). */
+  readonly targets: readonly TargetName[];
 }
 
 /** The help text. */
@@ -28,6 +31,8 @@ Benchmarks ChoreoAI against a fake OpenAI upstream reached directly, through ngi
 through a bare Deno proxy, interleaved over rounds. Prints a Markdown table of medians and
 writes every round's numbers to bench/results/.
 
+Targets: ${TARGET_NAMES.join(", ")}.
+
 Options:
   --rounds N            rounds (default 5)
   --duration S          seconds per wrk cell (default 5)
@@ -36,6 +41,8 @@ Options:
   --connections LIST    wrk connection counts (default 1,32,256)
   --upstream KIND       auto | nginx | deno: the fake upstream (default auto: nginx with the
                         echo module if installed, else bench/fake_upstream.ts)
+  --targets LIST        comma-separated targets to measure (default: all; choreoai-redis is
+                        left out with a note when redis-server is not installed)
   --quick               smoke test: 1 round, 1 s cells, 30 streamed requests
   -h, --help            this text
 `;
@@ -54,6 +61,20 @@ function wholeNumber(name: string, text: string | undefined, min: number, max: n
   return value;
 }
 
+/** A comma-separated list of target names, in {@linkcode TARGET_NAMES} order, without repeats. */
+function targetList(name: string, text: string | undefined): TargetName[] {
+  const names = (text ?? "").split(",").map((t) => t.trim());
+  if (names.some((t) => t === "")) {
+    throw new Error(`${name} needs a comma-separated list of targets`);
+  }
+  for (const target of names) {
+    if (!isTargetName(target)) {
+      throw new Error(`unknown target ${target} (known: ${TARGET_NAMES.join(", ")})`);
+    }
+  }
+  return TARGET_NAMES.filter((target) => names.includes(target));
+}
+
 /** Parses the command line. */
 export function parseArgs(args: readonly string[]): ParsedArgs {
   let rounds = 5;
@@ -62,6 +83,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
   let streamDelayMs = 0;
   let connections: number[] = [1, 32, 256];
   let upstream: UpstreamKind = "auto";
+  let targets: readonly TargetName[] = TARGET_NAMES;
   let quick = false;
   try {
     for (let i = 0; i < args.length; i++) {
@@ -95,6 +117,9 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
           }
           upstream = value;
           break;
+        case "--targets":
+          targets = targetList(name, value);
+          break;
         default:
           throw new Error(`unknown option ${name}`);
       }
@@ -114,6 +139,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
         connections,
         upstream,
         warmupS: 1,
+        targets,
       },
     };
   }
@@ -127,6 +153,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       connections,
       upstream,
       warmupS: 2,
+      targets,
     },
   };
 }

@@ -1,9 +1,10 @@
 /**
- * The Markdown report: one row per metric, one column per target, each cell the median across
- * rounds with its spread (min–max). Ratios and "added" latencies are computed within each round
- * first (targets of one round ran minutes apart at most), then summarised.
+ * The Markdown report: one row per metric, one column per measured target, each cell the median
+ * across rounds with its spread (min–max). Ratios and "added" latencies are computed within each
+ * round first (targets of one round ran minutes apart at most), then summarised; a ratio or
+ * "added" row whose base target was not measured is left out.
  */
-import type { RoundRecord } from "./measure.ts";
+import type { CellRecord, RoundRecord } from "./measure.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { TARGET_NAMES, type TargetName } from "./targets.ts";
 
@@ -41,7 +42,24 @@ function rpsRatio(connections: number, base: TargetName): Getter {
   };
 }
 
-function metrics(connections: readonly number[]): Metric[] {
+function addedP50(connections: number, base: TargetName): Getter {
+  return (record, round) => {
+    const own = cell(record, connections)?.p50Ms;
+    const other = round(base);
+    const theirs = other === undefined ? undefined : cell(other, connections)?.p50Ms;
+    return own === undefined || theirs === undefined ? null : own - theirs;
+  };
+}
+
+/** The CPU µs per request the load core spends on a cell: wrk, the upstream and Redis. */
+function loadSideUs(c: CellRecord | undefined): number | null {
+  return c === undefined
+    ? null
+    : c.wrkCpuUsPerRequest + c.upstreamCpuUsPerRequest + (c.redisCpuUsPerRequest ?? 0);
+}
+
+function metrics(connections: readonly number[], targets: readonly TargetName[]): Metric[] {
+  const has = (target: TargetName) => targets.includes(target);
   const list: Metric[] = [];
   for (const c of connections) {
     list.push({ label: `req/s @${c}`, get: (r) => cell(r, c)?.rps, format: integer });
@@ -87,12 +105,27 @@ function metrics(connections: readonly number[]): Metric[] {
       },
       format: (v) => v.toFixed(0),
     },
+  );
+  if (has("choreoai-redis")) {
+    list.push(
+      {
+        label: `redis-server CPU µs/req @${main}`,
+        get: (r) => cell(r, main)?.redisCpuUsPerRequest,
+        format: (v) => v.toFixed(0),
+      },
+      {
+        label: `Redis script calls/req @${main}`,
+        get: (r) => cell(r, main)?.redisCallsPerRequest,
+        format: (v) => v.toFixed(2),
+      },
+    );
+  }
+  list.push(
     {
       label: `load-core capacity req/s @${main}`,
       get: (r) => {
-        const c = cell(r, main);
-        const us = c === undefined ? 0 : c.wrkCpuUsPerRequest + c.upstreamCpuUsPerRequest;
-        return us > 0 ? 1e6 / us : null;
+        const us = loadSideUs(cell(r, main));
+        return us !== null && us > 0 ? 1e6 / us : null;
       },
       format: integer,
     },
@@ -106,28 +139,30 @@ function metrics(connections: readonly number[]): Metric[] {
       get: (r) => cell(r, main)?.loadCoreOtherPercent,
       format: percent,
     },
-    { label: `req/s @${main} ÷ direct`, get: rpsRatio(main, "direct"), format: ratio },
-    { label: `req/s @${main} ÷ nginx`, get: rpsRatio(main, "nginx"), format: ratio },
-    { label: `req/s @${main} ÷ bare`, get: rpsRatio(main, "bare"), format: ratio },
-    { label: `req/s @${main} ÷ choreoai`, get: rpsRatio(main, "choreoai"), format: ratio },
-    {
-      label: `added p50 ms @${first} (vs direct)`,
-      get: (r, round) => {
-        const own = cell(r, first)?.p50Ms;
-        const base = round("direct");
-        const direct = base === undefined ? undefined : cell(base, first)?.p50Ms;
-        return own === undefined || direct === undefined ? null : own - direct;
-      },
+  );
+  for (const base of ["direct", "nginx", "bare", "choreoai"] as const) {
+    if (!has(base)) continue;
+    list.push({ label: `req/s @${main} ÷ ${base}`, get: rpsRatio(main, base), format: ratio });
+  }
+  for (const base of ["direct", "choreoai"] as const) {
+    if (!has(base)) continue;
+    list.push({
+      label: `added p50 ms @${first} (vs ${base})`,
+      get: addedP50(first, base),
       format: signedMs,
-    },
-    {
+    });
+  }
+  if (has("direct")) {
+    list.push({
       label: "added stream TTFB p50 ms (vs direct)",
       get: (r, round) => {
         const direct = round("direct")?.stream.ttfbP50Ms;
         return direct === undefined ? null : r.stream.ttfbP50Ms - direct;
       },
       format: signedMs,
-    },
+    });
+  }
+  list.push(
     {
       label: "errors (non-2xx + socket + stream)",
       get: (r) =>
@@ -145,18 +180,24 @@ function formatSummary(summary: Summary | undefined, format: (v: number) => stri
   return `${format(summary.median)} (${format(summary.min)}–${format(summary.max)})`;
 }
 
+/** The targets that have records, in {@linkcode TARGET_NAMES} order. */
+export function measuredTargets(records: readonly RoundRecord[]): TargetName[] {
+  return TARGET_NAMES.filter((target) => records.some((r) => r.target === target));
+}
+
 /** Every metric's per-round values, by target (for the JSON file). */
 export function summarizeRecords(
   records: readonly RoundRecord[],
   connections: readonly number[],
+  targets: readonly TargetName[] = measuredTargets(records),
 ): Record<string, Record<string, Summary | undefined>> {
   const rounds = [...new Set(records.map((r) => r.round))];
   const lookup = (round: number): RoundLookup => (target) =>
     records.find((r) => r.round === round && r.target === target);
   const result: Record<string, Record<string, Summary | undefined>> = {};
-  for (const metric of metrics(connections)) {
+  for (const metric of metrics(connections, targets)) {
     const row: Record<string, Summary | undefined> = {};
-    for (const target of TARGET_NAMES) {
+    for (const target of targets) {
       row[target] = summarize(rounds.map((round) => {
         const record = lookup(round)(target);
         return record === undefined ? null : metric.get(record, lookup(round));
@@ -167,19 +208,20 @@ export function summarizeRecords(
   return result;
 }
 
-/** The Markdown table. */
+/** The Markdown table: one column per target of `targets` (default: those with records). */
 export function markdownTable(
   records: readonly RoundRecord[],
   connections: readonly number[],
+  targets: readonly TargetName[] = measuredTargets(records),
 ): string {
-  const summaries = summarizeRecords(records, connections);
+  const summaries = summarizeRecords(records, connections, targets);
   const lines = [
-    `| metric | ${TARGET_NAMES.join(" | ")} |`,
-    `|---|${TARGET_NAMES.map(() => "---:").join("|")}|`,
+    `| metric | ${targets.join(" | ")} |`,
+    `|---|${targets.map(() => "---:").join("|")}|`,
   ];
-  for (const metric of metrics(connections)) {
+  for (const metric of metrics(connections, targets)) {
     const row = summaries[metric.label] ?? {};
-    const cells = TARGET_NAMES.map((target) => formatSummary(row[target], metric.format));
+    const cells = targets.map((target) => formatSummary(row[target], metric.format));
     lines.push(`| ${metric.label} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");

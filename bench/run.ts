@@ -3,16 +3,23 @@
  * `deno task bench`: ChoreoAI against a fake OpenAI upstream reached directly, through nginx
  * and through a bare Deno proxy, in interleaved rounds. See bench/README.md.
  *
- * Layout on a 2-core machine: every proxy under test (nginx, bare, choreoai) is pinned to the
- * "proxy core"; wrk, the fake upstream, the stream client and this runner to the "load core".
- * Every process started is stopped by pid at the end, on error and on Ctrl-C.
+ * Layout on a 2-core machine: every proxy under test (nginx, bare, the gateways) is pinned to
+ * the "proxy core"; wrk, the fake upstream, the stream client, redis-server and this runner to
+ * the "load core". Every process started is stopped by pid at the end, on error and on Ctrl-C.
  */
 import { type MeasureContext, measureTarget, type RoundRecord, wrkBody } from "./measure.ts";
 import { type BenchOptions, parseArgs, USAGE } from "./options.ts";
 import { allowedCpus, clockTicksPerSecond, loadAverage, processName, processTree } from "./proc.ts";
 import { ProcessGroup, sleep } from "./processes.ts";
 import { loadBoundNotes, markdownTable, summarizeRecords } from "./report.ts";
-import { type Cores, type Fleet, startFleet, type TargetName } from "./targets.ts";
+import {
+  type Cores,
+  type Fleet,
+  NEVER_REACHED_RPM,
+  NEVER_REACHED_TPM,
+  startFleet,
+  type TargetName,
+} from "./targets.ts";
 import { runWrk, wrkScript } from "./wrk.ts";
 
 const BENCH_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
@@ -93,23 +100,56 @@ async function describeProcesses(fleet: Fleet): Promise<Record<string, string>> 
     return tree.map((p, i) => `${names[i]}:${p}`).join(",");
   };
   const described: Record<string, string> = { upstream: await describe(fleet.upstream.pid) };
+  if (fleet.redis !== undefined) described.redis = await describe(fleet.redis.process.pid);
   for (const target of fleet.targets) {
     if (target.proxy !== undefined) described[target.name] = await describe(target.proxy.pid);
   }
   return described;
 }
 
-function countErrorLines(path: string): number {
+/** What a gateway's stderr (JSON log lines) holds: errors, warnings about Redis, the first. */
+interface LogCounts {
+  readonly errors: number;
+  readonly redisWarnings: number;
+  readonly firstRedisWarning?: string;
+}
+
+function countLogLines(path: string): LogCounts {
   try {
-    return Deno.readTextFileSync(path).split("\n").filter((l) => l.includes('"level":"error"'))
-      .length;
+    const lines = Deno.readTextFileSync(path).split("\n");
+    const redis = lines.filter((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: unknown; msg?: unknown };
+        return entry.level === "warn" && /redis/i.test(String(entry.msg));
+      } catch {
+        return false; // not a log line
+      }
+    });
+    return {
+      errors: lines.filter((l) => l.includes('"level":"error"')).length,
+      redisWarnings: redis.length,
+      ...(redis[0] === undefined ? {} : { firstRedisWarning: redis[0].slice(0, 300) }),
+    };
   } catch {
-    return 0;
+    return { errors: 0, redisWarnings: 0 };
+  }
+}
+
+/** The gateway's /health status ("ok", "degraded", or what went wrong). */
+async function healthStatus(url: string): Promise<string> {
+  try {
+    const response = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(2_000) });
+    const body = await response.json() as { status?: unknown };
+    return String(body.status);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
 async function runBenchmark(
   options: BenchOptions,
+  names: readonly TargetName[],
+  redisServer: string | undefined,
   group: ProcessGroup,
   tmp: string,
   track: (child: Deno.ChildProcess | undefined) => void,
@@ -129,10 +169,12 @@ async function runBenchmark(
   const loadBefore = await loadAverage();
   const fleet = await startFleet(
     group,
-    { root: ROOT_DIR, bench: BENCH_DIR, tmp, nginx },
+    { root: ROOT_DIR, bench: BENCH_DIR, tmp, nginx, redisServer },
     cores,
     options,
+    names,
   );
+  const targetNames = fleet.targets.map((target) => target.name);
   const scripts = new Map<TargetName, string>();
   for (const target of fleet.targets) {
     const path = `${tmp}/${target.name}.lua`;
@@ -150,7 +192,8 @@ async function runBenchmark(
   };
   const estimate = estimateSeconds(options, fleet.targets.length);
   console.error(
-    `bench: proxy core ${proxy}, load core ${load} (wrk, upstream, stream client); ` +
+    `bench: proxy core ${proxy}, load core ${load} (wrk, upstream, stream client` +
+      `${fleet.redis === undefined ? "" : ", redis-server"}); ` +
       `fake upstream: ${fleet.upstreamKind}; ${options.rounds} round(s) × ` +
       `${fleet.targets.length} targets × ${options.connections.join("/")} connections × ` +
       `${options.durationS} s; about ${Math.ceil(estimate / 60)} min. Load average ${loadBefore}.`,
@@ -177,31 +220,81 @@ async function runBenchmark(
   }
   const finishedAt = new Date();
 
-  const table = markdownTable(records, options.connections);
-  const gatewayErrors = countErrorLines(fleet.gatewayStderr);
+  const table = markdownTable(records, options.connections, targetNames);
+  const has = (name: TargetName) => targetNames.includes(name);
+  const proxies = [
+    ...new Set(fleet.targets.flatMap((t) => t.proxy === undefined ? [] : [t.proxy.name])),
+  ];
+  const redisStatus = new Map<string, string>();
+  for (const target of fleet.targets) {
+    if (target.redis !== undefined) redisStatus.set(target.name, await healthStatus(target.url));
+  }
   const notes = [
     `Medians over ${options.rounds} round(s), (min–max) across rounds; ` +
     `${options.durationS} s per wrk cell (1 thread, POST non-stream), ` +
     `${options.streamRequests} sequential streamed requests per target and round.`,
-    `Pinning: nginx, bare and choreoai on core ${proxy}; wrk, the fake upstream ` +
-    `(${fleet.upstreamKind}) and the stream client on core ${load}. ` +
-    "`direct` has no proxy: wrk and the upstream share the load core there.",
-    "`choreoai-echo` is the gateway's built-in choreoai/echo model (no upstream call).",
-    "CPU µs/req: utime+stime of the proxy's whole process tree over the wrk cell ÷ requests. " +
-    "Peak RSS: VmHWM summed over the proxy's processes during the round " +
-    "(choreoai and choreoai-echo are the same process).",
-    "wrk + upstream CPU µs/req: what the load core spends per request; load-core capacity is " +
-    "1e6 ÷ that, the most the load side could drive: a proxy well below it, using ~100% of " +
-    "its core, is the bottleneck. Other work: core busy time (/proc/stat) not used by the " +
-    "benchmark's processes, i.e. noise from whatever else shares the machine.",
+    `Pinning: ${proxies.join(", ") || "no proxy"} on core ${proxy}; wrk, the fake upstream ` +
+    `(${fleet.upstreamKind})${fleet.redis === undefined ? "" : ", redis-server"} and the ` +
+    `stream client on core ${load}.` +
+    (has("direct")
+      ? " `direct` has no proxy: wrk and the upstream share the load core there."
+      : ""),
   ];
+  if (has("choreoai-echo")) {
+    notes.push("`choreoai-echo` is the gateway's built-in choreoai/echo model (no upstream call).");
+  }
+  if (has("choreoai-limited") || has("choreoai-redis")) {
+    notes.push(
+      `\`choreoai-limited\` / \`choreoai-redis\`: the \`choreoai\` gateway with per-key limits ` +
+        `that are never reached (CHOREOAI_DEFAULT_RPM=${NEVER_REACHED_RPM}, ` +
+        `CHOREOAI_DEFAULT_TPM=${NEVER_REACHED_TPM}), so every request is limited: one request ` +
+        "taken on arrival, the token reservation after parsing, the reconciliation at the end " +
+        "(checked at start through the x-ratelimit-limit-* headers), kept in process or in " +
+        "redis-server respectively. Their cost: `req/s ÷ choreoai` and `added p50 ms (vs " +
+        "choreoai)`, to be read against the run-to-run spread of `choreoai` itself.",
+    );
+  }
+  if (fleet.redis !== undefined) {
+    notes.push(
+      "redis-server (persistence off) runs on the load core: its CPU is in the redis-server " +
+        "row and in the load-core capacity, not in the proxy's CPU. Redis script calls/req " +
+        "counts EVAL/EVALSHA answered by Redis (INFO commandstats) per completed request: " +
+        "about 3 means every limiter call reached Redis; fewer means the in-process fallback " +
+        "answered some. /health after the run: " +
+        [...redisStatus].map(([name, status]) => `${name} ${status}`).join(", ") + ".",
+    );
+  }
+  notes.push(
+    "CPU µs/req: utime+stime of the proxy's whole process tree over the wrk cell ÷ requests. " +
+      "Peak RSS: VmHWM summed over the proxy's processes during the round" +
+      (has("choreoai") && has("choreoai-echo")
+        ? " (choreoai and choreoai-echo are the same process)."
+        : "."),
+    "wrk + upstream CPU µs/req: what the load core spends per request; load-core capacity is " +
+      "1e6 ÷ that (plus redis-server's, where used), the most the load side could drive: a " +
+      "proxy well below it, using ~100% of its core, is the bottleneck. Other work: core busy " +
+      "time (/proc/stat) not used by the benchmark's processes, i.e. noise from whatever else " +
+      "shares the machine.",
+  );
   notes.push(...loadBoundNotes(records));
   const failures = records.filter((r) => r.stream.firstFailure !== undefined);
   for (const record of failures) {
     notes.push(`Stream failure on ${record.target}: ${record.stream.firstFailure}`);
   }
-  if (gatewayErrors > 0) {
-    notes.push(`The gateway logged ${gatewayErrors} error line(s) on stderr.`);
+  const gatewayLogs: Record<string, LogCounts> = {};
+  for (const gateway of fleet.gateways) {
+    const counts = countLogLines(gateway.stderrPath);
+    gatewayLogs[gateway.name] = counts;
+    if (counts.errors > 0) {
+      notes.push(`The ${gateway.name} gateway logged ${counts.errors} error line(s) on stderr.`);
+    }
+    if (counts.redisWarnings > 0) {
+      notes.push(
+        `The ${gateway.name} gateway logged ${counts.redisWarnings} Redis warning(s) (Redis ` +
+          "unavailable or slower than 200 ms: some limiter calls were answered in process; " +
+          `at most one warning a minute), the first: ${counts.firstRedisWarning}`,
+      );
+    }
   }
   await Deno.mkdir(`${BENCH_DIR}/results`, { recursive: true });
   const stamp = startedAt.toISOString().replaceAll(":", "-").replace(/\.\d+Z$/, "Z");
@@ -217,15 +310,19 @@ async function runBenchmark(
           deno: Deno.version.deno,
           nginx: await versionOf(nginx, ["-v"]),
           wrk: await versionOf("wrk", ["-v"]),
+          redis: fleet.redis === undefined || redisServer === undefined
+            ? null
+            : await versionOf(redisServer, ["--version"]),
+          targets: targetNames,
           cores,
           upstream: fleet.upstreamKind,
           processes: await describeProcesses(fleet),
           loadAverageBefore: loadBefore,
           loadAverageAfter: await loadAverage(),
-          gatewayErrorLines: gatewayErrors,
+          gatewayLogLines: gatewayLogs,
         },
         records,
-        summary: summarizeRecords(records, options.connections),
+        summary: summarizeRecords(records, options.connections, targetNames),
         table,
         notes,
       },
@@ -262,6 +359,19 @@ async function main(args: readonly string[]): Promise<number> {
     );
     return 1;
   }
+  const redisServer = await findExecutable("redis-server");
+  let names = parsed.options.targets;
+  if (redisServer === undefined && names.includes("choreoai-redis")) {
+    names = names.filter((name) => name !== "choreoai-redis");
+    console.error(
+      "bench: note: redis-server not found, choreoai-redis left out " +
+        "(apt-get install redis-server to measure it)",
+    );
+    if (names.length === 0) {
+      console.error("bench: no target left to measure");
+      return 1;
+    }
+  }
 
   const tmp = await Deno.makeTempDir({ prefix: "choreoai-bench-" });
   const group = new ProcessGroup(tmp);
@@ -296,7 +406,7 @@ async function main(args: readonly string[]): Promise<number> {
 
   let ok = false;
   try {
-    await runBenchmark(parsed.options, group, tmp, track, interrupt.signal);
+    await runBenchmark(parsed.options, names, redisServer, group, tmp, track, interrupt.signal);
     ok = true;
   } catch (error) {
     if (!stopping) {

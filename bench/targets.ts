@@ -1,25 +1,42 @@
 /**
- * Starting the benchmark's servers: the fake upstream (load core) and the three proxies
- * (proxy core), each on a port the OS picked, each waited for with a bounded poll.
+ * Starting the benchmark's servers: the fake upstream (load core), the proxies of the selected
+ * targets (proxy core) and, for `choreoai-redis`, a redis-server (load core), each on a port the
+ * OS picked, each waited for with a bounded poll.
  */
 import { digestKey, generateKey, keyHint } from "../src/keys/generate.ts";
-import { CLIENT_KEY, ECHO_MODEL, UPSTREAM_MODEL } from "./fixtures.ts";
+import { CLIENT_KEY, ECHO_MODEL, requestBody, UPSTREAM_MODEL } from "./fixtures.ts";
 import { findEchoModule, proxyConfig, upstreamConfig } from "./nginx.ts";
 import type { BenchOptions } from "./options.ts";
-import { freePort, type Managed, type ProcessGroup, waitForHttp } from "./processes.ts";
+import { freePort, type Managed, type ProcessGroup, sleep, waitForHttp } from "./processes.ts";
+import { type RedisServer, scriptCalls, startRedis } from "./redis.ts";
 
-/** The rows of the report, in display order. */
+/** The columns of the report, in display order. */
 export const TARGET_NAMES = [
   "direct",
   "nginx",
   "bare",
   "choreoai",
   "choreoai-keys",
+  "choreoai-limited",
+  "choreoai-redis",
   "choreoai-echo",
 ] as const;
 
-/** One row of the report. */
+/** One column of the report. */
 export type TargetName = typeof TARGET_NAMES[number];
+
+/** Whether `name` is one of {@linkcode TARGET_NAMES}. */
+export function isTargetName(name: string): name is TargetName {
+  return (TARGET_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * The per-key limits of `choreoai-limited` and `choreoai-redis`: so high that they are never
+ * reached, so every request goes through the limiter (one request taken on arrival, the token
+ * reservation after parsing, the reconciliation at the end) and none is refused.
+ */
+export const NEVER_REACHED_RPM = 1_000_000_000;
+export const NEVER_REACHED_TPM = 1_000_000_000_000;
 
 /** Something wrk and the stream client send requests to. */
 export interface Target {
@@ -31,15 +48,27 @@ export interface Target {
   readonly key: string;
   /** The proxy process whose CPU and memory are measured; none for `direct`. */
   readonly proxy: Managed | undefined;
+  /** The redis-server the proxy keeps its limits in (load core); only `choreoai-redis`. */
+  readonly redis: RedisServer | undefined;
+}
+
+/** A gateway process, for scanning its log after the run. */
+export interface GatewayLog {
+  /** The target it serves (`choreoai` also serves `choreoai-echo`). */
+  readonly name: TargetName;
+  readonly stderrPath: string;
 }
 
 /** All servers of a run. */
 export interface Fleet {
   readonly upstream: Managed;
   readonly upstreamKind: "nginx" | "deno";
+  /** The selected targets, in {@linkcode TARGET_NAMES} order. */
   readonly targets: readonly Target[];
-  /** The gateway's stderr (warnings and errors), to scan after the run. */
-  readonly gatewayStderr: string;
+  /** Every gateway process started, with its stderr (warnings and errors). */
+  readonly gateways: readonly GatewayLog[];
+  /** The redis-server, when `choreoai-redis` is selected. */
+  readonly redis: RedisServer | undefined;
 }
 
 /** Where the runner finds things. */
@@ -52,9 +81,11 @@ export interface Paths {
   readonly tmp: string;
   /** The nginx executable. */
   readonly nginx: string;
+  /** The redis-server executable; needed only for `choreoai-redis`. */
+  readonly redisServer: string | undefined;
 }
 
-/** The two cores: proxies on one, wrk + upstream + stream client on the other. */
+/** The two cores: proxies on one, wrk + upstream + stream client + redis-server on the other. */
 export interface Cores {
   readonly proxy: number;
   readonly load: number;
@@ -171,123 +202,222 @@ async function writeKeyList(path: string): Promise<string> {
   return clientKey;
 }
 
-/** Starts the upstream, nginx, the bare proxy and the gateway, and waits for each. */
+/** Starts a gateway (`main.ts`) pinned to the proxy core with `env`. */
+function spawnGateway(
+  group: ProcessGroup,
+  name: TargetName,
+  paths: Paths,
+  cores: Cores,
+  env: Record<string, string>,
+): Managed {
+  return group.spawn(name, Deno.execPath(), [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-write",
+    `${paths.root}/main.ts`,
+  ], { cpu: cores.proxy, cwd: paths.root, env });
+}
+
+/** Polls the gateway's /health until it says "ok" (Redis connected), for at most `timeoutMs`. */
+async function waitForHealthy(url: string, process: Managed, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline && !process.exited()) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      last = await response.text();
+      if (response.ok && (JSON.parse(last) as { status?: unknown }).status === "ok") return;
+    } catch (error) {
+      last = String(error);
+    }
+    await sleep(100);
+  }
+  throw new Error(`${process.name} did not report a healthy Redis within ${timeoutMs} ms: ${last}`);
+}
+
+/**
+ * Sends one request to a limited target and checks that the limiter answered it: the
+ * `x-ratelimit-limit-*` headers carry the never-reached limits, and on Redis the server's
+ * script calls grew (the in-process fallback did not answer instead).
+ */
+async function checkLimited(target: Target): Promise<void> {
+  const callsBefore = target.redis === undefined ? 0 : await scriptCalls(target.redis.port);
+  const response = await fetch(target.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${target.key}` },
+    body: requestBody(target.model, false),
+    signal: AbortSignal.timeout(10_000),
+  });
+  await response.body?.cancel();
+  const rpm = response.headers.get("x-ratelimit-limit-requests");
+  const tpm = response.headers.get("x-ratelimit-limit-tokens");
+  if (!response.ok || rpm !== String(NEVER_REACHED_RPM) || tpm !== String(NEVER_REACHED_TPM)) {
+    throw new Error(
+      `${target.name} does not limit: HTTP ${response.status}, ` +
+        `x-ratelimit-limit-requests ${rpm}, x-ratelimit-limit-tokens ${tpm}`,
+    );
+  }
+  if (target.redis !== undefined) {
+    const calls = await scriptCalls(target.redis.port) - callsBefore;
+    if (calls === 0) throw new Error(`${target.name}: the request made no Redis script call`);
+  }
+}
+
+/**
+ * Starts the upstream and the processes the selected `names` need, and waits for each: nginx,
+ * the bare proxy, the gateways (`choreoai` also serves `choreoai-echo`) and, for
+ * `choreoai-redis`, a redis-server on the load core.
+ */
 export async function startFleet(
   group: ProcessGroup,
   paths: Paths,
   cores: Cores,
   options: BenchOptions,
+  names: readonly TargetName[],
 ): Promise<Fleet> {
+  const selected = (name: TargetName) => names.includes(name);
   const upstream = await startUpstream(group, paths, cores, options);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const targets: Target[] = [];
+  const gateways: GatewayLog[] = [];
+  const waits: (() => Promise<void>)[] = [];
+  const add = (name: TargetName, port: number, proxy: Managed, extra: Partial<Target> = {}) => {
+    targets.push({
+      name,
+      url: url(port) + CHAT_PATH,
+      model: UPSTREAM_MODEL,
+      key: CLIENT_KEY,
+      proxy,
+      redis: undefined,
+      ...extra,
+    });
+  };
 
-  const nginxPort = freePort();
-  const nginxDir = `${paths.tmp}/nginx`;
-  const nginx = await startNginx(
-    group,
-    "nginx",
-    nginxDir,
-    proxyConfig(nginxDir, nginxPort, upstream.port),
-    paths.nginx,
-    cores.proxy,
-  );
+  if (selected("direct")) {
+    targets.push({
+      name: "direct",
+      url: upstreamUrl + CHAT_PATH,
+      model: UPSTREAM_MODEL,
+      key: CLIENT_KEY,
+      proxy: undefined,
+      redis: undefined,
+    });
+  }
 
-  const barePort = freePort();
-  const bare = group.spawn("bare", Deno.execPath(), [
-    "run",
-    "--allow-net",
-    `${paths.bench}/bare_proxy.ts`,
-    "--port",
-    String(barePort),
-    "--upstream",
-    upstreamUrl,
-  ], { cpu: cores.proxy });
+  if (selected("nginx")) {
+    const port = freePort();
+    const dir = `${paths.tmp}/nginx`;
+    const config = proxyConfig(dir, port, upstream.port);
+    const nginx = await startNginx(group, "nginx", dir, config, paths.nginx, cores.proxy);
+    waits.push(() => waitForHttp(`${url(port)}/health`, nginx));
+    add("nginx", port, nginx);
+  }
 
-  const gatewayPort = freePort();
-  const gateway = group.spawn("choreoai", Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    `${paths.root}/main.ts`,
-  ], { cpu: cores.proxy, cwd: paths.root, env: gatewayEnv(gatewayPort, upstream.port, paths.tmp) });
+  if (selected("bare")) {
+    const port = freePort();
+    const bare = group.spawn("bare", Deno.execPath(), [
+      "run",
+      "--allow-net",
+      `${paths.bench}/bare_proxy.ts`,
+      "--port",
+      String(port),
+      "--upstream",
+      upstreamUrl,
+    ], { cpu: cores.proxy });
+    waits.push(() => waitForHttp(`${url(port)}/health`, bare, 30_000));
+    add("bare", port, bare);
+  }
 
-  const keysPort = freePort();
-  const keysFile = `${paths.tmp}/keys.json`;
-  const benchKey = await writeKeyList(keysFile);
-  const keysGateway = group.spawn("choreoai-keys", Deno.execPath(), [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    `${paths.root}/main.ts`,
-  ], {
-    cpu: cores.proxy,
-    cwd: paths.root,
-    env: {
-      ...gatewayEnv(keysPort, upstream.port, `${paths.tmp}/keys-db`),
+  // The first start may install the gateway's npm packages into Deno's cache: 120 s each.
+  let gatewayPort: number | undefined;
+  let gateway: Managed | undefined;
+  if (selected("choreoai") || selected("choreoai-echo")) {
+    const port = freePort();
+    gateway = spawnGateway(
+      group,
+      "choreoai",
+      paths,
+      cores,
+      gatewayEnv(port, upstream.port, paths.tmp),
+    );
+    gatewayPort = port;
+    const started = gateway;
+    waits.push(() => waitForHttp(`${url(port)}/health`, started, 120_000));
+    gateways.push({ name: "choreoai", stderrPath: gateway.stderrPath });
+    if (selected("choreoai")) add("choreoai", port, gateway);
+  }
+
+  if (selected("choreoai-keys")) {
+    const port = freePort();
+    const keysFile = `${paths.tmp}/keys.json`;
+    const benchKey = await writeKeyList(keysFile);
+    await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
+    const keysGateway = spawnGateway(group, "choreoai-keys", paths, cores, {
+      ...gatewayEnv(port, upstream.port, `${paths.tmp}/keys-db`),
       CHOREOAI_KEYS_FILE: keysFile,
       CHOREOAI_ENV: "production",
-    },
-  });
-  await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
+    });
+    waits.push(() => waitForHttp(`${url(port)}/health`, keysGateway, 120_000));
+    gateways.push({ name: "choreoai-keys", stderrPath: keysGateway.stderrPath });
+    add("choreoai-keys", port, keysGateway, { key: benchKey });
+  }
 
-  const url = (port: number) => `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url(nginxPort)}/health`, nginx);
-  await waitForHttp(`${url(barePort)}/health`, bare, 30_000);
-  // The first start may install the gateway's npm packages into Deno's cache.
-  await waitForHttp(`${url(gatewayPort)}/health`, gateway, 120_000);
-  await waitForHttp(`${url(keysPort)}/health`, keysGateway, 120_000);
+  const limits = {
+    CHOREOAI_DEFAULT_RPM: String(NEVER_REACHED_RPM),
+    CHOREOAI_DEFAULT_TPM: String(NEVER_REACHED_TPM),
+  };
+  if (selected("choreoai-limited")) {
+    const port = freePort();
+    const dir = `${paths.tmp}/limited-db`;
+    await Deno.mkdir(dir, { recursive: true });
+    const limited = spawnGateway(group, "choreoai-limited", paths, cores, {
+      ...gatewayEnv(port, upstream.port, dir),
+      ...limits,
+    });
+    waits.push(() => waitForHttp(`${url(port)}/health`, limited, 120_000));
+    gateways.push({ name: "choreoai-limited", stderrPath: limited.stderrPath });
+    add("choreoai-limited", port, limited);
+  }
 
+  let redis: RedisServer | undefined;
+  if (selected("choreoai-redis")) {
+    if (paths.redisServer === undefined) throw new Error("choreoai-redis needs redis-server");
+    redis = await startRedis(group, paths.redisServer, `${paths.tmp}/redis`, cores.load);
+    const port = freePort();
+    const dir = `${paths.tmp}/redis-db`;
+    await Deno.mkdir(dir, { recursive: true });
+    const redisGateway = spawnGateway(group, "choreoai-redis", paths, cores, {
+      ...gatewayEnv(port, upstream.port, dir),
+      ...limits,
+      CHOREOAI_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+    });
+    waits.push(async () => {
+      await waitForHttp(`${url(port)}/health`, redisGateway, 120_000);
+      await waitForHealthy(`${url(port)}/health`, redisGateway, 15_000);
+    });
+    gateways.push({ name: "choreoai-redis", stderrPath: redisGateway.stderrPath });
+    add("choreoai-redis", port, redisGateway, { redis });
+  }
+
+  if (selected("choreoai-echo") && gateway !== undefined && gatewayPort !== undefined) {
+    add("choreoai-echo", gatewayPort, gateway, { model: ECHO_MODEL });
+  }
+
+  for (const wait of waits) await wait();
+  for (const target of targets) {
+    if (target.name === "choreoai-limited" || target.name === "choreoai-redis") {
+      await checkLimited(target);
+    }
+  }
+  targets.sort((a, b) => TARGET_NAMES.indexOf(a.name) - TARGET_NAMES.indexOf(b.name));
   return {
     upstream: upstream.process,
     upstreamKind: upstream.kind,
-    gatewayStderr: gateway.stderrPath,
-    targets: [
-      {
-        name: "direct",
-        url: upstreamUrl + CHAT_PATH,
-        model: UPSTREAM_MODEL,
-        key: CLIENT_KEY,
-        proxy: undefined,
-      },
-      {
-        name: "nginx",
-        url: url(nginxPort) + CHAT_PATH,
-        model: UPSTREAM_MODEL,
-        key: CLIENT_KEY,
-        proxy: nginx,
-      },
-      {
-        name: "bare",
-        url: url(barePort) + CHAT_PATH,
-        model: UPSTREAM_MODEL,
-        key: CLIENT_KEY,
-        proxy: bare,
-      },
-      {
-        name: "choreoai",
-        url: url(gatewayPort) + CHAT_PATH,
-        model: UPSTREAM_MODEL,
-        key: CLIENT_KEY,
-        proxy: gateway,
-      },
-      {
-        name: "choreoai-keys",
-        url: url(keysPort) + CHAT_PATH,
-        model: UPSTREAM_MODEL,
-        key: benchKey,
-        proxy: keysGateway,
-      },
-      {
-        name: "choreoai-echo",
-        url: url(gatewayPort) + CHAT_PATH,
-        model: ECHO_MODEL,
-        key: CLIENT_KEY,
-        proxy: gateway,
-      },
-    ],
+    targets,
+    gateways,
+    redis,
   };
 }
