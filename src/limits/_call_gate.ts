@@ -41,15 +41,15 @@ export interface CallGate {
    * {@linkcode BUSY}. A rejected call rejects.
    */
   run<T>(send: () => Promise<T>): Promise<T | typeof TIMED_OUT | typeof BUSY>;
-  /** Gives up every call in flight or waiting (the server is known to be failing). */
+  /** Gives up every call in flight or waiting (the server is known to be failing, or gone). */
   abort(): void;
-  /** Gives up every call and stops the watchdog. */
-  close(): void;
 }
 
 interface Sent {
-  /** performance.now() when it was sent. */
-  readonly start: number;
+  /** performance.now() when it was sent (see `send`). */
+  start: number;
+  /** performance.now() past which it gives up, whatever the server does. */
+  readonly deadline: number;
   readonly expire: () => void;
 }
 
@@ -74,7 +74,13 @@ export function createCallGate(options: CallGateOptions): CallGate {
   function arm(delay: number): void {
     const due = performance.now() + delay;
     watchdog = setTimeout(() => inspect(due), delay);
-    Deno.unrefTimer(watchdog);
+  }
+
+  /** The watchdog runs only while calls are in flight. */
+  function disarmIfIdle(): void {
+    if (sent.size > 0 || watchdog === undefined) return;
+    clearTimeout(watchdog);
+    watchdog = undefined;
   }
 
   function inspect(due: number): void {
@@ -84,14 +90,14 @@ export function createCallGate(options: CallGateOptions): CallGate {
     // answers may be waiting unread: look again once they have been read, not before.
     if (time - due > LAG_TOLERANCE_MS) return arm(0);
     for (const call of sent) {
-      if (time - call.start < maxWaitMs) break;
+      if (time < call.deadline) break;
       giveUp(call);
     }
     const oldest = sent.values().next();
     if (oldest.done === true) return;
     const quiet = time - Math.max(oldest.value.start, lastAnswerAt);
     if (quiet >= timeoutMs) return abort();
-    arm(Math.max(1, Math.min(timeoutMs - quiet, oldest.value.start + maxWaitMs - time)));
+    arm(Math.max(1, Math.min(timeoutMs - quiet, oldest.value.deadline - time)));
   }
 
   /** Hands a slot to the next waiting call (unless it has waited too long), or frees it. */
@@ -108,6 +114,7 @@ export function createCallGate(options: CallGateOptions): CallGate {
     if (!sent.delete(call)) return;
     call.expire();
     release();
+    disarmIfIdle();
   }
 
   function abort(): void {
@@ -116,10 +123,17 @@ export function createCallGate(options: CallGateOptions): CallGate {
     for (const call of sent) giveUp(call);
   }
 
-  async function send<T>(call: () => Promise<T>): Promise<T | typeof TIMED_OUT> {
+  async function send<T>(call: () => Promise<T>, since: number): Promise<T | typeof TIMED_OUT> {
     const expired = Promise.withResolvers<typeof TIMED_OUT>();
-    const entry: Sent = { start: performance.now(), expire: () => expired.resolve(TIMED_OUT) };
+    const entry: Sent = {
+      start: performance.now(),
+      deadline: since + maxWaitMs,
+      expire: () => expired.resolve(TIMED_OUT),
+    };
     sent.add(entry);
+    // The client writes the call once the running code yields; a burst of calls started
+    // together is written only after all of them have been. The call counts as sent from then.
+    queueMicrotask(() => entry.start = performance.now());
     if (watchdog === undefined) arm(timeoutMs);
     let answer: Promise<T>;
     try {
@@ -132,28 +146,27 @@ export function createCallGate(options: CallGateOptions): CallGate {
     try {
       return await Promise.race([answer, expired.promise]);
     } finally {
-      if (sent.delete(entry)) release();
+      if (sent.delete(entry)) {
+        release();
+        disarmIfIdle();
+      }
     }
   }
 
   return {
     async run(call) {
+      const since = performance.now();
       if (slots < maxInFlight) {
         slots++;
       } else {
         if (waiting.size >= maxQueued) return BUSY;
         const turn = Promise.withResolvers<boolean>();
-        waiting.add({ since: performance.now(), admit: turn.resolve });
+        waiting.add({ since, admit: turn.resolve });
         // Admitted: the slot was handed over by release().
         if (!(await turn.promise)) return TIMED_OUT;
       }
-      return await send(call);
+      return await send(call, since);
     },
     abort,
-    close() {
-      abort();
-      clearTimeout(watchdog);
-      watchdog = undefined;
-    },
   };
 }

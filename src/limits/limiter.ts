@@ -70,7 +70,7 @@ export interface MemoryLimiter extends RateLimiter {
   readonly size: number;
 }
 
-/** Default of {@linkcode MemoryLimiterOptions.maxKeys}: about 20 MB at most. */
+/** Default of {@linkcode MemoryLimiterOptions.maxKeys}: at most about 30 MB (300 bytes a key). */
 export const DEFAULT_MAX_KEYS = 100_000;
 
 /** How many idle full entries one call may drop, so that no call pays for a long sweep. */
@@ -116,7 +116,10 @@ export function createMemoryLimiter(options: MemoryLimiterOptions): MemoryLimite
   }
 
   /** Stores the key's buckets as the most recently used entry, unless they are full. */
-  function checkIn(keyId: string, buckets: BucketPair, spec: LimitSpec, now: number): void {
+  function checkIn(
+    keyId: string,
+    { buckets, spec, now }: { buckets: BucketPair; spec: LimitSpec; now: number },
+  ): void {
     entries.delete(keyId);
     sweep(now);
     const full = fullAt(buckets, spec);
@@ -136,7 +139,7 @@ export function createMemoryLimiter(options: MemoryLimiterOptions): MemoryLimite
       try {
         const time = Math.floor(options.now());
         const result = takeFromBuckets(entries.get(keyId)?.buckets, { now: time, spec, cost });
-        checkIn(keyId, result.buckets, spec, time);
+        checkIn(keyId, { buckets: result.buckets, spec, now: time });
         return Promise.resolve(result.decision);
       } catch (error) {
         return Promise.reject(error);
@@ -146,7 +149,7 @@ export function createMemoryLimiter(options: MemoryLimiterOptions): MemoryLimite
       try {
         const time = Math.floor(options.now());
         const buckets = adjustBuckets(entries.get(keyId)?.buckets, { now: time, spec, delta });
-        checkIn(keyId, buckets, spec, time);
+        checkIn(keyId, { buckets, spec, now: time });
         return Promise.resolve();
       } catch (error) {
         return Promise.reject(error);

@@ -2,16 +2,18 @@
  * Rate limits shared by several replicas through Redis.
  *
  * Each `take` is one atomic check-and-take: a Lua script that refills and tests both of the key's
- * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. When
- * Redis cannot answer (down, unreachable, or slower than `timeoutMs`), the call is answered by
- * the in-process fallback limiter instead: limits then hold per replica, never vanish, and the
- * client never sees an error. The limiter reports "degraded", warns at most once a minute, and
- * node-redis keeps reconnecting in the background; once Redis answers again, so does the limiter.
+ * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. At
+ * most 64 calls are sent at once and the others wait their turn (`_call_gate.ts`), so a burst
+ * does not look like a dead Redis. When Redis cannot answer (down, unreachable, or silent for
+ * `timeoutMs`), calls are answered by the in-process fallback limiter instead: limits then hold
+ * per replica, never vanish, and the client never sees an error. The limiter reports
+ * "degraded", warns at most once a minute, and node-redis keeps reconnecting in the background;
+ * once Redis answers again, so does the limiter.
  */
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import { describeError, type LogFields, type Logger } from "../log.ts";
-import { BUSY, createCallGate, TIMED_OUT } from "./_call_gate.ts";
+import { BUSY, createCallGate, MAX_WAIT_FACTOR, TIMED_OUT } from "./_call_gate.ts";
 import { checkAmounts, checkLimitSpec, decideFromAvailable, UNITS_PER_TOKEN } from "./bucket.ts";
 import type { Decision, RateLimiter } from "./limiter.ts";
 
@@ -117,8 +119,9 @@ export interface RedisLimiterOptions {
   /** Answers every call Redis cannot answer; normally {@linkcode createMemoryLimiter}'s. */
   readonly fallback: RateLimiter;
   /**
-   * How long Redis may stay silent while a call waits before the fallback answers that call
-   * (default 200 ms); no call waits more than 10 times this.
+   * How long Redis may stay silent while calls wait before the fallback answers them (default
+   * 200 ms). A Redis that keeps answering a long queue of calls is busy, not gone: a call then
+   * waits its turn, but never more than 10 times this in all.
    */
   readonly timeoutMs?: number;
 }
@@ -214,15 +217,13 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
   });
 
   async function run(keys: string[], args: string[]): Promise<unknown> {
-    let reply: unknown;
     try {
-      reply = await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
+      return await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
     } catch (error) {
       // A flushed (or restarted) Redis has lost the script: EVAL loads it again.
       if (!isScriptMissing(error)) throw error;
-      reply = await client.eval(SCRIPT, { keys, arguments: args });
+      return await client.eval(SCRIPT, { keys, arguments: args });
     }
-    return reply;
   }
 
   /** Runs the script through the gate; undefined when Redis cannot answer (in time). */
@@ -231,7 +232,10 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
     try {
       const reply = await gate.run(() => run([REDIS_KEY_PREFIX + keyId], args));
       if (reply === TIMED_OUT) {
-        trip(`no answer within ${timeoutMs} ms`);
+        trip(
+          `no answer in time: Redis silent for ${timeoutMs} ms, or a call waiting ` +
+            `${timeoutMs * MAX_WAIT_FACTOR} ms`,
+        );
         return undefined;
       }
       if (reply === BUSY) {
@@ -300,27 +304,26 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
       closed = true;
       clearTimeout(cooldown);
       cooldown = undefined;
-      gate.close();
-      if (!client.isReady) {
-        if (client.isOpen) client.destroy();
-        return;
-      }
       // A graceful close waits for pending replies; a Redis that stopped answering gets
-      // `timeoutMs` for them, then the socket is destroyed.
+      // `timeoutMs` for them, then the socket is destroyed. Calls still waiting for a turn
+      // are answered by the fallback.
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(resolve, timeoutMs, "late");
-      });
-      const closing = client.close();
       try {
-        if (await Promise.race([closing, late]) === "late") {
-          closing.catch(() => {});
-          client.destroy();
+        if (!client.isReady) {
+          if (client.isOpen) client.destroy();
+          return;
         }
+        const late = new Promise<"late">((resolve) => {
+          timer = setTimeout(resolve, timeoutMs, "late");
+        });
+        const closing = client.close();
+        closing.catch(() => {});
+        if (await Promise.race([closing, late]) === "late") client.destroy();
       } catch {
         if (client.isOpen) client.destroy();
       } finally {
         clearTimeout(timer);
+        gate.abort();
       }
     },
   };
