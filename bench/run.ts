@@ -247,8 +247,8 @@ async function runBenchmark(
     notes.push(
       `\`choreoai-limited\` / \`choreoai-redis\`: the \`choreoai\` gateway with per-key limits ` +
         `that are never reached (CHOREOAI_DEFAULT_RPM=${NEVER_REACHED_RPM}, ` +
-        `CHOREOAI_DEFAULT_TPM=${NEVER_REACHED_TPM}), so every request is limited: one request ` +
-        "taken on arrival, the token reservation after parsing, the reconciliation at the end " +
+        `CHOREOAI_DEFAULT_TPM=${NEVER_REACHED_TPM}), so every request is limited: the request and ` +
+        "its token reservation taken in one check once parsed, the reconciliation at the end " +
         "(checked at start through the x-ratelimit-limit-* headers), kept in process or in " +
         "redis-server respectively. Their cost: `req/s ÷ choreoai` and `added p50 ms (vs " +
         "choreoai)`, to be read against the run-to-run spread of `choreoai` itself.",

@@ -32,8 +32,8 @@ export function isTargetName(name: string): name is TargetName {
 
 /**
  * The per-key limits of `choreoai-limited` and `choreoai-redis`: so high that they are never
- * reached, so every request goes through the limiter (one request taken on arrival, the token
- * reservation after parsing, the reconciliation at the end) and none is refused.
+ * reached, so every request goes through the limiter (the request and its token reservation
+ * taken in one check once parsed, the reconciliation at the end) and none is refused.
  */
 export const NEVER_REACHED_RPM = 1_000_000_000;
 export const NEVER_REACHED_TPM = 1_000_000_000_000;

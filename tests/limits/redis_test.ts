@@ -157,7 +157,7 @@ redisTest("createRedisLimiter() answers from the fallback when Redis is too slow
     let started = performance.now();
     const slow = await a.limiter.take("key_1", RPM_100, ONE_REQUEST);
     const waited = performance.now() - started;
-    assert.ok(waited >= 190 && waited < 700, `waited ${Math.round(waited)} ms`);
+    assert.ok(waited >= 190 && waited < 1_400, `waited ${Math.round(waited)} ms`);
     assert.equal(slow.requests?.remaining, 99, "the fallback's own bucket answered");
     assert.equal(a.limiter.status(), "degraded");
 
