@@ -102,6 +102,15 @@ async function serve(log: Logger): Promise<number> {
     ? memoryLimiter
     : createRedisLimiter({ url: config.redisUrl, now, log, fallback: memoryLimiter });
 
+  if (config.redisUrl !== undefined) {
+    // Shared limits from the first request on, when Redis can be reached in time; otherwise the
+    // gateway starts limiting per replica (health "degraded") and joins once Redis answers.
+    for (let waited = 0; waited < 3_000 && limiter.status() !== "ok"; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (limiter.status() !== "ok") log.warn("Redis not reachable yet: limiting per replica");
+  }
+
   const shutdown = new AbortController();
   const handler = createHandler({
     config,

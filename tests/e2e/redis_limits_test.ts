@@ -43,7 +43,12 @@ Deno.test({
       });
       await using a = await spawnGateway(env("a"));
       await using b = await spawnGateway(env("b"));
+      // Each replica serves from its first second on; wait until both have reached Redis.
+      for (let i = 0; i < 100 && (await health(a) !== "ok" || await health(b) !== "ok"); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.equal(await health(a), "ok");
+      assert.equal(await health(b), "ok");
 
       const started = performance.now();
       const statuses = await Promise.all(

@@ -167,8 +167,10 @@ redisTest("createRedisLimiter() answers from the fallback when Redis is too slow
 
     await admin.ping(); // answered once the pause is over
     await waitFor("Redis to answer again", () => a.limiter.status() === "ok");
-    // The call that timed out still ran once Redis resumed: counted twice, never zero times.
-    assert.equal((await a.limiter.take("key_1", RPM_100, ONE_REQUEST)).requests?.remaining, 97);
+    // The call that timed out was answered (and counted) by the fallback; whether Redis also ran
+    // it once the pause ended depends on timing: counted once or twice, never zero times.
+    const after = (await a.limiter.take("key_1", RPM_100, ONE_REQUEST)).requests?.remaining;
+    assert.ok(after === 97 || after === 98, `remaining ${after}`);
     const peek = await a.fallback.take("key_1", RPM_100, { requests: 0, tokens: 0 });
     assert.equal(peek.requests?.remaining, 98, "Redis answered the last take, not the fallback");
     assert.equal(a.warnings(), 1);
@@ -178,7 +180,7 @@ redisTest("createRedisLimiter() answers from the fallback when Redis is too slow
     await a.limiter.take("key_1", RPM_100, ONE_REQUEST);
     started = performance.now();
     await a.limiter.close();
-    assert.ok(performance.now() - started < 700, "closed without waiting for the pause");
+    assert.ok(performance.now() - started < 1_500, "closed without waiting for the pause");
   } finally {
     admin.destroy(); // paused too: no goodbye
   }
