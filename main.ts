@@ -17,7 +17,7 @@ import {
   VARIABLE_NAMES,
 } from "./src/config.ts";
 import type { CliIo } from "./src/cli/io.ts";
-import { runKeysCommand } from "./src/cli/keys.ts";
+import { runKeysCommand } from "./src/cli/keys/mod.ts";
 import { runUsageCommand } from "./src/cli/usage.ts";
 import {
   createLogger,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { CliIo } from "../../src/cli/io.ts";
-import { runKeysCommand } from "../../src/cli/keys.ts";
+import { runKeysCommand } from "../../src/cli/keys/mod.ts";
 import { digestKey, hasValidChecksum } from "../../src/keys/generate.ts";
 import { type KeyRecord, parseKeyFile } from "../../src/keys/key_file.ts";
 
