@@ -59,6 +59,12 @@ export interface ProviderModel {
   readonly created: number;
 }
 
+/** A built upstream request and the parameters changed to fit the provider. */
+export interface UpstreamRequest {
+  readonly request: Request;
+  readonly adjusted: readonly string[];
+}
+
 /** Receives the items a translator produces. */
 export type Emit = (item: StreamItem) => void;
 
@@ -78,8 +84,11 @@ export interface ProviderAdapter {
   readonly name: ProviderName;
   /** The provider speaks OpenAI's format: a successful non-stream body is sent on byte for byte. */
   readonly passThrough: boolean;
-  /** Builds the upstream request; `stream` requests ask the provider for usage too. */
-  toRequest(body: ChatCompletionRequest, target: ProviderTarget): Request;
+  /**
+   * Builds the upstream request (`stream` requests ask the provider for usage too), or a 400 for
+   * a request the provider cannot serve. `adjusted` names parameters changed to fit the provider.
+   */
+  toRequest(body: ChatCompletionRequest, target: ProviderTarget): UpstreamRequest | GatewayError;
   /** Provider JSON → OpenAI `chat.completion`, or a 502 when the body is not what was promised. */
   fromResponse(body: unknown, ctx: TranslationContext): ChatCompletion | GatewayError;
   /** A translator of this provider's SSE events for one stream. */

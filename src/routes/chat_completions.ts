@@ -96,12 +96,13 @@ interface ProviderCall {
 async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Promise<Response> {
   const { provider, translation, ctx, deps } = call;
   const { adapter } = provider;
-  const upstreamRequest = adapter.toRequest(chat, {
+  const built = adapter.toRequest(chat, {
     model: call.model,
     baseUrl: provider.baseUrl,
     apiKey: provider.apiKey,
   });
-  const upstream = await sendUpstream(upstreamRequest, {
+  if (built instanceof GatewayError) throw built;
+  const upstream = await sendUpstream(built.request, {
     fetch: deps.fetch,
     idleTimeoutMs: deps.config.upstreamTimeoutMs,
     deadlines: deps.deadlines,
@@ -109,7 +110,8 @@ async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Pr
     signal: deps.shutdownSignal,
   });
   const { response } = upstream;
-  const headers = { "x-choreoai-provider": adapter.name };
+  const headers: Record<string, string> = { "x-choreoai-provider": adapter.name };
+  if (built.adjusted.length > 0) headers["x-choreoai-adjusted"] = built.adjusted.join(", ");
   if (!response.ok) {
     try {
       const text = await readUpstreamText(upstream);

@@ -10,7 +10,7 @@ import { ModelListSchema } from "./wire.ts";
 export const openai: ProviderAdapter = {
   name: "openai",
   passThrough: true,
-  toRequest: (body, target) => toOpenAIRequest(body, target),
+  toRequest: (body, target) => ({ request: toOpenAIRequest(body, target), adjusted: [] }),
   fromResponse(body) {
     // Passed on byte for byte: check only what the gateway reads (a full schema parse of every
     // answer costs more than the rest of the request).
