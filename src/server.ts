@@ -15,6 +15,7 @@ import { pickRequestId } from "./http/request_id.ts";
 import { describeError, type Logger } from "./log.ts";
 import { createModelCatalog } from "./models/catalog.ts";
 import type { ProviderAdapter } from "./providers/mod.ts";
+import { anthropic } from "./providers/anthropic/mod.ts";
 import { openai } from "./providers/openai/mod.ts";
 import type { ProviderName, RoutingTable } from "./routing/route.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
@@ -73,7 +74,7 @@ interface RequestState {
 }
 
 /** The adapters this build has. */
-export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = { openai };
+export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = { openai, anthropic };
 
 type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
 

@@ -1,0 +1,33 @@
+/** The Anthropic adapter: OpenAI chat completions ↔ the Messages API (FACTS.md §3, T2–T38). */
+import { z } from "zod";
+import type { ProviderAdapter } from "../mod.ts";
+import { fromAnthropicError } from "./error.ts";
+import { ANTHROPIC_API_VERSION, toAnthropicRequest } from "./request.ts";
+import { fromAnthropicResponse } from "./response.ts";
+import { anthropicStream } from "./stream.ts";
+
+const ModelListSchema = z.looseObject({
+  data: z.array(z.looseObject({ id: z.string(), created_at: z.string().optional() })),
+});
+
+/** Anthropic's Messages API at `ANTHROPIC_BASE_URL`. */
+export const anthropic: ProviderAdapter = {
+  name: "anthropic",
+  passThrough: false,
+  toRequest: toAnthropicRequest,
+  fromResponse: fromAnthropicResponse,
+  stream: anthropicStream,
+  fromError: fromAnthropicError,
+  listModelsRequest: (target) =>
+    new Request(`${target.baseUrl}/v1/models?limit=1000`, {
+      headers: { "x-api-key": target.apiKey, "anthropic-version": ANTHROPIC_API_VERSION },
+    }),
+  parseModelList(body) {
+    const parsed = ModelListSchema.safeParse(body);
+    if (!parsed.success) return [];
+    return parsed.data.data.map((model) => {
+      const created = model.created_at === undefined ? NaN : Date.parse(model.created_at);
+      return { id: model.id, created: Number.isNaN(created) ? 0 : Math.floor(created / 1000) };
+    });
+  },
+};
