@@ -271,6 +271,11 @@ Deno.test("Claude images, JSON mode and stop sequences are translated, not refus
   });
   const body = upstream.requests.at(-1)?.body;
   assert.deepEqual(body?.stop_sequences, ["END"]);
+  assert.match(
+    JSON.stringify(body?.system),
+    /JSON object/,
+    "JSON mode asked for in the system prompt",
+  );
   const content = (body?.messages as { content: Record<string, unknown>[] }[])[0]?.content ?? [];
   assert.deepEqual(content.map((b) => b.type), ["text", "image", "image"]);
   assert.deepEqual(content[1]?.source, {
@@ -279,6 +284,24 @@ Deno.test("Claude images, JSON mode and stop sequences are translated, not refus
     data: "iVBORw0KGgo=",
   });
   assert.deepEqual(content[2]?.source, { type: "url", url: "https://example.com/cat.jpg" });
+});
+
+Deno.test("Claude structured output: json_schema becomes output_config.format", async () => {
+  await using upstream = startFakeAnthropic();
+  await using gateway = gatewayFor(upstream);
+  const schema = {
+    type: "object",
+    properties: { answer: { type: "string" } },
+    required: ["answer"],
+  };
+  await openaiClient(gateway).chat.completions.create({
+    model: "claude-sonnet-4-5",
+    response_format: { type: "json_schema", json_schema: { name: "reply", schema, strict: true } },
+    messages: [{ role: "user", content: "Answer in JSON" }],
+  });
+  assert.deepEqual(upstream.requests.at(-1)?.body?.output_config, {
+    format: { type: "json_schema", schema },
+  });
 });
 
 Deno.test("Claude: unsupported parameters are 400 naming them; temperature above 1 is clamped and said", async () => {
@@ -321,7 +344,14 @@ Deno.test("Claude errors map as DESIGN.md says, and a mid-stream error ends the 
       expected: 502,
       errorClass: OpenAI.InternalServerError,
     },
+    {
+      status: 403,
+      type: "permission_error",
+      expected: 502,
+      errorClass: OpenAI.InternalServerError,
+    },
     { status: 404, type: "not_found_error", expected: 404, errorClass: OpenAI.NotFoundError },
+    { status: 413, type: "request_too_large", expected: 413, errorClass: OpenAI.APIError },
     { status: 429, type: "rate_limit_error", expected: 429, errorClass: OpenAI.RateLimitError },
     { status: 500, type: "api_error", expected: 502, errorClass: OpenAI.InternalServerError },
     {
@@ -345,7 +375,7 @@ Deno.test("Claude errors map as DESIGN.md says, and a mid-stream error ends the 
       assert.ok(error instanceof c.errorClass, String(error));
       assert.ok(error instanceof OpenAI.APIError);
       assert.equal(error.status, c.expected);
-      if (c.status === 401) assert.ok(!error.message.includes(ANTHROPIC_KEY));
+      if (c.status === 401 || c.status === 403) assert.ok(!error.message.includes(ANTHROPIC_KEY));
       if (c.status === 429) assert.equal(error.headers.get("retry-after"), "9");
     });
   }
@@ -388,4 +418,15 @@ Deno.test("Claude errors map as DESIGN.md says, and a mid-stream error ends the 
     assert.ok(!text.includes("[DONE]"));
     assert.match(text.trim().split("\n\n").at(-1) ?? "", /"error":\{/);
   });
+});
+
+Deno.test("/v1/models lists Anthropic's models as anthropic/<id>", async () => {
+  await using upstream = startFakeAnthropic();
+  await using gateway = gatewayFor(upstream);
+  const ids = [];
+  for await (const model of openaiClient(gateway).models.list()) ids.push(model.id);
+  assert.deepEqual(ids, ["choreoai/echo", "anthropic/claude-sonnet-4-5"]);
+  const listed = upstream.requests.find((r) => r.path === "/v1/models");
+  assert.equal(listed?.headers.get("x-api-key"), ANTHROPIC_KEY);
+  assert.equal(listed?.headers.get("anthropic-version"), "2023-06-01");
 });
