@@ -39,6 +39,14 @@ function randomId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
+async function resolveDns(host: string): Promise<string[]> {
+  const lookups = await Promise.allSettled([
+    Deno.resolveDns(host, "A"),
+    Deno.resolveDns(host, "AAAA"),
+  ]);
+  return lookups.flatMap((lookup) => lookup.status === "fulfilled" ? lookup.value : []);
+}
+
 function readEnvironment(): Record<string, string | undefined> {
   return Object.fromEntries(VARIABLE_NAMES.map((name) => [name, Deno.env.get(name)]));
 }
@@ -122,6 +130,7 @@ async function serve(log: Logger): Promise<number> {
     shutdownSignal: shutdown.signal,
     usage,
     limiter,
+    resolveDns,
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;

@@ -64,6 +64,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   { name: "CHOREOAI_DEFAULT_RPM", description: "requests per minute for keys that set none" },
   { name: "CHOREOAI_DEFAULT_TPM", description: "tokens per minute for keys that set none" },
+  {
+    name: "CHOREOAI_FETCH_IMAGE_URLS",
+    description: "true: fetch http(s) image URLs (public hosts only) for providers that need bytes",
+    default: "false",
+  },
   { name: "OPENAI_API_KEY", description: "OpenAI API key", secret: true },
   {
     name: "OPENAI_BASE_URL",
@@ -161,6 +166,9 @@ const EnvSchema = z
     CHOREOAI_TRUSTED_PROXIES: optional(commaList(cidr)),
     CHOREOAI_DEFAULT_RPM: optional(integer(1)),
     CHOREOAI_DEFAULT_TPM: optional(integer(1)),
+    CHOREOAI_FETCH_IMAGE_URLS: optional(
+      z.enum(["true", "false"], { error: "must be true or false" }),
+    ),
     OPENAI_API_KEY: optional(z.string()),
     OPENAI_BASE_URL: optional(httpUrl()),
     ANTHROPIC_API_KEY: optional(z.string()),
@@ -213,6 +221,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly defaultRpm: number | undefined;
   readonly defaultTpm: number | undefined;
+  /** Fetch http(s) image URLs for providers that only take image bytes (Gemini). */
+  readonly fetchImageUrls: boolean;
   readonly providers: {
     readonly openai: ProviderSettings;
     readonly anthropic: ProviderSettings;
@@ -270,6 +280,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     trustedProxies: e.CHOREOAI_TRUSTED_PROXIES ?? [],
     defaultRpm: e.CHOREOAI_DEFAULT_RPM,
     defaultTpm: e.CHOREOAI_DEFAULT_TPM,
+    fetchImageUrls: e.CHOREOAI_FETCH_IMAGE_URLS === "true",
     providers: {
       openai: {
         apiKey: e.OPENAI_API_KEY,

@@ -16,6 +16,7 @@ import { describeError, type Logger } from "./log.ts";
 import { createModelCatalog } from "./models/catalog.ts";
 import type { ProviderAdapter } from "./providers/mod.ts";
 import { anthropic } from "./providers/anthropic/mod.ts";
+import { gemini } from "./providers/gemini/mod.ts";
 import { openai } from "./providers/openai/mod.ts";
 import type { ProviderName, RoutingTable } from "./routing/route.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
@@ -54,6 +55,8 @@ export interface AppDeps {
   readonly usage?: { record(entry: UsageRecord): void };
   /** Per-key rate limits (in process, or shared through Redis); none: unlimited. */
   readonly limiter?: RateLimiter;
+  /** Resolves a host name to its addresses (for fetching image URLs safely). */
+  readonly resolveDns?: (host: string) => Promise<string[]>;
 }
 
 /** Endpoints whose requests count against a key's limits. */
@@ -74,7 +77,11 @@ interface RequestState {
 }
 
 /** The adapters this build has. */
-export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = { openai, anthropic };
+export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = {
+  openai,
+  anthropic,
+  gemini,
+};
 
 type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
 
@@ -150,6 +157,14 @@ export function createHandler(
     shutdownSignal: deps.shutdownSignal,
     deadlines: createDeadlines(now),
     limiter,
+    imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
+      ? {
+        fetch: deps.fetch,
+        resolve: deps.resolveDns,
+        maxBytes: 20 * 1024 * 1024,
+        timeoutMs: 10_000,
+      }
+      : undefined,
   };
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);

@@ -35,6 +35,7 @@ function defaults(): Config {
     trustedProxies: [],
     defaultRpm: undefined,
     defaultTpm: undefined,
+    fetchImageUrls: false,
     providers: {
       openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1" },
       anthropic: { apiKey: undefined, baseUrl: "https://api.anthropic.com" },
@@ -96,6 +97,7 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7,2001:db8::/32,::1",
     CHOREOAI_DEFAULT_RPM: "60",
     CHOREOAI_DEFAULT_TPM: "100000",
+    CHOREOAI_FETCH_IMAGE_URLS: "true",
     OPENAI_API_KEY: "sk-openai",
     OPENAI_BASE_URL: "http://127.0.0.1:8001/v1/",
     ANTHROPIC_API_KEY: "sk-ant",
@@ -122,6 +124,7 @@ Deno.test("parseConfig() reads every variable", () => {
     trustedProxies: ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"],
     defaultRpm: 60,
     defaultTpm: 100_000,
+    fetchImageUrls: true,
     providers: {
       openai: { apiKey: "sk-openai", baseUrl: "http://127.0.0.1:8001/v1" },
       anthropic: { apiKey: "sk-ant", baseUrl: "https://anthropic.example.com" },
@@ -171,6 +174,7 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["int with unit", "CHOREOAI_MAX_BODY_BYTES", "20MB"],
     ["decimal rpm", "CHOREOAI_DEFAULT_RPM", "0.5"],
     ["negative tpm", "CHOREOAI_DEFAULT_TPM", "-100"],
+    ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
     ["bad URL", "OPENAI_BASE_URL", "not a url"],
     ["ftp:// URL", "OPENAI_BASE_URL", "ftp://files.example.com"],
     ["URL without scheme", "ANTHROPIC_BASE_URL", "api.anthropic.com"],

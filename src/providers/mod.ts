@@ -84,6 +84,8 @@ export interface ProviderAdapter {
   readonly name: ProviderName;
   /** The provider speaks OpenAI's format: a successful non-stream body is sent on byte for byte. */
   readonly passThrough: boolean;
+  /** The provider takes image bytes only: http(s) image URLs are fetched first (when allowed). */
+  readonly inlinesImageUrls: boolean;
   /**
    * Builds the upstream request (`stream` requests ask the provider for usage too), or a 400 for
    * a request the provider cannot serve. `adjusted` names parameters changed to fit the provider.

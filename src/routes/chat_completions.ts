@@ -3,6 +3,7 @@
  */
 import { errors, GatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
+import { inlineImageUrls } from "../http/image_fetch.ts";
 import {
   type ChatCompletionRequest,
   parseChatCompletionRequest,
@@ -93,9 +94,18 @@ interface ProviderCall {
   readonly deps: RouteDeps;
 }
 
-async function callProvider(chat: ChatCompletionRequest, call: ProviderCall): Promise<Response> {
+async function callProvider(
+  original: ChatCompletionRequest,
+  call: ProviderCall,
+): Promise<Response> {
   const { provider, translation, ctx, deps } = call;
   const { adapter } = provider;
+  let chat = original;
+  if (adapter.inlinesImageUrls && deps.imageFetch !== undefined) {
+    const inlined = await inlineImageUrls(chat, deps.imageFetch);
+    if (inlined instanceof GatewayError) throw inlined;
+    chat = inlined;
+  }
   const built = adapter.toRequest(chat, {
     model: call.model,
     baseUrl: provider.baseUrl,

@@ -3,6 +3,7 @@ import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
 import type { Deadlines } from "../deadlines.ts";
 import type { RateLimiter } from "../limits/limiter.ts";
+import type { ImageFetchDeps } from "../http/image_fetch.ts";
 import type { RequestLimits } from "./rate_limits.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
@@ -54,4 +55,6 @@ export interface RouteDeps {
   /** Shared idle deadlines (request bodies, upstream calls). */
   readonly deadlines: Deadlines;
   readonly limiter: RateLimiter;
+  /** How http(s) image URLs are fetched for providers that need bytes; undefined: refused. */
+  readonly imageFetch: ImageFetchDeps | undefined;
 }

@@ -14,6 +14,7 @@ const ModelListSchema = z.looseObject({
 export const anthropic: ProviderAdapter = {
   name: "anthropic",
   passThrough: false,
+  inlinesImageUrls: false,
   toRequest: toAnthropicRequest,
   fromResponse: fromAnthropicResponse,
   stream: anthropicStream,

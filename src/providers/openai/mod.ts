@@ -10,6 +10,7 @@ import { ModelListSchema } from "./wire.ts";
 export const openai: ProviderAdapter = {
   name: "openai",
   passThrough: true,
+  inlinesImageUrls: false,
   toRequest: (body, target) => ({ request: toOpenAIRequest(body, target), adjusted: [] }),
   fromResponse(body) {
     // Passed on byte for byte: check only what the gateway reads (a full schema parse of every

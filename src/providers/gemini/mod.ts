@@ -1,0 +1,38 @@
+/** The Gemini adapter: OpenAI chat completions ↔ generateContent (FACTS.md §4, T4–T38). */
+import { z } from "zod";
+import type { ProviderAdapter } from "../mod.ts";
+import { fromGeminiError } from "./error.ts";
+import { toGeminiRequest } from "./request.ts";
+import { fromGeminiResponse } from "./response.ts";
+import { geminiStream } from "./stream.ts";
+
+const ModelListSchema = z.looseObject({
+  models: z.array(
+    z.looseObject({
+      name: z.string(),
+      supportedGenerationMethods: z.array(z.string()).optional(),
+    }),
+  ),
+});
+
+/** Google's Gemini API at `GEMINI_BASE_URL` (v1beta). */
+export const gemini: ProviderAdapter = {
+  name: "gemini",
+  passThrough: false,
+  inlinesImageUrls: true,
+  toRequest: toGeminiRequest,
+  fromResponse: fromGeminiResponse,
+  stream: geminiStream,
+  fromError: fromGeminiError,
+  listModelsRequest: (target) =>
+    new Request(`${target.baseUrl}/v1beta/models?pageSize=1000`, {
+      headers: { "x-goog-api-key": target.apiKey },
+    }),
+  parseModelList(body) {
+    const parsed = ModelListSchema.safeParse(body);
+    if (!parsed.success) return [];
+    return parsed.data.models
+      .filter((m) => m.supportedGenerationMethods?.includes("generateContent") ?? true)
+      .map((m) => ({ id: m.name.replace(/^models\//, ""), created: 0 }));
+  },
+};

@@ -1,0 +1,622 @@
+/**
+ * OpenAI chat completion request → Gemini `POST {baseUrl}/v1beta/models/{model}:generateContent`,
+ * or `:streamGenerateContent?alt=sse` for `stream: true` (FACTS.md §4.1, T4–T28).
+ *
+ * The key goes in the `x-goog-api-key` header, never in the URL. Gemini rejects field names it
+ * does not know, so the body is built field by field: no `model`, `messages` or other OpenAI
+ * field reaches it (T4). Parameter by parameter:
+ *
+ * | OpenAI | Gemini |
+ * | --- | --- |
+ * | `system` and `developer` messages | `systemInstruction.parts`, all of them, in order, wherever they are (T5) |
+ * | `user` / `assistant` / `tool` messages | `contents` with roles `user` / `model` / `user`; consecutive turns of one role merged; a merged user turn starts with its `functionResponse` parts (T6, T7, T23) |
+ * | assistant `tool_calls` | `functionCall{name, args}` parts after the text, `args` parsed (`""` is `{}`), the `thoughtSignature` decoded from the id put back on the part (T21, T24) |
+ * | `tool` messages | `functionResponse{name, response: {output}}`, `name` from the assistant tool call with that `tool_call_id`, `output` the content parsed as JSON, or the text when it is not JSON (T22) |
+ * | `image_url` `data:` URL | `inlineData{mimeType, data}` (T25); an http(s) URL is a 400 here: the route inlines such URLs before translating when `CHOREOAI_FETCH_IMAGE_URLS=true` ({@linkcode collectImageUrls} lists them) |
+ * | `input_audio` | `inlineData` with `audio/wav` or `audio/mp3` |
+ * | `max_completion_tokens` ?? `max_tokens` | `generationConfig.maxOutputTokens` (T11) |
+ * | `temperature`, `top_p`, `seed` | `temperature`, `topP`, `seed` (T13) |
+ * | `presence_penalty`, `frequency_penalty` | `presencePenalty`, `frequencyPenalty`, sent only when not 0 (the default; some models refuse the fields) |
+ * | `stop` (string or list) | `stopSequences` (a list; empty strings dropped) (T14) |
+ * | `n` > 1 | `candidateCount` (T15) |
+ * | `response_format` `json_object` | `responseMimeType: "application/json"` (T27) |
+ * | `response_format` `json_schema` | `responseMimeType` + `responseSchema`, the schema cleaned by `toGeminiSchema` (T28). Chosen over `responseJsonSchema`, which older models lack, so that one schema subset serves tools and responses; without a schema it is handled as `json_object` |
+ * | `tools` | one `tools[0].functionDeclarations` list, parameters cleaned by `toGeminiParameters`, none for a parameterless tool (T19) |
+ * | `tool_choice` | `toolConfig.functionCallingConfig.mode`: `auto` AUTO, `none` NONE, `required` ANY, a named function ANY + `allowedFunctionNames` (T20) |
+ *
+ * Refused with 400 `invalid_request` naming the parameter, when set to anything but OpenAI's
+ * default: `logprobs: true` and `top_logprobs` > 0 (Gemini's `responseLogprobs` exist, but the
+ * translations do not carry log probabilities back, so they are refused rather than silently
+ * lost), a non-empty `logit_bias`, `audio`, `modalities` other than `["text"]`,
+ * `web_search_options`, and the deprecated `functions` and `function_call` (use `tools`). Also
+ * refused: the `function` role, content parts other than text, image_url and input_audio, tool
+ * types other than `function`, a `tool_choice` naming a function not in `tools`.
+ *
+ * Adjusted (named in `adjusted`): `parallel_tool_calls: false`, which Gemini cannot express; the
+ * model may still call several functions.
+ *
+ * Dropped silently: `stream_options` (Gemini always reports usage), `user`, `store`, `metadata`,
+ * `service_tier`, `prediction`, `reasoning_effort` and `verbosity` (Gemini's thinking settings
+ * differ per model generation; not mapped), `prompt_cache_key`, `image_url.detail`,
+ * `tools[].function.strict`, `name` on messages (T10), and any field this file does not know. With
+ * no tools, `tool_choice` is dropped.
+ */
+import { errors, GatewayError } from "../../errors.ts";
+import type { ChatCompletionRequest, ChatMessage } from "../../openai/schema.ts";
+import type { ProviderTarget, UpstreamRequest } from "../mod.ts";
+import { type GeminiSchema, toGeminiParameters, toGeminiSchema } from "./schema.ts";
+import { decodeToolCallId } from "./tool_ids.ts";
+
+/** A part of a request content (one data field each). */
+export interface GeminiRequestPart {
+  text?: string;
+  inlineData?: { mimeType: string; data: string };
+  functionCall?: { name: string; args: Record<string, unknown> };
+  functionResponse?: { name: string; response: { output: unknown } };
+  thoughtSignature?: string;
+}
+
+/** One turn of `contents`. */
+export interface GeminiRequestContent {
+  role: "user" | "model";
+  parts: GeminiRequestPart[];
+}
+
+/** A function declaration (`parameters` omitted for a parameterless function). */
+export interface GeminiFunctionDeclaration {
+  name: string;
+  description?: string;
+  parameters?: GeminiSchema;
+}
+
+/** `generationConfig` as the gateway fills it. */
+export interface GeminiGenerationConfig {
+  maxOutputTokens?: number;
+  temperature?: number;
+  topP?: number;
+  stopSequences?: string[];
+  candidateCount?: number;
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseMimeType?: "application/json";
+  responseSchema?: GeminiSchema;
+}
+
+/** The `GenerateContentRequest` body the gateway sends. */
+export interface GeminiRequestBody {
+  contents: GeminiRequestContent[];
+  systemInstruction?: { parts: { text: string }[] };
+  tools?: [{ functionDeclarations: GeminiFunctionDeclaration[] }];
+  toolConfig?: {
+    functionCallingConfig: { mode: "AUTO" | "ANY" | "NONE"; allowedFunctionNames?: string[] };
+  };
+  generationConfig?: GeminiGenerationConfig;
+}
+
+/** An http(s) image URL of a request and where it is. */
+export interface ImageUrlReference {
+  /** `messages[i].content[j].image_url`. */
+  readonly param: string;
+  readonly messageIndex: number;
+  readonly partIndex: number;
+  readonly url: string;
+}
+
+const DATA_URL_REGEXP = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
+const HTTP_URL_REGEXP = /^https?:\/\//i;
+
+type Content = ChatMessage["content"];
+type Part = Exclude<Content, string | null | undefined>[number];
+
+/**
+ * Builds the upstream request, or returns a 400 for a request Gemini cannot serve. Pure: it only
+ * builds a `Request`.
+ *
+ * @example Usage
+ * ```ts
+ * import { toGeminiRequest } from "./request.ts";
+ * const built = toGeminiRequest(
+ *   { model: "gemini-2.5-flash", messages: [{ role: "user", content: "Hi" }] },
+ *   { model: "gemini-2.5-flash", baseUrl: "https://generativelanguage.googleapis.com", apiKey: "AIza..." },
+ * );
+ * // POST https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent
+ * ```
+ */
+export function toGeminiRequest(
+  body: ChatCompletionRequest,
+  target: ProviderTarget,
+): UpstreamRequest | GatewayError {
+  const built = toGeminiBody(body);
+  if (built instanceof GatewayError) return built;
+  const stream = body.stream === true;
+  const model = encodeURIComponent(target.model.replace(/^models\//, ""));
+  const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
+  const url = `${target.baseUrl.replace(/\/+$/, "")}/v1beta/models/${model}:${method}`;
+  const request = new Request(url, {
+    method: "POST",
+    headers: {
+      "x-goog-api-key": target.apiKey,
+      "content-type": "application/json",
+      "accept": stream ? "text/event-stream" : "application/json",
+    },
+    body: JSON.stringify(built.body),
+  });
+  return { request, adjusted: built.adjusted };
+}
+
+/** The request body alone, and the parameters changed to fit Gemini. */
+export function toGeminiBody(
+  body: ChatCompletionRequest,
+): { body: GeminiRequestBody; adjusted: string[] } | GatewayError {
+  const refused = unsupportedParameter(body);
+  if (refused !== undefined) return refused;
+  let prompt: { system: { text: string }[]; contents: GeminiRequestContent[] };
+  try {
+    prompt = toGeminiContents(body.messages);
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  const adjusted: string[] = [];
+  const out: GeminiRequestBody = { contents: prompt.contents };
+  if (prompt.system.length > 0) out.systemInstruction = { parts: prompt.system };
+
+  const tools = toGeminiTools(body);
+  if (tools instanceof GatewayError) return tools;
+  if (tools.tools !== undefined) {
+    out.tools = tools.tools;
+    if (tools.toolConfig !== undefined) out.toolConfig = tools.toolConfig;
+    if (body.parallel_tool_calls === false) adjusted.push("parallel_tool_calls");
+  }
+
+  const config = generationConfig(body);
+  if (config instanceof GatewayError) return config;
+  if (Object.keys(config).length > 0) out.generationConfig = config;
+  return { body: out, adjusted };
+}
+
+/**
+ * Lists the http(s) `image_url`s of a request's user messages, with their parameter paths, for
+ * a step that fetches them and replaces them with `data:` URLs before translation.
+ *
+ * @example Usage
+ * ```ts
+ * import { collectImageUrls } from "./request.ts";
+ * collectImageUrls({ messages: [{ role: "user", content: [
+ *   { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
+ * ] }] });
+ * // [{ param: "messages[0].content[0].image_url", messageIndex: 0, partIndex: 0,
+ * //    url: "https://example.com/cat.png" }]
+ * ```
+ */
+export function collectImageUrls(
+  body: Pick<ChatCompletionRequest, "messages">,
+): ImageUrlReference[] {
+  const found: ImageUrlReference[] = [];
+  body.messages.forEach((message, messageIndex) => {
+    if (!Array.isArray(message.content)) return;
+    message.content.forEach((part, partIndex) => {
+      if (part.type !== "image_url") return;
+      const url = imageUrlOf(part);
+      if (url !== undefined && HTTP_URL_REGEXP.test(url)) {
+        found.push({
+          param: `messages[${messageIndex}].content[${partIndex}].image_url`,
+          messageIndex,
+          partIndex,
+          url,
+        });
+      }
+    });
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+function toGeminiContents(
+  messages: readonly ChatMessage[],
+): { system: { text: string }[]; contents: GeminiRequestContent[] } {
+  const system: { text: string }[] = [];
+  const turns: GeminiRequestContent[] = [];
+  const toolNames = new Map<string, string>();
+  messages.forEach((message, i) => {
+    const param = `messages[${i}]`;
+    switch (message.role) {
+      case "system":
+      case "developer":
+        system.push(...textParts(message.content, param));
+        return;
+      case "user":
+        turns.push({ role: "user", parts: userParts(message.content, param) });
+        return;
+      case "assistant":
+        turns.push({ role: "model", parts: modelParts(message, param, toolNames) });
+        return;
+      case "tool":
+        turns.push({ role: "user", parts: [functionResponse(message, param, toolNames)] });
+        return;
+      case "function":
+        throw errors.invalidRequest(
+          `Unsupported role "function" in ${param} for Gemini models: use tools`,
+          `${param}.role`,
+        );
+    }
+  });
+  const contents = mergeTurns(turns.filter((turn) => turn.parts.length > 0));
+  if (contents.length === 0) {
+    throw errors.invalidRequest(
+      "Cannot send the request to Gemini: no message besides system messages has content",
+      "messages",
+    );
+  }
+  return { system, contents };
+}
+
+/** Text of a system or tool message: text parts only; empty text is not sent. */
+function textParts(content: Content, param: string): { text: string }[] {
+  if (content === null || content === undefined) return [];
+  if (typeof content === "string") return textPart(content);
+  return content.flatMap((part, j) => {
+    const partParam = `${param}.content[${j}]`;
+    if (part.type !== "text") throw unsupportedPart(part, partParam);
+    return textPart(partText(part, partParam));
+  });
+}
+
+function userParts(content: Content, param: string): GeminiRequestPart[] {
+  if (content === null || content === undefined) return [];
+  if (typeof content === "string") return textPart(content);
+  return content.flatMap((part, j): GeminiRequestPart[] => {
+    const partParam = `${param}.content[${j}]`;
+    if (part.type === "text") return textPart(partText(part, partParam));
+    if (part.type === "image_url") return [imagePart(part, partParam)];
+    if (part.type === "input_audio") return [audioPart(part, partParam)];
+    throw unsupportedPart(part, partParam);
+  });
+}
+
+function modelParts(
+  message: ChatMessage,
+  param: string,
+  toolNames: Map<string, string>,
+): GeminiRequestPart[] {
+  const parts: GeminiRequestPart[] = [];
+  const { content } = message;
+  if (typeof content === "string") parts.push(...textPart(content));
+  else if (content !== null && content !== undefined) {
+    content.forEach((part, j) => {
+      const partParam = `${param}.content[${j}]`;
+      if (part.type === "text") parts.push(...textPart(partText(part, partParam)));
+      else if (part.type === "refusal" && typeof part.refusal === "string") {
+        parts.push(...textPart(part.refusal));
+      } else throw unsupportedPart(part, partParam);
+    });
+  }
+  (message.tool_calls ?? []).forEach((call, j) => {
+    const callParam = `${param}.tool_calls[${j}]`;
+    if (call.type !== "function") {
+      throw errors.invalidRequest(
+        `Unsupported tool call type "${
+          call.type.slice(0, 100)
+        }" for Gemini models: only "function"`,
+        `${callParam}.type`,
+      );
+    }
+    toolNames.set(call.id, call.function.name);
+    const part: GeminiRequestPart = {
+      functionCall: {
+        name: call.function.name,
+        args: parseArguments(call.function.arguments, `${callParam}.function.arguments`),
+      },
+    };
+    const { signature } = decodeToolCallId(call.id);
+    if (signature !== undefined) part.thoughtSignature = signature;
+    parts.push(part);
+  });
+  return parts;
+}
+
+function functionResponse(
+  message: ChatMessage,
+  param: string,
+  toolNames: ReadonlyMap<string, string>,
+): GeminiRequestPart {
+  const id = message.tool_call_id ?? "";
+  const name = toolNames.get(id);
+  if (name === undefined) {
+    return throwInvalid(
+      `Invalid value for '${param}.tool_call_id': no earlier assistant tool call has the id ` +
+        `"${id.slice(0, 100)}"; Gemini needs the function name of every tool result`,
+      `${param}.tool_call_id`,
+    );
+  }
+  const { content } = message;
+  const text = typeof content === "string"
+    ? content
+    : textParts(content, param).map((part) => part.text).join("");
+  return { functionResponse: { name, response: { output: parseOutput(text) } } };
+}
+
+/** A tool's output: its JSON value when the text is JSON, else the text. */
+function parseOutput(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Arguments JSON string → args object; empty means no arguments. */
+function parseArguments(text: string, param: string): Record<string, unknown> {
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return throwInvalid(`Invalid value for '${param}': must be a JSON string`, param);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return throwInvalid(`Invalid value for '${param}': must be a JSON object`, param);
+  }
+  return value as Record<string, unknown>;
+}
+
+function imagePart(part: Part, param: string): GeminiRequestPart {
+  const url = imageUrlOf(part);
+  const imageParam = `${param}.image_url`;
+  if (url === undefined) {
+    return throwInvalid(`Invalid value for '${imageParam}.url': must be a string`, imageParam);
+  }
+  const data = DATA_URL_REGEXP.exec(url);
+  if (data !== null) {
+    const mimeType = (data[1] ?? "").toLowerCase();
+    if (!mimeType.startsWith("image/")) {
+      return throwInvalid(
+        `Unsupported image type "${mimeType.slice(0, 100)}" in '${imageParam}' for Gemini ` +
+          "models: use an image/* data URL",
+        imageParam,
+      );
+    }
+    const isBase64 = (data[2] ?? "").toLowerCase().split(";").includes("base64");
+    const payload = data[3] ?? "";
+    if (!isBase64 || payload === "") {
+      return throwInvalid(
+        `Invalid value for '${imageParam}': a data URL must hold base64 data`,
+        imageParam,
+      );
+    }
+    return { inlineData: { mimeType, data: payload } };
+  }
+  if (HTTP_URL_REGEXP.test(url)) {
+    return throwInvalid(
+      `Unsupported image URL in '${imageParam}' for Gemini models: the gateway does not fetch ` +
+        "image URLs (CHOREOAI_FETCH_IMAGE_URLS is off); send the image as a base64 data: URL",
+      imageParam,
+    );
+  }
+  return throwInvalid(
+    `Invalid value for '${imageParam}': must be a data: URL or an http(s) URL`,
+    imageParam,
+  );
+}
+
+function audioPart(part: Part, param: string): GeminiRequestPart {
+  const audio = part.input_audio;
+  const audioParam = `${param}.input_audio`;
+  if (
+    typeof audio !== "object" || audio === null || !("data" in audio) ||
+    typeof audio.data !== "string" || audio.data === "" || !("format" in audio) ||
+    (audio.format !== "wav" && audio.format !== "mp3")
+  ) {
+    return throwInvalid(
+      `Invalid value for '${audioParam}': must be {data: <base64>, format: "wav" | "mp3"}`,
+      audioParam,
+    );
+  }
+  return { inlineData: { mimeType: `audio/${audio.format}`, data: audio.data } };
+}
+
+function imageUrlOf(part: Part): string | undefined {
+  const imageUrl = part.image_url;
+  if (typeof imageUrl === "string") return imageUrl;
+  if (typeof imageUrl === "object" && imageUrl !== null && "url" in imageUrl) {
+    return typeof imageUrl.url === "string" ? imageUrl.url : undefined;
+  }
+  return undefined;
+}
+
+function partText(part: Part, param: string): string {
+  if (typeof part.text !== "string") {
+    return throwInvalid(`Invalid value for '${param}.text': must be a string`, `${param}.text`);
+  }
+  return part.text;
+}
+
+/** A text part, or none for empty text (Gemini rejects empty text parameters). */
+function textPart(text: string): { text: string }[] {
+  return text === "" ? [] : [{ text }];
+}
+
+function unsupportedPart(part: Part, param: string): GatewayError {
+  return errors.invalidRequest(
+    `Unsupported content part type "${part.type.slice(0, 100)}" in '${param}' for Gemini models`,
+    `${param}.type`,
+  );
+}
+
+/** Merges consecutive turns of one role; a merged user turn puts function responses first. */
+function mergeTurns(turns: readonly GeminiRequestContent[]): GeminiRequestContent[] {
+  const merged: GeminiRequestContent[] = [];
+  for (const turn of turns) {
+    const last = merged.at(-1);
+    if (last !== undefined && last.role === turn.role) last.parts.push(...turn.parts);
+    else merged.push({ role: turn.role, parts: [...turn.parts] });
+  }
+  for (const turn of merged) {
+    if (turn.role !== "user") continue;
+    const responses = turn.parts.filter((part) => part.functionResponse !== undefined);
+    const others = turn.parts.filter((part) => part.functionResponse === undefined);
+    turn.parts = [...responses, ...others];
+  }
+  return merged;
+}
+
+function throwInvalid(message: string, param: string): never {
+  throw errors.invalidRequest(message, param);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools
+
+function toGeminiTools(
+  body: ChatCompletionRequest,
+): Pick<GeminiRequestBody, "tools" | "toolConfig"> | GatewayError {
+  const tools = body.tools ?? [];
+  if (tools.length === 0) return {};
+  const declarations: GeminiFunctionDeclaration[] = [];
+  for (const [i, tool] of tools.entries()) {
+    const fn = tool.function;
+    if (tool.type !== "function" || fn === undefined) {
+      return errors.invalidRequest(
+        `Unsupported tool type "${tool.type.slice(0, 100)}" in 'tools[${i}]' for Gemini ` +
+          'models: only "function" tools',
+        `tools[${i}].type`,
+      );
+    }
+    const declaration: GeminiFunctionDeclaration = { name: fn.name };
+    if (typeof fn.description === "string" && fn.description !== "") {
+      declaration.description = fn.description;
+    }
+    const parameters = toGeminiParameters(fn.parameters, {
+      param: `tools[${i}].function.parameters`,
+      subject: `tool "${fn.name.slice(0, 100)}"`,
+    });
+    if (parameters instanceof GatewayError) return parameters;
+    if (parameters !== undefined) declaration.parameters = parameters;
+    declarations.push(declaration);
+  }
+  const fields: Pick<GeminiRequestBody, "tools" | "toolConfig"> = {
+    tools: [{ functionDeclarations: declarations }],
+  };
+  const choice = body.tool_choice;
+  if (choice === undefined || choice === null) return fields;
+  const names = new Set(declarations.map((declaration) => declaration.name));
+  if (choice === "auto") fields.toolConfig = { functionCallingConfig: { mode: "AUTO" } };
+  else if (choice === "none") fields.toolConfig = { functionCallingConfig: { mode: "NONE" } };
+  else if (choice === "required") fields.toolConfig = { functionCallingConfig: { mode: "ANY" } };
+  else {
+    const fn = choice.function;
+    const name = choice.type === "function" && typeof fn === "object" && fn !== null &&
+        "name" in fn && typeof fn.name === "string"
+      ? fn.name
+      : undefined;
+    if (name === undefined) {
+      return errors.invalidRequest(
+        "Unsupported value for 'tool_choice' for Gemini models: use none, auto, required or " +
+          '{"type": "function", "function": {"name": ...}}',
+        "tool_choice",
+      );
+    }
+    if (!names.has(name)) {
+      return errors.invalidRequest(
+        `Invalid value for 'tool_choice': no tool in 'tools' is named "${name.slice(0, 100)}"`,
+        "tool_choice",
+      );
+    }
+    fields.toolConfig = { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [name] } };
+  }
+  return fields;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation parameters
+
+function generationConfig(body: ChatCompletionRequest): GeminiGenerationConfig | GatewayError {
+  const config: GeminiGenerationConfig = {};
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof maxTokens === "number") config.maxOutputTokens = maxTokens;
+  if (typeof body.temperature === "number") config.temperature = body.temperature;
+  if (typeof body.top_p === "number") config.topP = body.top_p;
+  const stops = body.stop === undefined || body.stop === null
+    ? []
+    : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((stop) => stop !== "");
+  if (stops.length > 0) config.stopSequences = stops;
+  if (typeof body.n === "number" && body.n > 1) config.candidateCount = body.n;
+  if (typeof body.seed === "number") config.seed = body.seed;
+  if (typeof body.presence_penalty === "number" && body.presence_penalty !== 0) {
+    config.presencePenalty = body.presence_penalty;
+  }
+  if (typeof body.frequency_penalty === "number" && body.frequency_penalty !== 0) {
+    config.frequencyPenalty = body.frequency_penalty;
+  }
+  const format = body.response_format;
+  if (format === undefined || format === null || format.type === "text") return config;
+  config.responseMimeType = "application/json";
+  if (format.type === "json_object") return config;
+  const jsonSchema = format.json_schema;
+  if (typeof jsonSchema !== "object" || jsonSchema === null || Array.isArray(jsonSchema)) {
+    return errors.invalidRequest(
+      "Invalid value for 'response_format.json_schema': must be an object",
+      "response_format.json_schema",
+    );
+  }
+  const schema = "schema" in jsonSchema ? jsonSchema.schema : undefined;
+  if (schema === undefined || schema === null) return config;
+  if (typeof schema !== "object" || Array.isArray(schema)) {
+    return errors.invalidRequest(
+      "Invalid value for 'response_format.json_schema.schema': must be a JSON Schema object",
+      "response_format.json_schema.schema",
+    );
+  }
+  const name = "name" in jsonSchema && typeof jsonSchema.name === "string"
+    ? jsonSchema.name
+    : "response";
+  const cleaned = toGeminiSchema(schema, {
+    param: "response_format.json_schema.schema",
+    subject: `response format "${name.slice(0, 100)}"`,
+  });
+  if (cleaned instanceof GatewayError) return cleaned;
+  if (Object.keys(cleaned).length > 0) config.responseSchema = cleaned;
+  return config;
+}
+
+/** A 400 for the first parameter set to a non-default value the translation cannot carry. */
+function unsupportedParameter(body: ChatCompletionRequest): GatewayError | undefined {
+  const checks: ReadonlyArray<readonly [string, boolean, string]> = [
+    ["logprobs", body.logprobs === true, "log probabilities are not available"],
+    [
+      "top_logprobs",
+      typeof body.top_logprobs === "number" && body.top_logprobs > 0,
+      "log probabilities are not available",
+    ],
+    ["logit_bias", isNonEmptyObject(body.logit_bias), "token biases are not available"],
+    ["audio", isSet(body.audio), "audio output is not available"],
+    ["modalities", isSet(body.modalities) && !isTextOnly(body.modalities), 'only ["text"]'],
+    ["web_search_options", isSet(body.web_search_options), "web search is not available"],
+    ["functions", isSet(body.functions), "use tools"],
+    ["function_call", isSet(body.function_call), "use tool_choice"],
+  ];
+  for (const [param, refused, reason] of checks) {
+    if (refused) {
+      return errors.invalidRequest(
+        `Unsupported parameter '${param}' for Gemini models: ${reason}`,
+        param,
+      );
+    }
+  }
+  return undefined;
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+function isNonEmptyObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && Object.keys(value).length > 0;
+}
+
+function isTextOnly(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 1 && value[0] === "text";
+}

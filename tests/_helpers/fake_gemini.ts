@@ -1,0 +1,278 @@
+/**
+ * A fake Gemini API (generativelanguage v1beta) on 127.0.0.1 that speaks the real wire format
+ * (FACTS.md §4) and rejects what the real API rejects: no `x-goog-api-key` (or a key in the URL),
+ * unknown fields anywhere in the body, JSON-Schema keys outside Gemini's Schema subset, roles other
+ * than user/model, and function responses that do not answer the previous turn's calls one for one.
+ */
+
+/** One request the fake received. */
+export interface RecordedGeminiRequest {
+  readonly path: string;
+  readonly search: string;
+  readonly headers: Headers;
+  readonly body: Record<string, unknown> | undefined;
+}
+
+/** Decides the answer to one generate request; `undefined` falls back to the default answer. */
+export type GenerateScript = (
+  body: Record<string, unknown>,
+  stream: boolean,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** A running fake Gemini. */
+export interface FakeGemini extends AsyncDisposable {
+  /** For GEMINI_BASE_URL. */
+  readonly baseUrl: string;
+  readonly requests: RecordedGeminiRequest[];
+}
+
+/** The provider key the fake expects. */
+export const GEMINI_KEY = "AIzaFakeGeminiProviderKey0123456789";
+
+const REQUEST_FIELDS = new Set([
+  "contents",
+  "systemInstruction",
+  "tools",
+  "toolConfig",
+  "safetySettings",
+  "generationConfig",
+  "cachedContent",
+]);
+const GENERATION_FIELDS = new Set([
+  "maxOutputTokens",
+  "temperature",
+  "topP",
+  "topK",
+  "candidateCount",
+  "stopSequences",
+  "presencePenalty",
+  "frequencyPenalty",
+  "seed",
+  "responseMimeType",
+  "responseSchema",
+  "responseJsonSchema",
+  "thinkingConfig",
+  "responseLogprobs",
+  "logprobs",
+]);
+const SCHEMA_FIELDS = new Set([
+  "type",
+  "format",
+  "title",
+  "description",
+  "nullable",
+  "enum",
+  "items",
+  "properties",
+  "required",
+  "propertyOrdering",
+  "anyOf",
+  "minItems",
+  "maxItems",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "minimum",
+  "maximum",
+  "minProperties",
+  "maxProperties",
+  "default",
+  "example",
+]);
+const PART_FIELDS = new Set([
+  "text",
+  "inlineData",
+  "fileData",
+  "functionCall",
+  "functionResponse",
+  "thought",
+  "thoughtSignature",
+]);
+
+/** Google's error body. */
+export function geminiError(
+  code: number,
+  status: string,
+  message: string,
+  reason?: string,
+): Response {
+  const details = reason === undefined
+    ? []
+    : [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason, domain: "googleapis.com" }];
+  return Response.json({ error: { code, message, status, details } }, { status: code });
+}
+
+function unknownName(name: string, where: string): string {
+  return `Invalid JSON payload received. Unknown name "${name}" at '${where}': Cannot find field.`;
+}
+
+function checkSchema(schema: unknown, where: string): string | undefined {
+  if (typeof schema !== "object" || schema === null) return undefined;
+  for (const [key, value] of Object.entries(schema)) {
+    if (!SCHEMA_FIELDS.has(key)) return unknownName(key, where);
+    if (key === "properties" && typeof value === "object" && value !== null) {
+      for (const [name, sub] of Object.entries(value)) {
+        const problem = checkSchema(sub, `${where}.properties[${name}].value`);
+        if (problem !== undefined) return problem;
+      }
+    }
+    if (key === "items") {
+      const problem = checkSchema(value, `${where}.items`);
+      if (problem !== undefined) return problem;
+    }
+  }
+  const s = schema as Record<string, unknown>;
+  if (s.type === "OBJECT" || s.type === "object") {
+    const props = s.properties as Record<string, unknown> | undefined;
+    if (props !== undefined && Object.keys(props).length === 0) {
+      return `${where}.properties: should be non-empty for OBJECT type`;
+    }
+  }
+  return undefined;
+}
+
+/** The checks the real API makes that a gateway could get wrong; undefined when valid. */
+export function validateGenerate(body: Record<string, unknown>): string | undefined {
+  for (const key of Object.keys(body)) if (!REQUEST_FIELDS.has(key)) return unknownName(key, "");
+  for (const key of Object.keys((body.generationConfig ?? {}) as object)) {
+    if (!GENERATION_FIELDS.has(key)) return unknownName(key, "generation_config");
+  }
+  const tools = (body.tools ?? []) as { functionDeclarations?: Record<string, unknown>[] }[];
+  for (const [t, tool] of tools.entries()) {
+    for (const [f, declaration] of (tool.functionDeclarations ?? []).entries()) {
+      const problem = checkSchema(
+        declaration.parameters,
+        `tools[${t}].function_declarations[${f}].parameters`,
+      );
+      if (problem !== undefined) return problem;
+    }
+  }
+  const contents = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0) return "contents is not specified";
+  let pendingCalls: string[] = [];
+  for (const [i, content] of (contents as Record<string, unknown>[]).entries()) {
+    const role = content.role ?? "user";
+    if (role !== "user" && role !== "model") {
+      return `Please use a valid role: user, model. (contents[${i}].role: ${String(role)})`;
+    }
+    const parts = content.parts as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(parts) || parts.length === 0) {
+      return `contents[${i}].parts: must contain at least one part`;
+    }
+    for (const part of parts) {
+      for (const key of Object.keys(part)) {
+        if (!PART_FIELDS.has(key)) return unknownName(key, `contents[${i}].parts[0]`);
+      }
+    }
+    const responses = parts.filter((p) => p.functionResponse !== undefined);
+    if (pendingCalls.length > 0 || responses.length > 0) {
+      const names = responses.map((p) =>
+        String((p.functionResponse as { name?: string }).name ?? "")
+      );
+      if (names.some((n) => n === "")) {
+        return `contents[${i}]: function_response.name: Name cannot be empty.`;
+      }
+      if (names.length !== pendingCalls.length || role !== "user") {
+        return "Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.";
+      }
+    }
+    pendingCalls = role === "model"
+      ? parts.filter((p) => p.functionCall !== undefined).map((p) =>
+        String((p.functionCall as { name: string }).name)
+      )
+      : [];
+  }
+  return undefined;
+}
+
+/** A realistic GenerateContentResponse with `parts`; a null finish reason is left out. */
+export function generateBody(
+  parts: Record<string, unknown>[],
+  finishReason: string | null = "STOP",
+  usage = { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 },
+): Record<string, unknown> {
+  return {
+    candidates: [{
+      content: { role: "model", parts },
+      ...(finishReason === null ? {} : { finishReason }),
+      index: 0,
+    }],
+    usageMetadata: usage,
+    modelVersion: "gemini-2.5-flash",
+    responseId: "resp_fake",
+  };
+}
+
+/** Encodes responses as Google's SSE stream (CRLF framing, no terminator). */
+export function geminiSse(chunks: readonly Record<string, unknown>[]): string {
+  return chunks.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join("");
+}
+
+/** Starts the fake on a free port. */
+export function startFakeGemini(onGenerate?: GenerateScript): FakeGemini {
+  const requests: RecordedGeminiRequest[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const text = await request.text();
+    let body: Record<string, unknown> | undefined;
+    try {
+      body = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    requests.push({ path: url.pathname, search: url.search, headers: request.headers, body });
+    if (url.searchParams.has("key")) {
+      return geminiError(400, "INVALID_ARGUMENT", "this fake refuses keys in the URL");
+    }
+    if (request.headers.get("x-goog-api-key") !== GEMINI_KEY) {
+      return geminiError(
+        400,
+        "INVALID_ARGUMENT",
+        "API key not valid. Please pass a valid API key.",
+        "API_KEY_INVALID",
+      );
+    }
+    if (request.method === "GET" && url.pathname === "/v1beta/models") {
+      return Response.json({
+        models: [{
+          name: "models/gemini-2.5-flash",
+          displayName: "Gemini 2.5 Flash",
+          supportedGenerationMethods: ["generateContent"],
+        }],
+      });
+    }
+    const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(
+      url.pathname,
+    );
+    if (request.method !== "POST" || match === null || body === undefined) {
+      return geminiError(404, "NOT_FOUND", `models/x is not found for API version v1beta`);
+    }
+    const stream = match[2] === "streamGenerateContent";
+    if (stream && url.searchParams.get("alt") !== "sse") {
+      return geminiError(400, "INVALID_ARGUMENT", "this fake answers streams only with alt=sse");
+    }
+    const problem = validateGenerate(body);
+    if (problem !== undefined) return geminiError(400, "INVALID_ARGUMENT", problem);
+    const scripted = await onGenerate?.(body, stream);
+    if (scripted !== undefined) return scripted;
+    if (stream) {
+      const chunks = [
+        generateBody([{ text: "Hello" }], null, {
+          promptTokenCount: 11,
+          candidatesTokenCount: 1,
+          totalTokenCount: 12,
+        }),
+        generateBody([{ text: " from Gemini" }]),
+      ];
+      return new Response(geminiSse(chunks), { headers: { "content-type": "text/event-stream" } });
+    }
+    return Response.json(generateBody([{ text: "Hello from Gemini" }]));
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${server.addr.port}`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}

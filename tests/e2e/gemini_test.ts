@@ -1,0 +1,320 @@
+/**
+ * Gemini models end to end: the official `openai` client → the gateway → a fake Gemini API that
+ * validates requests as the real one does. For the client, Gemini behaves like an OpenAI model.
+ */
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { CLIENT_KEY, openaiClient, startGateway, type TestGateway } from "../_helpers/gateway.ts";
+import {
+  type FakeGemini,
+  GEMINI_KEY,
+  geminiError,
+  geminiSse,
+  generateBody,
+  startFakeGemini,
+} from "../_helpers/fake_gemini.ts";
+
+function gatewayFor(upstream: FakeGemini): TestGateway {
+  return startGateway({ env: { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: upstream.baseUrl } });
+}
+
+const SSE = { "content-type": "text/event-stream" };
+
+Deno.test("Gemini, non-stream: text, system, turns, usage, the key in a header only", async () => {
+  await using upstream = startFakeGemini();
+  await using gateway = gatewayFor(upstream);
+  const completion = await openaiClient(gateway).chat.completions.create({
+    model: "gemini-2.5-flash",
+    max_tokens: 50,
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: "Hi" },
+      { role: "assistant", content: "Hello!" },
+      { role: "user", content: "How are you?" },
+    ],
+  });
+  assert.equal(completion.choices[0]?.message.content, "Hello from Gemini");
+  assert.equal(completion.choices[0]?.finish_reason, "stop");
+  assert.deepEqual(
+    [
+      completion.usage?.prompt_tokens,
+      completion.usage?.completion_tokens,
+      completion.usage?.total_tokens,
+    ],
+    [11, 7, 18],
+  );
+  const [seen] = upstream.requests;
+  assert.equal(seen?.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+  assert.equal(seen?.search, "");
+  assert.equal(seen?.headers.get("x-goog-api-key"), GEMINI_KEY);
+  for (const [, value] of seen?.headers ?? []) assert.ok(!value.includes(CLIENT_KEY));
+  const body = seen?.body as {
+    contents: { role: string }[];
+    systemInstruction: unknown;
+    generationConfig: { maxOutputTokens: number };
+  };
+  assert.deepEqual(body.contents.map((c) => c.role), ["user", "model", "user"]);
+  assert.ok(body.systemInstruction !== undefined);
+  assert.equal(body.generationConfig.maxOutputTokens, 50);
+});
+
+Deno.test("Gemini, stream: alt=sse, deltas, usage only when asked, [DONE]", async (t) => {
+  await using upstream = startFakeGemini();
+  await using gateway = gatewayFor(upstream);
+  for (const includeUsage of [false, true]) {
+    await t.step(`include_usage ${includeUsage}`, async () => {
+      const stream = await openaiClient(gateway).chat.completions.create({
+        model: "gemini/gemini-2.5-flash",
+        stream: true,
+        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+        messages: [{ role: "user", content: "Hi" }],
+      });
+      let text = "";
+      let finish: string | null = null;
+      let usage = 0;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage !== undefined && chunk.usage !== null) usage++;
+      }
+      assert.equal(text, "Hello from Gemini");
+      assert.equal(finish, "stop");
+      assert.equal(usage, includeUsage ? 1 : 0);
+      const seen = upstream.requests.at(-1);
+      assert.equal(seen?.path, "/v1beta/models/gemini-2.5-flash:streamGenerateContent");
+      assert.equal(seen?.search, "?alt=sse");
+    });
+  }
+});
+
+Deno.test("Gemini tools: schema cleaned, parallel calls with ids, results round trip", async (t) => {
+  const calls = [
+    { functionCall: { name: "weather", args: { city: "Paris" } } },
+    { functionCall: { name: "weather", args: { city: "Rome" } } },
+  ];
+  await using upstream = startFakeGemini((body, stream) => {
+    const contents = body.contents as unknown[];
+    if (contents.length > 1) return undefined;
+    if (stream) {
+      return new Response(
+        geminiSse([generateBody(calls, null), generateBody([{ text: "" }], "STOP")]),
+        { headers: SSE },
+      );
+    }
+    return Response.json(generateBody(calls));
+  });
+  await using gateway = gatewayFor(upstream);
+  const client = openaiClient(gateway);
+  const tools = [{
+    type: "function" as const,
+    function: {
+      name: "weather",
+      parameters: {
+        $schema: "http://json-schema.org/draft-07/schema#",
+        type: "object",
+        additionalProperties: false,
+        properties: { city: { type: "string" } },
+        required: ["city"],
+      },
+    },
+  }];
+  const question = { role: "user" as const, content: "Weather in Paris and Rome?" };
+  let ids: string[] = [];
+  await t.step("non-stream", async () => {
+    const completion = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      tools,
+      messages: [question],
+    });
+    assert.equal(completion.choices[0]?.finish_reason, "tool_calls");
+    const toolCalls = completion.choices[0]?.message.tool_calls ?? [];
+    assert.deepEqual(
+      toolCalls.map((c) =>
+        c.type === "function" ? [c.function.name, JSON.parse(c.function.arguments)] : []
+      ),
+      [["weather", { city: "Paris" }], ["weather", { city: "Rome" }]],
+    );
+    ids = toolCalls.map((c) => c.id);
+    assert.equal(new Set(ids).size, 2, "distinct ids");
+  });
+  await t.step("stream: STOP after the calls still means tool_calls", async () => {
+    const stream = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      tools,
+      stream: true,
+      messages: [question],
+    });
+    let finish: string | null = null;
+    const indexes: number[] = [];
+    for await (const chunk of stream) {
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) indexes.push(call.index);
+    }
+    assert.equal(finish, "tool_calls");
+    assert.deepEqual(indexes, [0, 1]);
+  });
+  await t.step("both results in one user turn, names found from the call ids", async () => {
+    const completion = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      tools,
+      messages: [
+        question,
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: ids.map((id, k) => ({
+            id,
+            type: "function" as const,
+            function: {
+              name: "weather",
+              arguments: JSON.stringify({ city: ["Paris", "Rome"][k] }),
+            },
+          })),
+        },
+        { role: "tool", tool_call_id: ids[0] ?? "", content: "18°C" },
+        { role: "tool", tool_call_id: ids[1] ?? "", content: "24°C" },
+      ],
+    });
+    assert.equal(completion.choices[0]?.message.content, "Hello from Gemini");
+    const contents = upstream.requests.at(-1)?.body?.contents as {
+      role: string;
+      parts: Record<string, { name?: string }>[];
+    }[];
+    assert.deepEqual(contents.map((c) => c.role), ["user", "model", "user"]);
+    assert.deepEqual(contents[2]?.parts.map((p) => p.functionResponse?.name), [
+      "weather",
+      "weather",
+    ]);
+  });
+});
+
+Deno.test("Gemini images (data URL), JSON mode, max tokens and a safety block", async (t) => {
+  await using upstream = startFakeGemini((body) => {
+    const contents = body.contents as { parts: Record<string, unknown>[] }[];
+    const text = JSON.stringify(contents);
+    if (text.includes("blocked please")) {
+      return Response.json({
+        promptFeedback: { blockReason: "SAFETY" },
+        usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 },
+      });
+    }
+    if (text.includes("long please")) {
+      return Response.json(generateBody([{ text: "Cut sho" }], "MAX_TOKENS"));
+    }
+    return undefined;
+  });
+  await using gateway = gatewayFor(upstream);
+  const client = openaiClient(gateway);
+  await t.step("image and JSON mode", async () => {
+    await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      response_format: { type: "json_object" },
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+        ],
+      }],
+    });
+    const body = upstream.requests.at(-1)?.body as {
+      contents: { parts: Record<string, unknown>[] }[];
+      generationConfig: { responseMimeType?: string };
+    };
+    assert.deepEqual(body.contents[0]?.parts[1], {
+      inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" },
+    });
+    assert.equal(body.generationConfig.responseMimeType, "application/json");
+  });
+  await t.step(
+    "an http(s) image URL is refused, naming the part, while fetching is off",
+    async () => {
+      const error = await client.chat.completions
+        .create({
+          model: "gemini-2.5-flash",
+          messages: [{
+            role: "user",
+            content: [
+              { type: "text", text: "What is this?" },
+              { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
+            ],
+          }],
+        })
+        .then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal(error.param, "messages[0].content[1].image_url");
+    },
+  );
+  await t.step("MAX_TOKENS → length", async () => {
+    const completion = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      messages: [{ role: "user", content: "long please" }],
+    });
+    assert.equal(completion.choices[0]?.finish_reason, "length");
+  });
+  await t.step("a blocked prompt is refused clearly, not answered with nothing", async () => {
+    const result = await client.chat.completions
+      .create({
+        model: "gemini-2.5-flash",
+        messages: [{ role: "user", content: "blocked please" }],
+      })
+      .then((c) => c, (e: unknown) => e);
+    if (result instanceof OpenAI.APIError) {
+      assert.match(result.message, /SAFETY/);
+    } else {
+      assert.equal((result as OpenAI.ChatCompletion).choices[0]?.finish_reason, "content_filter");
+    }
+  });
+});
+
+Deno.test("Gemini errors map as DESIGN.md says, and a mid-stream error ends the stream", async (t) => {
+  const cases = [
+    { code: 400, status: "INVALID_ARGUMENT", expected: 400, reason: undefined },
+    { code: 400, status: "INVALID_ARGUMENT", expected: 502, reason: "API_KEY_INVALID" },
+    { code: 403, status: "PERMISSION_DENIED", expected: 502, reason: undefined },
+    { code: 404, status: "NOT_FOUND", expected: 404, reason: undefined },
+    { code: 429, status: "RESOURCE_EXHAUSTED", expected: 429, reason: undefined },
+    { code: 500, status: "INTERNAL", expected: 502, reason: undefined },
+    { code: 503, status: "UNAVAILABLE", expected: 503, reason: undefined },
+    { code: 504, status: "DEADLINE_EXCEEDED", expected: 504, reason: undefined },
+  ];
+  for (const c of cases) {
+    await t.step(`${c.code} ${c.reason ?? c.status} → ${c.expected}`, async () => {
+      await using upstream = startFakeGemini(() =>
+        geminiError(c.code, c.status, `fake ${c.status} ${GEMINI_KEY}`, c.reason)
+      );
+      await using gateway = gatewayFor(upstream);
+      const error = await openaiClient(gateway).chat.completions
+        .create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "Hi" }] })
+        .then(() => undefined, (e: unknown) => e);
+      assert.ok(error instanceof OpenAI.APIError, String(error));
+      assert.equal(error.status, c.expected);
+      if (c.expected === 502 && c.code < 500) assert.ok(!error.message.includes(GEMINI_KEY));
+    });
+  }
+  await t.step("error chunk mid-stream", async () => {
+    await using upstream = startFakeGemini(() =>
+      new Response(
+        geminiSse([
+          generateBody([{ text: "Partial" }], null),
+          { error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } },
+        ]),
+        { headers: SSE },
+      )
+    );
+    await using gateway = gatewayFor(upstream);
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "gemini-2.5-flash",
+        stream: true,
+        messages: [{ role: "user", content: "Hi" }],
+      }),
+    });
+    const text = await response.text();
+    assert.match(text, /"content":"Partial"/);
+    assert.ok(!text.includes("[DONE]"));
+    assert.match(text.trim().split("\n\n").at(-1) ?? "", /"error":\{/);
+  });
+});
