@@ -318,3 +318,14 @@ Deno.test("Gemini errors map as DESIGN.md says, and a mid-stream error ends the 
     assert.match(text.trim().split("\n\n").at(-1) ?? "", /"error":\{/);
   });
 });
+
+Deno.test("/v1/models lists Gemini's models as gemini/<id>", async () => {
+  await using upstream = startFakeGemini();
+  await using gateway = gatewayFor(upstream);
+  const ids = [];
+  for await (const model of openaiClient(gateway).models.list()) ids.push(model.id);
+  assert.deepEqual(ids, ["choreoai/echo", "gemini/gemini-2.5-flash"]);
+  const listed = upstream.requests.find((r) => r.path === "/v1beta/models");
+  assert.equal(listed?.headers.get("x-goog-api-key"), GEMINI_KEY);
+  assert.ok(!listed?.search.includes("key="));
+});
