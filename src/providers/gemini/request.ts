@@ -129,6 +129,7 @@ export function toGeminiRequest(
 ): UpstreamRequest | GatewayError {
   const built = toGeminiBody(body);
   if (built instanceof GatewayError) return built;
+  if (/^(models\/)?gemini-3/.test(target.model)) markUnsignedCalls(built.body.contents);
   const stream = body.stream === true;
   const model = encodeURIComponent(target.model.replace(/^models\//, ""));
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
@@ -143,6 +144,26 @@ export function toGeminiRequest(
     body: JSON.stringify(built.body),
   });
   return { request, adjusted: built.adjusted };
+}
+
+/**
+ * The placeholder Google documents for function calls that carry no thought signature (calls
+ * made by another model or provider earlier in the conversation). Gemini 3 refuses a model turn
+ * whose first function call has no signature; with this it accepts the turn.
+ */
+export const UNSIGNED_CALL_SIGNATURE = "skip_thought_signature_validator";
+
+/** Gives the first function call of each model turn the placeholder when it has no signature. */
+function markUnsignedCalls(
+  contents: readonly { role?: string; parts: GeminiRequestPart[] }[],
+): void {
+  for (const content of contents) {
+    if (content.role !== "model") continue;
+    const first = content.parts.find((part) => part.functionCall !== undefined);
+    if (first !== undefined && first.thoughtSignature === undefined) {
+      first.thoughtSignature = UNSIGNED_CALL_SIGNATURE;
+    }
+  }
 }
 
 /** The request body alone, and the parameters changed to fit Gemini. */

@@ -661,3 +661,45 @@ Deno.test("toGeminiRequest() refuses unsupported non-default parameters and acce
     assert.deepEqual(body, { contents: [{ role: "user", parts: [{ text: "Hello" }] }] });
   });
 });
+
+Deno.test("toGeminiRequest() marks unsigned function calls for Gemini 3 only", async (t) => {
+  const conversation = (id: string) => ({
+    messages: [
+      ...HI,
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id, type: "function", function: { name: "a", arguments: "{}" } },
+          { id: `${id}x`, type: "function", function: { name: "b", arguments: "{}" } },
+        ],
+      },
+      { role: "tool", tool_call_id: id, content: "1" },
+      { role: "tool", tool_call_id: `${id}x`, content: "2" },
+    ],
+  });
+  const signatures = async (model: string, id: string) => {
+    const built = toGeminiRequest(chat({ model, ...conversation(id) }), { ...target(), model });
+    if (built instanceof GatewayError) assert.fail(built.message);
+    const body = await built.request.json() as {
+      contents: { parts: { thoughtSignature?: string }[] }[];
+    };
+    return body.contents[1]?.parts.map((p) => p.thoughtSignature);
+  };
+  await t.step(
+    "Gemini 3, a call from elsewhere: the first call gets the documented placeholder",
+    async () => {
+      assert.deepEqual(await signatures("gemini-3-pro-preview", "call_other"), [
+        "skip_thought_signature_validator",
+        undefined,
+      ]);
+    },
+  );
+  await t.step("Gemini 3, a signed call: its own signature is kept", async () => {
+    const id = encodeToolCallId("call_1", "c2lnbmF0dXJl");
+    assert.deepEqual(await signatures("gemini-3-pro-preview", id), ["c2lnbmF0dXJl", undefined]);
+  });
+  await t.step("Gemini 2.5: nothing added", async () => {
+    assert.deepEqual(await signatures("gemini-2.5-flash", "call_other"), [undefined, undefined]);
+  });
+});
