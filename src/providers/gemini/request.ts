@@ -42,32 +42,20 @@
  * no tools, `tool_choice` is dropped.
  */
 import { errors, GatewayError } from "../../errors.ts";
-import type { ChatCompletionRequest, ChatMessage } from "../../openai/schema.ts";
+import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderTarget, UpstreamRequest } from "../mod.ts";
-import { type GeminiSchema, toGeminiParameters, toGeminiSchema } from "./schema.ts";
-import { decodeToolCallId } from "./tool_ids.ts";
+import {
+  type GeminiRequestContent,
+  type GeminiRequestPart,
+  HTTP_URL_REGEXP,
+  imageUrlOf,
+  toGeminiContents,
+} from "./contents.ts";
+import { type GeminiSchema, toGeminiSchema } from "./schema.ts";
+import { type GeminiToolFields, toGeminiTools } from "./tools.ts";
 
-/** A part of a request content (one data field each). */
-export interface GeminiRequestPart {
-  text?: string;
-  inlineData?: { mimeType: string; data: string };
-  functionCall?: { name: string; args: Record<string, unknown> };
-  functionResponse?: { name: string; response: { output: unknown } };
-  thoughtSignature?: string;
-}
-
-/** One turn of `contents`. */
-export interface GeminiRequestContent {
-  role: "user" | "model";
-  parts: GeminiRequestPart[];
-}
-
-/** A function declaration (`parameters` omitted for a parameterless function). */
-export interface GeminiFunctionDeclaration {
-  name: string;
-  description?: string;
-  parameters?: GeminiSchema;
-}
+export type { GeminiRequestContent, GeminiRequestPart } from "./contents.ts";
+export type { GeminiFunctionDeclaration, GeminiToolFields } from "./tools.ts";
 
 /** `generationConfig` as the gateway fills it. */
 export interface GeminiGenerationConfig {
@@ -84,13 +72,9 @@ export interface GeminiGenerationConfig {
 }
 
 /** The `GenerateContentRequest` body the gateway sends. */
-export interface GeminiRequestBody {
+export interface GeminiRequestBody extends GeminiToolFields {
   contents: GeminiRequestContent[];
   systemInstruction?: { parts: { text: string }[] };
-  tools?: [{ functionDeclarations: GeminiFunctionDeclaration[] }];
-  toolConfig?: {
-    functionCallingConfig: { mode: "AUTO" | "ANY" | "NONE"; allowedFunctionNames?: string[] };
-  };
   generationConfig?: GeminiGenerationConfig;
 }
 
@@ -102,13 +86,6 @@ export interface ImageUrlReference {
   readonly partIndex: number;
   readonly url: string;
 }
-
-const DATA_URL_REGEXP = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
-const HTTP_URL_REGEXP = /^https?:\/\//i;
-
-type Content = ChatMessage["content"];
-type Part = Exclude<Content, string | null | undefined>[number];
-
 /**
  * Builds the upstream request, or returns a 400 for a request Gemini cannot serve. Pure: it only
  * builds a `Request`.
@@ -232,325 +209,6 @@ export function collectImageUrls(
   });
   return found;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Messages
-
-function toGeminiContents(
-  messages: readonly ChatMessage[],
-): { system: { text: string }[]; contents: GeminiRequestContent[] } {
-  const system: { text: string }[] = [];
-  const turns: GeminiRequestContent[] = [];
-  const toolNames = new Map<string, string>();
-  messages.forEach((message, i) => {
-    const param = `messages[${i}]`;
-    switch (message.role) {
-      case "system":
-      case "developer":
-        system.push(...textParts(message.content, param));
-        return;
-      case "user":
-        turns.push({ role: "user", parts: userParts(message.content, param) });
-        return;
-      case "assistant":
-        turns.push({ role: "model", parts: modelParts(message, param, toolNames) });
-        return;
-      case "tool":
-        turns.push({ role: "user", parts: [functionResponse(message, param, toolNames)] });
-        return;
-      case "function":
-        throw errors.invalidRequest(
-          `Unsupported role "function" in ${param} for Gemini models: use tools`,
-          `${param}.role`,
-        );
-    }
-  });
-  const contents = mergeTurns(turns.filter((turn) => turn.parts.length > 0));
-  if (contents.length === 0) {
-    throw errors.invalidRequest(
-      "Cannot send the request to Gemini: no message besides system messages has content",
-      "messages",
-    );
-  }
-  return { system, contents };
-}
-
-/** Text of a system or tool message: text parts only; empty text is not sent. */
-function textParts(content: Content, param: string): { text: string }[] {
-  if (content === null || content === undefined) return [];
-  if (typeof content === "string") return textPart(content);
-  return content.flatMap((part, j) => {
-    const partParam = `${param}.content[${j}]`;
-    if (part.type !== "text") throw unsupportedPart(part, partParam);
-    return textPart(partText(part, partParam));
-  });
-}
-
-function userParts(content: Content, param: string): GeminiRequestPart[] {
-  if (content === null || content === undefined) return [];
-  if (typeof content === "string") return textPart(content);
-  return content.flatMap((part, j): GeminiRequestPart[] => {
-    const partParam = `${param}.content[${j}]`;
-    if (part.type === "text") return textPart(partText(part, partParam));
-    if (part.type === "image_url") return [imagePart(part, partParam)];
-    if (part.type === "input_audio") return [audioPart(part, partParam)];
-    throw unsupportedPart(part, partParam);
-  });
-}
-
-function modelParts(
-  message: ChatMessage,
-  param: string,
-  toolNames: Map<string, string>,
-): GeminiRequestPart[] {
-  const parts: GeminiRequestPart[] = [];
-  const { content } = message;
-  if (typeof content === "string") parts.push(...textPart(content));
-  else if (content !== null && content !== undefined) {
-    content.forEach((part, j) => {
-      const partParam = `${param}.content[${j}]`;
-      if (part.type === "text") parts.push(...textPart(partText(part, partParam)));
-      else if (part.type === "refusal" && typeof part.refusal === "string") {
-        parts.push(...textPart(part.refusal));
-      } else throw unsupportedPart(part, partParam);
-    });
-  }
-  (message.tool_calls ?? []).forEach((call, j) => {
-    const callParam = `${param}.tool_calls[${j}]`;
-    if (call.type !== "function") {
-      throw errors.invalidRequest(
-        `Unsupported tool call type "${
-          call.type.slice(0, 100)
-        }" for Gemini models: only "function"`,
-        `${callParam}.type`,
-      );
-    }
-    toolNames.set(call.id, call.function.name);
-    const part: GeminiRequestPart = {
-      functionCall: {
-        name: call.function.name,
-        args: parseArguments(call.function.arguments, `${callParam}.function.arguments`),
-      },
-    };
-    const { signature } = decodeToolCallId(call.id);
-    if (signature !== undefined) part.thoughtSignature = signature;
-    parts.push(part);
-  });
-  return parts;
-}
-
-function functionResponse(
-  message: ChatMessage,
-  param: string,
-  toolNames: ReadonlyMap<string, string>,
-): GeminiRequestPart {
-  const id = message.tool_call_id ?? "";
-  const name = toolNames.get(id);
-  if (name === undefined) {
-    return throwInvalid(
-      `Invalid value for '${param}.tool_call_id': no earlier assistant tool call has the id ` +
-        `"${id.slice(0, 100)}"; Gemini needs the function name of every tool result`,
-      `${param}.tool_call_id`,
-    );
-  }
-  const { content } = message;
-  const text = typeof content === "string"
-    ? content
-    : textParts(content, param).map((part) => part.text).join("");
-  return { functionResponse: { name, response: { output: parseOutput(text) } } };
-}
-
-/** A tool's output: its JSON value when the text is JSON, else the text. */
-function parseOutput(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/** Arguments JSON string → args object; empty means no arguments. */
-function parseArguments(text: string, param: string): Record<string, unknown> {
-  if (text.trim() === "") return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return throwInvalid(`Invalid value for '${param}': must be a JSON string`, param);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return throwInvalid(`Invalid value for '${param}': must be a JSON object`, param);
-  }
-  return value as Record<string, unknown>;
-}
-
-function imagePart(part: Part, param: string): GeminiRequestPart {
-  const url = imageUrlOf(part);
-  const imageParam = `${param}.image_url`;
-  if (url === undefined) {
-    return throwInvalid(`Invalid value for '${imageParam}.url': must be a string`, imageParam);
-  }
-  const data = DATA_URL_REGEXP.exec(url);
-  if (data !== null) {
-    const mimeType = (data[1] ?? "").toLowerCase();
-    if (!mimeType.startsWith("image/")) {
-      return throwInvalid(
-        `Unsupported image type "${mimeType.slice(0, 100)}" in '${imageParam}' for Gemini ` +
-          "models: use an image/* data URL",
-        imageParam,
-      );
-    }
-    const isBase64 = (data[2] ?? "").toLowerCase().split(";").includes("base64");
-    const payload = data[3] ?? "";
-    if (!isBase64 || payload === "") {
-      return throwInvalid(
-        `Invalid value for '${imageParam}': a data URL must hold base64 data`,
-        imageParam,
-      );
-    }
-    return { inlineData: { mimeType, data: payload } };
-  }
-  if (HTTP_URL_REGEXP.test(url)) {
-    return throwInvalid(
-      `Unsupported image URL in '${imageParam}' for Gemini models: the gateway does not fetch ` +
-        "image URLs (CHOREOAI_FETCH_IMAGE_URLS is off); send the image as a base64 data: URL",
-      imageParam,
-    );
-  }
-  return throwInvalid(
-    `Invalid value for '${imageParam}': must be a data: URL or an http(s) URL`,
-    imageParam,
-  );
-}
-
-function audioPart(part: Part, param: string): GeminiRequestPart {
-  const audio = part.input_audio;
-  const audioParam = `${param}.input_audio`;
-  if (
-    typeof audio !== "object" || audio === null || !("data" in audio) ||
-    typeof audio.data !== "string" || audio.data === "" || !("format" in audio) ||
-    (audio.format !== "wav" && audio.format !== "mp3")
-  ) {
-    return throwInvalid(
-      `Invalid value for '${audioParam}': must be {data: <base64>, format: "wav" | "mp3"}`,
-      audioParam,
-    );
-  }
-  return { inlineData: { mimeType: `audio/${audio.format}`, data: audio.data } };
-}
-
-function imageUrlOf(part: Part): string | undefined {
-  const imageUrl = part.image_url;
-  if (typeof imageUrl === "string") return imageUrl;
-  if (typeof imageUrl === "object" && imageUrl !== null && "url" in imageUrl) {
-    return typeof imageUrl.url === "string" ? imageUrl.url : undefined;
-  }
-  return undefined;
-}
-
-function partText(part: Part, param: string): string {
-  if (typeof part.text !== "string") {
-    return throwInvalid(`Invalid value for '${param}.text': must be a string`, `${param}.text`);
-  }
-  return part.text;
-}
-
-/** A text part, or none for empty text (Gemini rejects empty text parameters). */
-function textPart(text: string): { text: string }[] {
-  return text === "" ? [] : [{ text }];
-}
-
-function unsupportedPart(part: Part, param: string): GatewayError {
-  return errors.invalidRequest(
-    `Unsupported content part type "${part.type.slice(0, 100)}" in '${param}' for Gemini models`,
-    `${param}.type`,
-  );
-}
-
-/** Merges consecutive turns of one role; a merged user turn puts function responses first. */
-function mergeTurns(turns: readonly GeminiRequestContent[]): GeminiRequestContent[] {
-  const merged: GeminiRequestContent[] = [];
-  for (const turn of turns) {
-    const last = merged.at(-1);
-    if (last !== undefined && last.role === turn.role) last.parts.push(...turn.parts);
-    else merged.push({ role: turn.role, parts: [...turn.parts] });
-  }
-  for (const turn of merged) {
-    if (turn.role !== "user") continue;
-    const responses = turn.parts.filter((part) => part.functionResponse !== undefined);
-    const others = turn.parts.filter((part) => part.functionResponse === undefined);
-    turn.parts = [...responses, ...others];
-  }
-  return merged;
-}
-
-function throwInvalid(message: string, param: string): never {
-  throw errors.invalidRequest(message, param);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Tools
-
-function toGeminiTools(
-  body: ChatCompletionRequest,
-): Pick<GeminiRequestBody, "tools" | "toolConfig"> | GatewayError {
-  const tools = body.tools ?? [];
-  if (tools.length === 0) return {};
-  const declarations: GeminiFunctionDeclaration[] = [];
-  for (const [i, tool] of tools.entries()) {
-    const fn = tool.function;
-    if (tool.type !== "function" || fn === undefined) {
-      return errors.invalidRequest(
-        `Unsupported tool type "${tool.type.slice(0, 100)}" in 'tools[${i}]' for Gemini ` +
-          'models: only "function" tools',
-        `tools[${i}].type`,
-      );
-    }
-    const declaration: GeminiFunctionDeclaration = { name: fn.name };
-    if (typeof fn.description === "string" && fn.description !== "") {
-      declaration.description = fn.description;
-    }
-    const parameters = toGeminiParameters(fn.parameters, {
-      param: `tools[${i}].function.parameters`,
-      subject: `tool "${fn.name.slice(0, 100)}"`,
-    });
-    if (parameters instanceof GatewayError) return parameters;
-    if (parameters !== undefined) declaration.parameters = parameters;
-    declarations.push(declaration);
-  }
-  const fields: Pick<GeminiRequestBody, "tools" | "toolConfig"> = {
-    tools: [{ functionDeclarations: declarations }],
-  };
-  const choice = body.tool_choice;
-  if (choice === undefined || choice === null) return fields;
-  const names = new Set(declarations.map((declaration) => declaration.name));
-  if (choice === "auto") fields.toolConfig = { functionCallingConfig: { mode: "AUTO" } };
-  else if (choice === "none") fields.toolConfig = { functionCallingConfig: { mode: "NONE" } };
-  else if (choice === "required") fields.toolConfig = { functionCallingConfig: { mode: "ANY" } };
-  else {
-    const fn = choice.function;
-    const name = choice.type === "function" && typeof fn === "object" && fn !== null &&
-        "name" in fn && typeof fn.name === "string"
-      ? fn.name
-      : undefined;
-    if (name === undefined) {
-      return errors.invalidRequest(
-        "Unsupported value for 'tool_choice' for Gemini models: use none, auto, required or " +
-          '{"type": "function", "function": {"name": ...}}',
-        "tool_choice",
-      );
-    }
-    if (!names.has(name)) {
-      return errors.invalidRequest(
-        `Invalid value for 'tool_choice': no tool in 'tools' is named "${name.slice(0, 100)}"`,
-        "tool_choice",
-      );
-    }
-    fields.toolConfig = { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [name] } };
-  }
-  return fields;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Generation parameters
 
