@@ -40,6 +40,7 @@ import {
   toAnthropicPrompt,
 } from "./messages.ts";
 import { type AnthropicToolFields, toAnthropicTools } from "./tools.ts";
+import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
 
 /**
  * `max_tokens` when the client sets neither `max_tokens` nor `max_completion_tokens`: Anthropic
@@ -179,15 +180,8 @@ function responseFormat(
 
 /** A 400 for the first parameter set to a non-default value Anthropic has no equivalent for. */
 function unsupportedParameter(body: ChatCompletionRequest): GatewayError | undefined {
-  const checks: ReadonlyArray<readonly [string, boolean, string]> = [
+  return firstUnsupported([
     ["n", typeof body.n === "number" && body.n > 1, "only one choice per request (n=1)"],
-    ["logprobs", body.logprobs === true, "log probabilities are not available"],
-    [
-      "top_logprobs",
-      typeof body.top_logprobs === "number" && body.top_logprobs > 0,
-      "log probabilities are not available",
-    ],
-    ["logit_bias", isNonEmptyObject(body.logit_bias), "token biases are not available"],
     [
       "presence_penalty",
       typeof body.presence_penalty === "number" && body.presence_penalty !== 0,
@@ -198,31 +192,6 @@ function unsupportedParameter(body: ChatCompletionRequest): GatewayError | undef
       typeof body.frequency_penalty === "number" && body.frequency_penalty !== 0,
       "only 0 (the default) is accepted",
     ],
-    ["audio", isSet(body.audio), "audio output is not available"],
-    ["modalities", isSet(body.modalities) && !isTextOnly(body.modalities), 'only ["text"]'],
-    ["web_search_options", isSet(body.web_search_options), "web search is not available"],
-    ["functions", isSet(body.functions), "use tools"],
-    ["function_call", isSet(body.function_call), "use tool_choice"],
-  ];
-  for (const [param, refused, reason] of checks) {
-    if (refused) {
-      return errors.invalidRequest(
-        `Unsupported parameter '${param}' for Anthropic models: ${reason}`,
-        param,
-      );
-    }
-  }
-  return undefined;
-}
-
-function isSet(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-function isNonEmptyObject(value: unknown): boolean {
-  return typeof value === "object" && value !== null && Object.keys(value).length > 0;
-}
-
-function isTextOnly(value: unknown): boolean {
-  return Array.isArray(value) && value.length === 1 && value[0] === "text";
+    ...commonParameterChecks(body),
+  ], "Anthropic");
 }

@@ -53,6 +53,7 @@ import {
 } from "./contents.ts";
 import { type GeminiSchema, toGeminiSchema } from "./schema.ts";
 import { type GeminiToolFields, toGeminiTools } from "./tools.ts";
+import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
 
 export type { GeminiRequestContent, GeminiRequestPart } from "./contents.ts";
 export type { GeminiFunctionDeclaration, GeminiToolFields } from "./tools.ts";
@@ -263,39 +264,5 @@ function generationConfig(body: ChatCompletionRequest): GeminiGenerationConfig |
 
 /** A 400 for the first parameter set to a non-default value the translation cannot carry. */
 function unsupportedParameter(body: ChatCompletionRequest): GatewayError | undefined {
-  const checks: ReadonlyArray<readonly [string, boolean, string]> = [
-    ["logprobs", body.logprobs === true, "log probabilities are not available"],
-    [
-      "top_logprobs",
-      typeof body.top_logprobs === "number" && body.top_logprobs > 0,
-      "log probabilities are not available",
-    ],
-    ["logit_bias", isNonEmptyObject(body.logit_bias), "token biases are not available"],
-    ["audio", isSet(body.audio), "audio output is not available"],
-    ["modalities", isSet(body.modalities) && !isTextOnly(body.modalities), 'only ["text"]'],
-    ["web_search_options", isSet(body.web_search_options), "web search is not available"],
-    ["functions", isSet(body.functions), "use tools"],
-    ["function_call", isSet(body.function_call), "use tool_choice"],
-  ];
-  for (const [param, refused, reason] of checks) {
-    if (refused) {
-      return errors.invalidRequest(
-        `Unsupported parameter '${param}' for Gemini models: ${reason}`,
-        param,
-      );
-    }
-  }
-  return undefined;
-}
-
-function isSet(value: unknown): boolean {
-  return value !== undefined && value !== null;
-}
-
-function isNonEmptyObject(value: unknown): boolean {
-  return typeof value === "object" && value !== null && Object.keys(value).length > 0;
-}
-
-function isTextOnly(value: unknown): boolean {
-  return Array.isArray(value) && value.length === 1 && value[0] === "text";
+  return firstUnsupported(commonParameterChecks(body), "Gemini");
 }
