@@ -5,8 +5,8 @@
  */
 export { fromAnthropicUsage } from "./usage.ts";
 
-/** The `finish_reason` values an Anthropic reply can map to. */
-export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+export type { OpenAIFinishReason } from "../_chunks.ts";
+import type { OpenAIFinishReason } from "../_chunks.ts";
 
 const STOP_REASONS: Readonly<Record<string, OpenAIFinishReason>> = {
   end_turn: "stop",

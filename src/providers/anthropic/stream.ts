@@ -26,7 +26,8 @@ import { errors, type GatewayError } from "../../errors.ts";
 import type { SseEvent } from "../../sse.ts";
 import type { Emit, StreamTranslator, TranslationContext } from "../mod.ts";
 import { fromAnthropicStreamError } from "./error.ts";
-import { fromAnthropicStopReason, type OpenAIFinishReason } from "./finish_reason.ts";
+import { choiceChunk, type OpenAIFinishReason, usageChunk } from "../_chunks.ts";
+import { fromAnthropicStopReason } from "./finish_reason.ts";
 import { fromAnthropicUsage } from "./usage.ts";
 
 type JsonObject = Record<string, unknown>;
@@ -92,11 +93,11 @@ export function anthropicStream(ctx: TranslationContext): StreamTranslator {
   const start = (emit: Emit) => {
     if (started) return;
     started = true;
-    emit(choiceChunk(ctx, { role: "assistant", content: "" }, null));
+    emit(choiceChunk(ctx, 0, { role: "assistant", content: "" }, null));
   };
   const chunk = (emit: Emit, delta: JsonObject, finishReason: OpenAIFinishReason | null = null) => {
     start(emit);
-    emit(choiceChunk(ctx, delta, finishReason));
+    emit(choiceChunk(ctx, 0, delta, finishReason));
   };
   const fail = (emit: Emit, error: GatewayError) => {
     over = true;
@@ -176,17 +177,7 @@ export function anthropicStream(ctx: TranslationContext): StreamTranslator {
         chunk(emit, {}, fromAnthropicStopReason(null));
       }
       if (usageSeen) {
-        emit({
-          type: "chunk",
-          chunk: {
-            id: ctx.id,
-            object: "chat.completion.chunk",
-            created: ctx.created,
-            model: ctx.model,
-            choices: [],
-            usage: fromAnthropicUsage({ ...usage }),
-          },
-        });
+        emit(usageChunk(ctx, fromAnthropicUsage({ ...usage })));
       }
       over = true;
       emit({ type: "done" });
@@ -213,23 +204,5 @@ export function anthropicStream(ctx: TranslationContext): StreamTranslator {
       handlers[type]?.(json, emit);
     },
     end() {},
-  };
-}
-
-/** One choice-bearing chunk. */
-function choiceChunk(
-  ctx: TranslationContext,
-  delta: JsonObject,
-  finishReason: OpenAIFinishReason | null,
-): { type: "chunk"; chunk: JsonObject } {
-  return {
-    type: "chunk",
-    chunk: {
-      id: ctx.id,
-      object: "chat.completion.chunk",
-      created: ctx.created,
-      model: ctx.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    },
   };
 }

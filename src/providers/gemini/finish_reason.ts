@@ -4,8 +4,8 @@
  */
 import type { Usage } from "../../openai/schema.ts";
 
-/** The `finish_reason` values a Gemini candidate can map to. */
-export type OpenAIFinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+export type { OpenAIFinishReason } from "../_chunks.ts";
+import type { OpenAIFinishReason } from "../_chunks.ts";
 
 /** Reasons that mean a filter cut or withheld the reply. */
 const CONTENT_FILTER_REASONS: ReadonlySet<string> = new Set([

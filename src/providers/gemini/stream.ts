@@ -42,8 +42,8 @@ import {
   fromGeminiFinishReason,
   fromGeminiUsage,
   type GeminiUsageCounts,
-  type OpenAIFinishReason,
 } from "./finish_reason.ts";
+import { choiceChunk, type OpenAIFinishReason, usageChunk } from "../_chunks.ts";
 import { encodeToolCallId, mintToolCallId } from "./tool_ids.ts";
 
 type JsonObject = Record<string, unknown>;
@@ -233,38 +233,9 @@ export function geminiStream(ctx: TranslationContext): StreamTranslator {
         finish(emit, index, fromGeminiFinishReason("STOP", state.sawFunctionCall));
       }
       if (usage !== undefined) {
-        emit({
-          type: "chunk",
-          chunk: {
-            id: ctx.id,
-            object: "chat.completion.chunk",
-            created: ctx.created,
-            model: ctx.model,
-            choices: [],
-            usage: fromGeminiUsage(usage),
-          },
-        });
+        emit(usageChunk(ctx, fromGeminiUsage(usage)));
       }
       emit({ type: "done" });
-    },
-  };
-}
-
-/** One chunk with one choice. */
-function choiceChunk(
-  ctx: TranslationContext,
-  index: number,
-  delta: JsonObject,
-  finishReason: FinishReason | null,
-): { type: "chunk"; chunk: JsonObject } {
-  return {
-    type: "chunk",
-    chunk: {
-      id: ctx.id,
-      object: "chat.completion.chunk",
-      created: ctx.created,
-      model: ctx.model,
-      choices: [{ index, delta, logprobs: null, finish_reason: finishReason }],
     },
   };
 }
