@@ -63,6 +63,7 @@ export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
     const name = provider.adapter.name;
     try {
       const request = provider.adapter.listModelsRequest(provider);
+      if (request === undefined) return [];
       const response = await deps.fetch(request, { signal: AbortSignal.timeout(deps.timeoutMs) });
       if (!response.ok) {
         await response.body?.cancel();

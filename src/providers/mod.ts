@@ -4,6 +4,11 @@
  */
 import type { GatewayError } from "../errors.ts";
 import type { ChatCompletionRequest, Usage } from "../openai/schema.ts";
+import type {
+  EmbeddingsContext,
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+} from "../embeddings/schema.ts";
 import type { ProviderName } from "../routing/route.ts";
 import type { SseEvent } from "../sse.ts";
 
@@ -13,6 +18,13 @@ export interface ProviderTarget {
   readonly model: string;
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** Azure OpenAI's `api-version` query value. */
+  readonly apiVersion?: string | undefined;
+  /**
+   * OpenAI-compatible servers: ask for usage on streams (`stream_options.include_usage`).
+   * Default true; some servers reject `stream_options`.
+   */
+  readonly streamUsage?: boolean | undefined;
 }
 
 /** Everything non-deterministic a translation needs, passed in so translations stay pure. */
@@ -97,8 +109,21 @@ export interface ProviderAdapter {
   stream(ctx: TranslationContext): StreamTranslator;
   /** Provider error response → the gateway error the client sees. */
   fromError(status: number, body: unknown, headers: Headers): GatewayError;
-  /** The provider's model-list request. */
-  listModelsRequest(target: Omit<ProviderTarget, "model">): Request;
+  /** The provider's model-list request; undefined when it has none usable (Azure). */
+  listModelsRequest(target: Omit<ProviderTarget, "model">): Request | undefined;
   /** Models of a model-list response (empty when the body is not understood). */
   parseModelList(body: unknown): ProviderModel[];
+  /** `POST /v1/embeddings` translations; undefined when the provider has no embeddings API. */
+  readonly embeddings?: EmbeddingsAdapter | undefined;
+}
+
+/** Translations of `POST /v1/embeddings` for one provider. All methods are pure. */
+export interface EmbeddingsAdapter {
+  /** Builds the upstream request, or a 400 for input the provider cannot take. */
+  toRequest(body: EmbeddingsRequest, target: ProviderTarget): Request | GatewayError;
+  /**
+   * Provider JSON → OpenAI's embeddings list (`encoding_format` applied, usage filled in by
+   * estimate when the provider reports none), or a 502 when the body is not what was promised.
+   */
+  fromResponse(body: unknown, ctx: EmbeddingsContext): EmbeddingsResponse | GatewayError;
 }
