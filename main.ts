@@ -28,6 +28,9 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
+import type { WatchedFile } from "./src/files/watched.ts";
+import { openRoutingFile } from "./src/routing/load.ts";
+import type { Routing } from "./src/routing/table.ts";
 
 const VERSION: string = denoJson.version;
 
@@ -96,6 +99,28 @@ async function serve(log: Logger): Promise<number> {
     verifier = createKeyListVerifier(() => keys.current());
     log.info("key list loaded", { file: config.keysFile, keys: keys.current().size });
   }
+  let routing: WatchedFile<Routing> | undefined;
+  if (config.routingFile !== undefined) {
+    try {
+      // The keys the file names are read from the environment as it is now, once.
+      routing = await openRoutingFile(config.routingFile, config, Deno.env.toObject(), log);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      printText(
+        `Cannot load the routing file CHOREOAI_CONFIG=${config.routingFile}: ${reason}`,
+        "stderr",
+      );
+      return 1;
+    }
+    const file = routing;
+    file.watch();
+    Deno.addSignalListener("SIGHUP", () => void file.reload("SIGHUP"));
+    log.info("routing file loaded", {
+      file: config.routingFile,
+      models: file.current().models.size,
+      providers: [...file.current().providers.keys()],
+    });
+  }
   let usage: UsageRecorder;
   try {
     usage = openUsageRecorder(config.dbPath, { log });
@@ -131,6 +156,8 @@ async function serve(log: Logger): Promise<number> {
     usage,
     limiter,
     resolveDns,
+    ...(routing === undefined ? {} : { routing: routing.current }),
+    random: Math.random,
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;
@@ -170,6 +197,7 @@ async function serve(log: Logger): Promise<number> {
   await usage.close();
   await limiter.close();
   store?.[Symbol.dispose]();
+  routing?.[Symbol.dispose]();
   log.info("stopped");
   return 0;
 }

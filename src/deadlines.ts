@@ -9,8 +9,8 @@
 
 /** One running deadline. */
 export interface Deadline {
-  /** Pushes the deadline to `now + ms` again. */
-  reset(): void;
+  /** Pushes the deadline to `now + ms` again; a given `ms` replaces the deadline's length. */
+  reset(ms?: number): void;
   /** Stops it; it will not fire. Idempotent. */
   cancel(): void;
 }
@@ -23,7 +23,7 @@ export interface Deadlines {
 
 interface Entry {
   at: number;
-  readonly ms: number;
+  ms: number;
   readonly onExpire: () => void;
 }
 
@@ -54,7 +54,8 @@ export function createDeadlines(now: () => number, tickMs = DEADLINE_TICK_MS): D
       entries.add(entry);
       ticker ??= setInterval(tick, tickMs);
       return {
-        reset() {
+        reset(ms) {
+          if (ms !== undefined) entry.ms = ms;
           entry.at = now() + entry.ms;
         },
         cancel() {

@@ -14,18 +14,13 @@ import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from
 import { pickRequestId } from "./http/request_id.ts";
 import { describeError, type Logger } from "./log.ts";
 import { createModelCatalog } from "./models/catalog.ts";
-import type { ProviderAdapter } from "./providers/mod.ts";
-import { anthropic } from "./providers/anthropic/mod.ts";
-import { gemini } from "./providers/gemini/mod.ts";
-import { openai } from "./providers/openai/mod.ts";
-import type { ProviderName, RoutingTable } from "./routing/route.ts";
+import { sleep } from "./routing/attempts.ts";
+import { createBreakers } from "./routing/breaker.ts";
+import { buildRouting } from "./routing/load.ts";
+import type { Routing } from "./routing/table.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
-import type {
-  AccessFields,
-  ConfiguredProvider,
-  RequestContext,
-  RouteDeps,
-} from "./routes/context.ts";
+import { handleEmbeddings } from "./routes/embeddings.ts";
+import type { AccessFields, RequestContext, RouteDeps } from "./routes/context.ts";
 import { handleGetModel, handleListModels } from "./routes/models.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
@@ -57,10 +52,17 @@ export interface AppDeps {
   readonly limiter?: RateLimiter;
   /** Resolves a host name to its addresses (for fetching image URLs safely). */
   readonly resolveDns?: (host: string) => Promise<string[]>;
+  /**
+   * The routing table in force (main.ts watches the routing file); default: built from the
+   * configuration alone.
+   */
+  readonly routing?: () => Routing;
+  /** A number in [0, 1), for weighted target choice and backoff jitter; default Math.random. */
+  readonly random?: () => number;
 }
 
 /** Endpoints whose requests count against a key's limits. */
-const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set(["/v1/chat/completions"]);
+const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set(["/v1/chat/completions", "/v1/embeddings"]);
 
 /** Access-log fields of one request. */
 type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
@@ -76,17 +78,11 @@ interface RequestState {
   limits: RequestLimits | undefined;
 }
 
-/** The adapters this build has. */
-export const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = {
-  openai,
-  anthropic,
-  gemini,
-};
-
 type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
 
 const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   "/v1/chat/completions": { POST: handleChatCompletions },
+  "/v1/embeddings": { POST: handleEmbeddings },
   "/v1/models": { GET: (_request, ctx, deps) => handleListModels(ctx, deps) },
 };
 
@@ -114,22 +110,8 @@ function findRoute(
   return handler;
 }
 
-function configuredProviders(config: Config): Map<ProviderName, ConfiguredProvider> {
-  const providers = new Map<ProviderName, ConfiguredProvider>();
-  for (const [name, adapter] of Object.entries(ADAPTERS) as [ProviderName, ProviderAdapter][]) {
-    const settings = config.providers[name];
-    if (settings.apiKey === undefined) continue;
-    providers.set(name, { adapter, baseUrl: settings.baseUrl, apiKey: settings.apiKey });
-  }
-  return providers;
-}
-
-function routingTable(config: Config): RoutingTable {
-  const keyed = new Set<ProviderName>();
-  for (const [name, settings] of Object.entries(config.providers)) {
-    if (settings.apiKey !== undefined) keyed.add(name as ProviderName);
-  }
-  return { keyed, supported: new Set(Object.keys(ADAPTERS) as ProviderName[]) };
+function fixed<T>(value: T): () => T {
+  return () => value;
 }
 
 /** Builds the request handler from its dependencies. */
@@ -137,18 +119,19 @@ export function createHandler(
   deps: AppDeps,
 ): (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
   const { config, log, now } = deps;
-  const providers = configuredProviders(config);
   const limiter = deps.limiter ?? NO_LIMITS;
+  const routing = deps.routing ?? fixed(buildRouting(config));
   const routeDeps: RouteDeps = {
     config,
     fetch: deps.fetch,
     now,
     randomId: deps.randomId,
     log,
-    routing: routingTable(config),
-    providers,
+    routing,
+    breakers: createBreakers(() => routing().breaker, now),
+    random: deps.random ?? Math.random,
+    sleep,
     catalog: createModelCatalog({
-      providers: [...providers.values()],
       fetch: deps.fetch,
       now,
       log,

@@ -13,6 +13,11 @@ import { errors, type GatewayError } from "./errors.ts";
 export interface UpstreamOptions {
   readonly fetch: typeof fetch;
   readonly idleTimeoutMs: number;
+  /**
+   * Wait for the response headers, when shorter than the idle timeout (a deadline over several
+   * attempts is near). Default: the idle timeout.
+   */
+  readonly firstTimeoutMs?: number | undefined;
   /** Where the idle deadline is kept. */
   readonly deadlines: Deadlines;
   /** Provider name for messages. */
@@ -51,7 +56,14 @@ export async function sendUpstream(
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
-  const idle = options.deadlines.start(idleTimeoutMs, () => controller.abort(new IdleTimeout()));
+  const firstTimeoutMs = Math.min(options.firstTimeoutMs ?? idleTimeoutMs, idleTimeoutMs);
+  let waitedMs = firstTimeoutMs;
+  const idle = options.deadlines.start(firstTimeoutMs, () => controller.abort(new IdleTimeout()));
+  const touch = () => {
+    if (waitedMs === idleTimeoutMs) return idle.reset();
+    waitedMs = idleTimeoutMs;
+    idle.reset(idleTimeoutMs);
+  };
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -64,15 +76,16 @@ export async function sendUpstream(
   const explain = (error: unknown): GatewayError => {
     const reason: unknown = controller.signal.reason;
     if (reason instanceof IdleTimeout) {
-      return errors.upstreamTimeout(`${provider} sent nothing for ${idleTimeoutMs} ms`);
+      return errors.upstreamTimeout(`${provider} sent nothing for ${waitedMs} ms`);
     }
     if (signal?.aborted === true) return errors.shuttingDown();
     return errors.upstream(`The connection to ${provider} failed`, 502, error);
   };
   try {
     const response = await options.fetch(request, { signal: controller.signal });
+    // The first byte of a stream may still take the deadline's time, not the idle timeout's.
     idle.reset();
-    return { response, touch: idle.reset, close, explain };
+    return { response, touch, close, explain };
   } catch (error) {
     const gatewayError = explain(error);
     close();

@@ -1,11 +1,12 @@
 /**
- * The models the gateway can route: `choreoai/echo` plus, for each keyed provider, the
- * provider's own list as `provider/model`, cached for 10 minutes. A provider whose list cannot
- * be fetched is left out (and asked again after a short pause), never turned into an error.
+ * The models the gateway can route: `choreoai/echo`, the routing file's public names, and, for
+ * each keyed provider, the provider's own list as `provider/model`, cached for 10 minutes. A
+ * provider whose list cannot be fetched is left out (and asked again after a short pause),
+ * never turned into an error.
  */
 import type { Logger } from "../log.ts";
-import type { ProviderAdapter } from "../providers/mod.ts";
 import { ECHO_MODEL } from "../routing/route.ts";
+import type { ConfiguredProvider, Routing } from "../routing/table.ts";
 import { describeError } from "../log.ts";
 
 /** OpenAI's `model` object. */
@@ -16,16 +17,8 @@ export interface ModelEntry {
   readonly owned_by: string;
 }
 
-/** One provider whose models are listed. */
-export interface CatalogProvider {
-  readonly adapter: ProviderAdapter;
-  readonly baseUrl: string;
-  readonly apiKey: string;
-}
-
 /** Dependencies of the catalog. */
 export interface CatalogDeps {
-  readonly providers: readonly CatalogProvider[];
   readonly fetch: typeof fetch;
   readonly now: () => number;
   readonly log: Logger;
@@ -35,7 +28,7 @@ export interface CatalogDeps {
 
 /** The list of routable models. */
 export interface ModelCatalog {
-  list(): Promise<ModelEntry[]>;
+  list(routing: Routing): Promise<ModelEntry[]>;
 }
 
 const TTL_MS = 10 * 60_000;
@@ -59,11 +52,14 @@ interface CacheEntry {
 export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
   const cache = new Map<string, CacheEntry>();
 
-  async function fetchList(provider: CatalogProvider, entry: CacheEntry): Promise<ModelEntry[]> {
-    const name = provider.adapter.name;
+  async function fetchList(provider: ConfiguredProvider, entry: CacheEntry): Promise<ModelEntry[]> {
+    const { name } = provider;
     try {
       const request = provider.adapter.listModelsRequest(provider);
       if (request === undefined) return [];
+      for (const [header, value] of Object.entries(provider.headers)) {
+        request.headers.set(header, value);
+      }
       const response = await deps.fetch(request, { signal: AbortSignal.timeout(deps.timeoutMs) });
       if (!response.ok) {
         await response.body?.cancel();
@@ -83,8 +79,9 @@ export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
     }
   }
 
-  function providerModels(provider: CatalogProvider): Promise<ModelEntry[]> {
-    const name = provider.adapter.name;
+  function providerModels(provider: ConfiguredProvider): Promise<ModelEntry[]> {
+    // Keyed by what the list depends on, so a reloaded routing file is asked afresh.
+    const name = `${provider.name} ${provider.baseUrl} ${provider.apiKey.length}`;
     const cached = cache.get(name);
     if (cached !== undefined && cached.expires > deps.now()) return cached.models;
     const entry: CacheEntry = { expires: deps.now() + TTL_MS, models: Promise.resolve([]) };
@@ -94,9 +91,15 @@ export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
   }
 
   return {
-    async list() {
-      const lists = await Promise.all(deps.providers.map(providerModels));
-      return [ECHO_ENTRY, ...lists.flat()];
+    async list(routing) {
+      const published: ModelEntry[] = [...routing.models.keys()].map((id) => ({
+        id,
+        object: "model",
+        created: ECHO_CREATED,
+        owned_by: "choreoai",
+      }));
+      const lists = await Promise.all([...routing.providers.values()].map(providerModels));
+      return [ECHO_ENTRY, ...published, ...lists.flat()];
     },
   };
 }

@@ -9,7 +9,6 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from "../embeddings/schema.ts";
-import type { ProviderName } from "../routing/route.ts";
 import type { SseEvent } from "../sse.ts";
 
 /** Where one upstream call goes and with which credentials (kept server-side). */
@@ -93,7 +92,11 @@ export interface StreamTranslator {
 
 /** One upstream provider's translations. All methods are pure. */
 export interface ProviderAdapter {
-  readonly name: ProviderName;
+  /**
+   * The provider's name, used in messages and the `x-choreoai-provider` header: a built-in name,
+   * or a routing file's name for a custom provider (`azure-eu`).
+   */
+  readonly name: string;
   /** The provider speaks OpenAI's format: a successful non-stream body is sent on byte for byte. */
   readonly passThrough: boolean;
   /** The provider takes image bytes only: http(s) image URLs are fetched first (when allowed). */
@@ -107,8 +110,16 @@ export interface ProviderAdapter {
   fromResponse(body: unknown, ctx: TranslationContext): ChatCompletion | GatewayError;
   /** A translator of this provider's SSE events for one stream. */
   stream(ctx: TranslationContext): StreamTranslator;
-  /** Provider error response → the gateway error the client sees. */
-  fromError(status: number, body: unknown, headers: Headers): GatewayError;
+  /**
+   * Provider error response → the gateway error the client sees. `target`, when given, names the
+   * upstream model the request went to (Azure's deployment), for clearer messages.
+   */
+  fromError(
+    status: number,
+    body: unknown,
+    headers: Headers,
+    target?: Pick<ProviderTarget, "model"> | undefined,
+  ): GatewayError;
   /** The provider's model-list request; undefined when it has none usable (Azure). */
   listModelsRequest(target: Omit<ProviderTarget, "model">): Request | undefined;
   /** Models of a model-list response (empty when the body is not understood). */

@@ -1,7 +1,7 @@
 /**
  * `POST /v1/chat/completions`: validate, route, translate, call the provider, translate back.
  */
-import { errors, GatewayError } from "../errors.ts";
+import { errors, GatewayError, toGatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
 import {
@@ -11,17 +11,19 @@ import {
 } from "../openai/schema.ts";
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
-import { resolveRoute } from "../routing/route.ts";
+import { type Attempt, type AttemptOutcome, runPlan } from "../routing/attempts.ts";
+import { planRoute } from "../routing/route.ts";
 import { estimatePromptTokens } from "../tokens.ts";
 import { admit, DEFAULT_COMPLETION_RESERVE } from "./rate_limits.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import {
-  createUpstreamStream,
+  openUpstreamStream,
   renderStream,
   type StreamOutcome,
 } from "../streaming/client_stream.ts";
-import { parseJsonOrUndefined, readUpstreamText, sendUpstream } from "../upstream.ts";
-import type { ConfiguredProvider, RequestContext, RouteDeps } from "./context.ts";
+import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
+import type { RequestContext, RouteDeps } from "./context.ts";
+import { failure, providerTarget, sendAttempt, servedBy } from "./upstream_attempt.ts";
 
 /** Handles one chat completion request, stream or not. */
 export async function handleChatCompletions(
@@ -47,9 +49,8 @@ export async function handleChatCompletions(
       param: "model",
     });
   }
-  const route = resolveRoute(chat.model, deps.routing);
-  if (route instanceof GatewayError) throw route;
-  ctx.fields.provider = route.provider;
+  const plan = planRoute(chat.model, deps.routing());
+  if (plan instanceof GatewayError) throw plan;
   if (ctx.limits !== undefined) {
     const tokens = ctx.limits.spec.tpm === null ? 0 : tokenReservation(chat);
     await admit(deps.limiter, ctx.limits, tokens);
@@ -59,10 +60,34 @@ export async function handleChatCompletions(
     created: Math.floor(deps.now() / 1000),
     model: chat.model,
   };
-  if (route.provider === "echo") return echo(chat, translation, ctx);
-  const provider = deps.providers.get(route.provider);
-  if (provider === undefined) throw new Error(`route to unconfigured provider ${route.provider}`);
-  return await callProvider(chat, { provider, model: route.model, translation, ctx, deps });
+  if (plan.kind === "echo") {
+    ctx.fields.provider = "choreoai";
+    return echo(chat, translation, ctx);
+  }
+  const signal = anySignal(request.signal, deps.shutdownSignal);
+  const images = new Map<boolean, Promise<ChatCompletionRequest | GatewayError>>();
+  const served = await runPlan(
+    plan,
+    (attempt) => callProvider(chat, { attempt, translation, ctx, deps, signal, images }),
+    {
+      now: deps.now,
+      random: deps.random,
+      sleep: deps.sleep,
+      breakers: deps.breakers,
+      log: deps.log,
+      signal,
+      requestId: ctx.id,
+    },
+  );
+  const { response, headers } = served.value;
+  servedBy(served, ctx, headers);
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+}
+
+/** The signal that aborts when any of `signals` does. */
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any(signals.filter((signal) => signal !== undefined));
 }
 
 function echo(
@@ -87,45 +112,61 @@ function echo(
 }
 
 interface ProviderCall {
-  readonly provider: ConfiguredProvider;
-  readonly model: string;
+  readonly attempt: Attempt;
   readonly translation: TranslationContext;
   readonly ctx: RequestContext;
   readonly deps: RouteDeps;
+  readonly signal: AbortSignal;
+  /** The request with image URLs inlined, made once per request when a provider needs it. */
+  readonly images: Map<boolean, Promise<ChatCompletionRequest | GatewayError>>;
 }
 
+/** A response ready to send, and the headers that say how it was made. */
+interface Answer {
+  readonly response: Response;
+  readonly headers: Record<string, string>;
+}
+
+/** One attempt at one target: translate, send, and translate back (or hold the stream's start). */
 async function callProvider(
   original: ChatCompletionRequest,
   call: ProviderCall,
-): Promise<Response> {
-  const { provider, translation, ctx, deps } = call;
-  const { adapter } = provider;
+): Promise<AttemptOutcome<Answer>> {
+  const { attempt, translation, ctx, deps } = call;
+  const { adapter } = attempt.target.provider;
   let chat = original;
   if (adapter.inlinesImageUrls && deps.imageFetch !== undefined) {
-    const inlined = await inlineImageUrls(chat, deps.imageFetch);
-    if (inlined instanceof GatewayError) throw inlined;
-    chat = inlined;
+    const imageFetch = deps.imageFetch;
+    if (!call.images.has(true)) call.images.set(true, inlineImageUrls(chat, imageFetch));
+    const inlined = await call.images.get(true);
+    if (inlined instanceof GatewayError) return { ok: false, error: inlined, next: "stop" };
+    if (inlined !== undefined) chat = inlined;
   }
-  const built = adapter.toRequest(chat, {
-    model: call.model,
-    baseUrl: provider.baseUrl,
-    apiKey: provider.apiKey,
-  });
-  if (built instanceof GatewayError) throw built;
-  const upstream = await sendUpstream(built.request, {
-    fetch: deps.fetch,
-    idleTimeoutMs: deps.config.upstreamTimeoutMs,
-    deadlines: deps.deadlines,
-    provider: adapter.name,
-    signal: deps.shutdownSignal,
-  });
+  const built = adapter.toRequest(chat, providerTarget(attempt.target));
+  if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
+  let upstream;
+  try {
+    upstream = await sendAttempt(built.request, attempt, call.signal, deps);
+  } catch (error) {
+    return failure(toGatewayError(error));
+  }
   const { response } = upstream;
-  const headers: Record<string, string> = { "x-choreoai-provider": adapter.name };
+  const headers: Record<string, string> = {};
   if (built.adjusted.length > 0) headers["x-choreoai-adjusted"] = built.adjusted.join(", ");
+  const name = attempt.target.provider.name;
   if (!response.ok) {
     try {
       const text = await readUpstreamText(upstream);
-      throw adapter.fromError(response.status, parseJsonOrUndefined(text), response.headers);
+      return failure(
+        adapter.fromError(
+          response.status,
+          parseJsonOrUndefined(text),
+          response.headers,
+          attempt.target,
+        ),
+      );
+    } catch (error) {
+      return failure(toGatewayError(error));
     } finally {
       upstream.close();
     }
@@ -134,11 +175,12 @@ async function callProvider(
     const contentType = response.headers.get("content-type") ?? "";
     if (!contentType.startsWith("text/event-stream") || response.body === null) {
       upstream.close();
-      throw errors.upstream(
-        `${adapter.name} did not answer the stream request with an event stream`,
+      await response.body?.cancel().catch(() => {});
+      return failure(
+        errors.upstream(`${name} did not answer the stream request with an event stream`),
       );
     }
-    const stream = createUpstreamStream({
+    const stream = await openUpstreamStream({
       body: response.body,
       translator: adapter.stream(translation),
       includeUsage: wantsStreamUsage(chat),
@@ -149,24 +191,34 @@ async function callProvider(
       onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
       signal: deps.shutdownSignal,
     });
-    return new Response(stream, { headers: { ...SSE_HEADERS, ...headers } });
+    if (stream instanceof GatewayError) return failure(stream);
+    return {
+      ok: true,
+      value: { response: new Response(stream, { headers: SSE_HEADERS }), headers },
+    };
   }
   let text: string;
   try {
     text = await readUpstreamText(upstream);
+  } catch (error) {
+    return failure(toGatewayError(error));
   } finally {
     upstream.close();
   }
   const completion = adapter.fromResponse(parseJsonOrUndefined(text), translation);
-  if (completion instanceof GatewayError) throw completion;
+  if (completion instanceof GatewayError) return failure(completion);
   if (completion.usage !== null && completion.usage !== undefined) {
     const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
     ctx.fields.usage = { prompt_tokens, completion_tokens, total_tokens };
   }
   const json = adapter.passThrough ? text : JSON.stringify(completion);
-  return new Response(json, {
-    headers: { "content-type": "application/json", ...headers },
-  });
+  return {
+    ok: true,
+    value: {
+      response: new Response(json, { headers: { "content-type": "application/json" } }),
+      headers,
+    },
+  };
 }
 
 function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {

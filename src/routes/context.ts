@@ -8,13 +8,17 @@ import type { RequestLimits } from "./rate_limits.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import type { Usage } from "../openai/schema.ts";
-import type { ProviderAdapter } from "../providers/mod.ts";
-import type { ProviderName, RoutingTable } from "../routing/route.ts";
+import type { Breakers } from "../routing/breaker.ts";
+import type { Routing } from "../routing/table.ts";
 
 /** What the access log line says beyond method, path, status and duration. */
 export interface AccessFields {
   model?: string;
   provider?: string;
+  /** The model name the serving provider knows (a deployment, a public name's target). */
+  upstream_model?: string;
+  /** Attempts made, when more than one (retries, fallbacks). */
+  attempts?: number;
   stream?: boolean;
   usage?: Usage;
   error_code?: string;
@@ -34,13 +38,6 @@ export interface RequestContext {
   readonly limits: RequestLimits | undefined;
 }
 
-/** A keyed provider with its adapter and server-side credentials. */
-export interface ConfiguredProvider {
-  readonly adapter: ProviderAdapter;
-  readonly baseUrl: string;
-  readonly apiKey: string;
-}
-
 /** Everything route handlers use, built once by `createHandler`. */
 export interface RouteDeps {
   readonly config: Config;
@@ -48,8 +45,12 @@ export interface RouteDeps {
   readonly now: () => number;
   readonly randomId: () => string;
   readonly log: Logger;
-  readonly routing: RoutingTable;
-  readonly providers: ReadonlyMap<ProviderName, ConfiguredProvider>;
+  /** The routing table in force now (the routing file may be reloaded). */
+  readonly routing: () => Routing;
+  readonly breakers: Breakers;
+  /** A number in [0, 1), for weighted choices and jitter. */
+  readonly random: () => number;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly catalog: ModelCatalog;
   readonly shutdownSignal: AbortSignal | undefined;
   /** Shared idle deadlines (request bodies, upstream calls). */

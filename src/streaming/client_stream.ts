@@ -53,6 +53,8 @@ export interface SseWriter {
   take(): string;
   /** Set once `done` or an error was pushed. */
   readonly finished: boolean;
+  /** Set once anything but an error was written (a chunk, `[DONE]`). */
+  readonly hasData: boolean;
   readonly usage: Usage | undefined;
   readonly error: GatewayError | undefined;
 }
@@ -61,6 +63,7 @@ export interface SseWriter {
 export function createSseWriter(includeUsage: boolean): SseWriter {
   let out = "";
   let finished = false;
+  let hasData = false;
   let usage: Usage | undefined;
   let error: GatewayError | undefined;
   const chunkText = (item: StreamItem & { type: "chunk" }): string => {
@@ -80,11 +83,15 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
       if (finished) return;
       if (item.type === "raw") {
         out += sseData(item.nullUsage && !includeUsage ? stripNullUsage(item.raw) : item.raw);
+        hasData = true;
       } else if (item.type === "chunk") {
-        out += chunkText(item);
+        const text = chunkText(item);
+        out += text;
+        if (text !== "") hasData = true;
       } else if (item.type === "done") {
         out += SSE_DONE;
         finished = true;
+        hasData = true;
       } else {
         out += sseError(item.error);
         error = item.error;
@@ -98,6 +105,9 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
     },
     get finished() {
       return finished;
+    },
+    get hasData() {
+      return hasData;
     },
     get usage() {
       return usage;
@@ -129,8 +139,15 @@ export interface UpstreamStreamOptions {
 
 const encoder = new TextEncoder();
 
-/** The client's SSE body for an upstream stream. */
-export function createUpstreamStream(options: UpstreamStreamOptions): ReadableStream<Uint8Array> {
+/**
+ * Opens the client's SSE body for an upstream stream. The upstream is read until its first
+ * output: if that is an error (the provider failed before saying anything), the error is
+ * returned instead of a stream and the upstream released, so the caller can still answer with a
+ * plain HTTP error, retry or fall back: nothing has reached the client yet.
+ */
+export async function openUpstreamStream(
+  options: UpstreamStreamOptions,
+): Promise<ReadableStream<Uint8Array> | GatewayError> {
   const { translator, signal } = options;
   const reader = options.body.getReader();
   const writer = createSseWriter(options.includeUsage);
@@ -147,17 +164,8 @@ export function createUpstreamStream(options: UpstreamStreamOptions): ReadableSt
     // A keep-alive comment is a sign of life too.
     () => options.touch(),
   );
-  let ended = false;
-  let first = true;
-  const end = (cancelled: boolean) => {
-    if (ended) return;
-    ended = true;
-    options.close();
-    reader.cancel().catch(() => {});
-    options.onEnd({ usage: writer.usage, error: writer.error, cancelled });
-  };
-  /** Reads one upstream chunk into the writer. */
   const aborted = () => signal?.aborted === true;
+  /** Reads one upstream chunk into the writer. */
   const step = async () => {
     if (aborted()) return writer.push({ type: "error", error: errors.shuttingDown() });
     let result: ReadableStreamReadResult<Uint8Array>;
@@ -181,12 +189,37 @@ export function createUpstreamStream(options: UpstreamStreamOptions): ReadableSt
       writer.push({ type: "error", error: toGatewayError(error) });
     }
   };
+
+  let pending = "";
+  while (pending === "") {
+    await step();
+    if (writer.finished && !writer.hasData) {
+      options.close();
+      reader.cancel().catch(() => {});
+      return writer.error ?? errors.upstream("The provider's stream failed");
+    }
+    pending = writer.take();
+  }
+
+  let ended = false;
+  let first = true;
+  const end = (cancelled: boolean) => {
+    if (ended) return;
+    ended = true;
+    options.close();
+    reader.cancel().catch(() => {});
+    options.onEnd({ usage: writer.usage, error: writer.error, cancelled });
+  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (!ended) {
-        await step();
-        if (ended) return; // the client left while the read was pending
-        const text = writer.take();
+        let text = pending;
+        pending = "";
+        if (text === "" && !writer.finished) {
+          await step();
+          if (ended) return; // the client left while the read was pending
+          text = writer.take();
+        }
         if (text !== "") {
           if (first) {
             first = false;

@@ -6,7 +6,7 @@ import { openAIStream } from "../../src/providers/openai/stream.ts";
 import { MAX_EVENT_CHARS } from "../../src/sse.ts";
 import {
   createSseWriter,
-  createUpstreamStream,
+  openUpstreamStream,
   renderStream,
   type StreamOutcome,
   stripNullUsage,
@@ -253,7 +253,7 @@ Deno.test("renderStream() renders all items as one SSE text with its usage", asy
   });
 });
 
-// createUpstreamStream()
+// openUpstreamStream()
 
 /** What the stream told its owner. */
 interface Calls {
@@ -264,12 +264,17 @@ interface Calls {
   explained: unknown[];
 }
 
-function start(
+type StartOptions = Partial<
+  Pick<UpstreamStreamOptions, "includeUsage" | "signal" | "translator">
+>;
+
+/** Opens the client stream; resolves once the upstream said something (or failed). */
+function open(
   body: ReadableStream<Uint8Array>,
-  options: Partial<Pick<UpstreamStreamOptions, "includeUsage" | "signal" | "translator">> = {},
-): { stream: ReadableStream<Uint8Array>; calls: Calls } {
+  options: StartOptions = {},
+): { opened: Promise<ReadableStream<Uint8Array> | GatewayError>; calls: Calls } {
   const calls: Calls = { touched: 0, firstBytes: 0, closed: 0, ended: [], explained: [] };
-  const stream = createUpstreamStream({
+  const opened = openUpstreamStream({
     body,
     translator: options.translator ?? openAIStream(),
     includeUsage: options.includeUsage ?? false,
@@ -291,7 +296,31 @@ function start(
     },
     signal: options.signal,
   });
+  return { opened, calls };
+}
+
+/** Opens a stream that must start (its first upstream output is not an error). */
+async function start(
+  body: ReadableStream<Uint8Array>,
+  options: StartOptions = {},
+): Promise<{ stream: ReadableStream<Uint8Array>; calls: Calls }> {
+  const { opened, calls } = open(body, options);
+  const stream = await opened;
+  if (stream instanceof GatewayError) {
+    throw new Error(`the stream did not start: ${stream.message}`);
+  }
   return { stream, calls };
+}
+
+/** Opens a stream that must fail before its first byte. */
+async function refused(
+  body: ReadableStream<Uint8Array>,
+  options: StartOptions = {},
+): Promise<{ error: GatewayError; calls: Calls }> {
+  const { opened, calls } = open(body, options);
+  const error = await opened;
+  if (!(error instanceof GatewayError)) throw new Error("the stream started");
+  return { error, calls };
 }
 
 /** An upstream body that yields the given pieces of SSE text, one read each. */
@@ -344,9 +373,9 @@ async function settle(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-Deno.test("createUpstreamStream() sends chunks in order and ends with [DONE]", async () => {
+Deno.test("openUpstreamStream() sends chunks in order and ends with [DONE]", async () => {
   const raw = '{"id":"c1",  "choices":[{"index":0,"delta":{"content":"raw"}}]}';
-  const { stream, calls } = start(bodyOf(
+  const { stream, calls } = await start(bodyOf(
     sse(chunkJson("Hel")),
     sse(raw),
     sse(chunkJson("lo"), "[DONE]"),
@@ -362,11 +391,11 @@ Deno.test("createUpstreamStream() sends chunks in order and ends with [DONE]", a
   assert.deepEqual(calls.explained, []);
 });
 
-Deno.test("createUpstreamStream() sends each event as soon as it arrives", async () => {
+Deno.test("openUpstreamStream() sends each event as soon as it arrives", async () => {
   const upstream = manualBody();
-  const { stream, calls } = start(upstream.body);
-  const reader = stream.getReader();
   upstream.send(sse(chunkJson("first")));
+  const { stream, calls } = await start(upstream.body);
+  const reader = stream.getReader();
   assert.equal(await readText(reader), sse(chunkJson("first")));
   upstream.send(sse(chunkJson("second")));
   assert.equal(await readText(reader), sse(chunkJson("second")));
@@ -376,12 +405,12 @@ Deno.test("createUpstreamStream() sends each event as soon as it arrives", async
   assert.equal(calls.ended.length, 1);
 });
 
-Deno.test("createUpstreamStream() writes what one upstream read brought in one chunk", async (t) => {
+Deno.test("openUpstreamStream() writes what one upstream read brought in one chunk", async (t) => {
   await t.step("two events in one read", async () => {
     const upstream = manualBody();
-    const { stream } = start(upstream.body);
-    const reader = stream.getReader();
     upstream.send(sse(chunkJson("a"), chunkJson("b")));
+    const { stream } = await start(upstream.body);
+    const reader = stream.getReader();
     assert.equal(await readText(reader), sse(chunkJson("a"), chunkJson("b")));
     upstream.send(sse(chunkJson("c"), "[DONE]"));
     assert.equal(await readText(reader), sse(chunkJson("c"), "[DONE]"));
@@ -390,8 +419,10 @@ Deno.test("createUpstreamStream() writes what one upstream read brought in one c
 
   await t.step("an event split across reads, inside a character, waits for its end", async () => {
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body);
+    upstream.send(sse(chunkJson("first")));
+    const { stream, calls } = await start(upstream.body);
     const reader = stream.getReader();
+    assert.equal(await readText(reader), sse(chunkJson("first")));
     const text = sse(chunkJson("é🦄"));
     const bytes = encoder.encode(text);
     const cut = encoder.encode(text.slice(0, text.indexOf("🦄"))).length + 2;
@@ -400,7 +431,7 @@ Deno.test("createUpstreamStream() writes what one upstream read brought in one c
     upstream.send(bytes.slice(0, cut));
     await settle();
     assert.equal(received, undefined);
-    assert.equal(calls.firstBytes, 0);
+    assert.equal(calls.firstBytes, 1);
     upstream.send(bytes.slice(cut));
     await pending;
     assert.equal(received, text);
@@ -408,7 +439,7 @@ Deno.test("createUpstreamStream() writes what one upstream read brought in one c
   });
 });
 
-Deno.test("createUpstreamStream() ends a failed stream with one error event and no [DONE]", async (t) => {
+Deno.test("openUpstreamStream() ends a failed stream with one error event and no [DONE]", async (t) => {
   await t.step("an upstream error event", async () => {
     const upstream = manualBody();
     upstream.send(sse(chunkJson("partial")));
@@ -417,7 +448,7 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
       chunkJson("never sent"),
       "[DONE]",
     ));
-    const { stream, calls } = start(upstream.body);
+    const { stream, calls } = await start(upstream.body);
     const events = dataOf(await textOf(stream));
     assert.deepEqual(events, [
       chunkJson("partial"),
@@ -431,7 +462,7 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
   });
 
   await t.step("the provider ends without [DONE]", async () => {
-    const { stream, calls } = start(bodyOf(sse(chunkJson("partial"))));
+    const { stream, calls } = await start(bodyOf(sse(chunkJson("partial"))));
     const events = dataOf(await textOf(stream));
     assert.equal(events.length, 2);
     assert.ok(!events.includes("[DONE]"));
@@ -444,7 +475,7 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
   });
 
   await t.step("the provider ends inside an event", async () => {
-    const { stream, calls } = start(bodyOf(sse(chunkJson("partial")), 'data: {"id":"c1",'));
+    const { stream, calls } = await start(bodyOf(sse(chunkJson("partial")), 'data: {"id":"c1",'));
     const events = dataOf(await textOf(stream));
     assert.equal(events.length, 2);
     assert.ok(!events.includes("[DONE]"));
@@ -461,7 +492,7 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
         controller.enqueue(encoder.encode(sse(chunkJson("partial"))));
       },
     });
-    const { stream, calls } = start(body);
+    const { stream, calls } = await start(body);
     assert.deepEqual(dataOf(await textOf(stream)), [
       chunkJson("partial"),
       errorEvent(errors.upstreamTimeout("openai: no event within 600000 ms")),
@@ -473,7 +504,7 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
   });
 
   await t.step("an event longer than the decoder allows", async () => {
-    const { stream, calls } = start(bodyOf(
+    const { stream, calls } = await start(bodyOf(
       sse(chunkJson("partial")),
       "data: ",
       "x".repeat(MAX_EVENT_CHARS),
@@ -493,26 +524,25 @@ Deno.test("createUpstreamStream() ends a failed stream with one error event and 
       },
       end() {},
     };
-    const { stream, calls } = start(bodyOf(sse(chunkJson("a"), chunkJson("b"))), { translator });
-    const events = dataOf(await textOf(stream));
-    assert.equal(events.length, 1);
-    const error = calls.ended[0]?.error;
-    assert.equal(error?.status, 500);
-    assert.equal(error?.code, "internal_error");
-    assert.ok(!events[0]?.includes("translator bug"), events[0]);
+    const { error, calls } = await refused(bodyOf(sse(chunkJson("a"), chunkJson("b"))), {
+      translator,
+    });
+    assert.equal(error.status, 500);
+    assert.equal(error.code, "internal_error");
     assert.equal(calls.closed, 1);
+    assert.deepEqual(calls.ended, [], "a stream that never started is not reported as ended");
   });
 });
 
-Deno.test("createUpstreamStream() ends with server_shutting_down when its signal aborts", async (t) => {
+Deno.test("openUpstreamStream() ends with server_shutting_down when its signal aborts", async (t) => {
   const shuttingDown = `data: ${errorEvent(errors.shuttingDown())}\n\n`;
 
   await t.step("between events", async () => {
     const shutdown = new AbortController();
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body, { signal: shutdown.signal });
-    const reader = stream.getReader();
     upstream.send(sse(chunkJson("partial")));
+    const { stream, calls } = await start(upstream.body, { signal: shutdown.signal });
+    const reader = stream.getReader();
     await readText(reader);
     shutdown.abort();
     assert.equal(await readText(reader), shuttingDown);
@@ -526,17 +556,20 @@ Deno.test("createUpstreamStream() ends with server_shutting_down when its signal
 
   await t.step("before the first event", async () => {
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body, { signal: AbortSignal.abort() });
-    assert.equal(await textOf(stream), shuttingDown);
-    assert.equal(calls.ended[0]?.error?.code, "server_shutting_down");
-    assert.equal(calls.firstBytes, 1);
+    const { error, calls } = await refused(upstream.body, { signal: AbortSignal.abort() });
+    assert.equal(error.code, "server_shutting_down");
+    assert.equal(calls.firstBytes, 0);
+    assert.equal(calls.closed, 1);
+    assert.equal(upstream.cancelled, 1);
   });
 
   await t.step("a read that the shutdown broke is not blamed on the provider", async () => {
     const shutdown = new AbortController();
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body, { signal: shutdown.signal });
+    upstream.send(sse(chunkJson("partial")));
+    const { stream, calls } = await start(upstream.body, { signal: shutdown.signal });
     const reader = stream.getReader();
+    await readText(reader);
     const pending = readText(reader);
     await settle();
     shutdown.abort();
@@ -548,11 +581,9 @@ Deno.test("createUpstreamStream() ends with server_shutting_down when its signal
   });
 });
 
-Deno.test("createUpstreamStream() touches the idle timer on every event and keep-alive comment", async () => {
+Deno.test("openUpstreamStream() touches the idle timer on every event and keep-alive comment", async () => {
   const upstream = manualBody();
-  const { stream, calls } = start(upstream.body);
-  const reader = stream.getReader();
-  const pending = readText(reader);
+  const { opened, calls } = open(upstream.body);
   // A keep-alive comment is not an event, but it shows the provider is alive.
   upstream.send(": keep-alive\n\n");
   await settle();
@@ -562,7 +593,10 @@ Deno.test("createUpstreamStream() touches the idle timer on every event and keep
   await settle();
   assert.equal(calls.touched, 2);
   upstream.send(sse(chunkJson("a"), chunkJson("b")));
-  assert.equal(await pending, sse(chunkJson("a"), chunkJson("b")));
+  const stream = await opened;
+  assert.ok(!(stream instanceof GatewayError));
+  const reader = stream.getReader();
+  assert.equal(await readText(reader), sse(chunkJson("a"), chunkJson("b")));
   assert.equal(calls.touched, 4);
   upstream.send(": ping\n\n" + sse("[DONE]"));
   assert.equal(await readText(reader), "data: [DONE]\n\n");
@@ -570,17 +604,19 @@ Deno.test("createUpstreamStream() touches the idle timer on every event and keep
   assert.equal((await reader.read()).done, true);
 });
 
-Deno.test("createUpstreamStream() calls onFirstByte once, with the first bytes", async (t) => {
+Deno.test("openUpstreamStream() calls onFirstByte once, with the first bytes", async (t) => {
   await t.step("a stream of several chunks", async () => {
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body);
-    const reader = stream.getReader();
-    const pending = readText(reader);
+    const { opened, calls } = open(upstream.body);
     upstream.send(": keep-alive\n\n");
     await settle();
     assert.equal(calls.firstBytes, 0);
     upstream.send(sse(chunkJson("a")));
-    await pending;
+    const stream = await opened;
+    assert.ok(!(stream instanceof GatewayError));
+    assert.equal(calls.firstBytes, 0, "nothing reached the client before it read");
+    const reader = stream.getReader();
+    await readText(reader);
     assert.equal(calls.firstBytes, 1);
     upstream.send(sse(chunkJson("b")));
     await readText(reader);
@@ -592,29 +628,28 @@ Deno.test("createUpstreamStream() calls onFirstByte once, with the first bytes",
 
   await t.step("not at all when the client leaves before any bytes", async () => {
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body);
-    const reader = stream.getReader();
-    const pending = reader.read();
-    await settle();
-    await reader.cancel();
-    assert.equal((await pending).done, true);
+    upstream.send(sse(chunkJson("a")));
+    const { stream, calls } = await start(upstream.body);
+    await stream.cancel();
     await settle();
     assert.equal(calls.ended.length, 1);
+    assert.equal(calls.ended[0]?.cancelled, true);
     assert.equal(calls.firstBytes, 0, "onFirstByte was called though no bytes reached the client");
   });
 
-  await t.step("a stream that only fails", async () => {
-    const { stream, calls } = start(bodyOf(""));
-    assert.equal(dataOf(await textOf(stream)).length, 1);
-    assert.equal(calls.firstBytes, 1);
+  await t.step("a stream that only fails never starts", async () => {
+    const { error, calls } = await refused(bodyOf(""));
+    assert.equal(error.code, "upstream_error");
+    assert.equal(calls.firstBytes, 0);
+    assert.equal(calls.closed, 1);
   });
 });
 
-Deno.test("createUpstreamStream() sends the usage chunk only when the client asked", async (t) => {
+Deno.test("openUpstreamStream() sends the usage chunk only when the client asked", async (t) => {
   const body = () => bodyOf(sse(chunkJson("Hi", { usage: null })), sse(usageJson(5, 1), "[DONE]"));
 
   await t.step("includeUsage: the usage chunk is kept", async () => {
-    const { stream, calls } = start(body(), { includeUsage: true });
+    const { stream, calls } = await start(body(), { includeUsage: true });
     assert.deepEqual(dataOf(await textOf(stream)), [
       chunkJson("Hi", { usage: null }),
       usageJson(5, 1),
@@ -624,14 +659,15 @@ Deno.test("createUpstreamStream() sends the usage chunk only when the client ask
   });
 
   await t.step("no includeUsage: no usage chunk and no usage keys", async () => {
-    const { stream, calls } = start(body(), { includeUsage: false });
+    const { stream, calls } = await start(body(), { includeUsage: false });
     assert.deepEqual(dataOf(await textOf(stream)), [chunkJson("Hi"), "[DONE]"]);
     assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: false }]);
   });
 
   await t.step("usage is reported even when the stream fails", async () => {
-    const { stream, calls } = start(
+    const { stream, calls } = await start(
       bodyOf(sse(usageJson(4, 2)), sse('{"error":{"message":"boom"}}')),
+      { includeUsage: true },
     );
     await textOf(stream);
     assert.equal(calls.ended.length, 1);
@@ -644,11 +680,11 @@ Deno.test("createUpstreamStream() sends the usage chunk only when the client ask
   });
 });
 
-Deno.test("createUpstreamStream() cancelled by the client releases the upstream once", async (t) => {
+Deno.test("openUpstreamStream() cancelled by the client releases the upstream once", async (t) => {
   await t.step("after a chunk", async () => {
     const upstream = manualBody();
     upstream.send(sse(chunkJson("first", { usage: USAGE })));
-    const { stream, calls } = start(upstream.body);
+    const { stream, calls } = await start(upstream.body);
     const reader = stream.getReader();
     assert.equal(await readText(reader), sse(chunkJson("first")));
     await reader.cancel();
@@ -660,8 +696,10 @@ Deno.test("createUpstreamStream() cancelled by the client releases the upstream 
 
   await t.step("while waiting for the provider", async () => {
     const upstream = manualBody();
-    const { stream, calls } = start(upstream.body);
+    upstream.send(sse(chunkJson("first")));
+    const { stream, calls } = await start(upstream.body);
     const reader = stream.getReader();
+    await readText(reader);
     const pending = reader.read();
     await settle();
     await reader.cancel();
@@ -675,7 +713,7 @@ Deno.test("createUpstreamStream() cancelled by the client releases the upstream 
   await t.step("after the end, cancelling changes nothing", async () => {
     const upstream = manualBody();
     upstream.send(sse("[DONE]"));
-    const { stream, calls } = start(upstream.body);
+    const { stream, calls } = await start(upstream.body);
     const reader = stream.getReader();
     assert.equal(await readText(reader), "data: [DONE]\n\n");
     await reader.cancel();

@@ -1,5 +1,6 @@
 /** The Gemini adapter: OpenAI chat completions ↔ generateContent (FACTS.md §4, T4–T38). */
 import { z } from "zod";
+import { geminiEmbeddings } from "../../embeddings/gemini.ts";
 import type { ProviderAdapter } from "../mod.ts";
 import { fromGeminiError } from "./error.ts";
 import { toGeminiRequest } from "./request.ts";
@@ -35,4 +36,5 @@ export const gemini: ProviderAdapter = {
       .filter((m) => m.supportedGenerationMethods?.includes("generateContent") ?? true)
       .map((m) => ({ id: m.name.replace(/^models\//, ""), created: 0 }));
   },
+  embeddings: geminiEmbeddings,
 };

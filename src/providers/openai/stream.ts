@@ -21,12 +21,28 @@ function classify(data: string): "plain" | "null_usage" | "parse" {
   return onlyOnce && NULL_USAGE_REGEXP.test(data.slice(usage)) ? "null_usage" : "parse";
 }
 
+/** Options of {@linkcode openAIStream}. */
+export interface OpenAIStreamOptions {
+  /**
+   * Chunks for which this returns true are parsed (and emitted as `chunk` items) even when they
+   * could be sent on byte for byte: a provider whose chunks sometimes need changing (Azure) uses
+   * it to keep the fast path for all the others.
+   */
+  readonly mustParse?: ((data: string) => boolean) | undefined;
+}
+
 /** Parses OpenAI chunks; `[DONE]` ends the stream, an `error` object fails it. */
-export function openAIStream(provider = "openai"): StreamTranslator {
+export function openAIStream(
+  provider = "openai",
+  options: OpenAIStreamOptions = {},
+): StreamTranslator {
+  const { mustParse } = options;
   return {
     event(event: SseEvent, emit: Emit) {
       if (event.data === "[DONE]") return emit({ type: "done" });
-      const kind = event.event === undefined ? classify(event.data) : "parse";
+      const kind = event.event === undefined && mustParse?.(event.data) !== true
+        ? classify(event.data)
+        : "parse";
       if (kind !== "parse") {
         return emit({ type: "raw", raw: event.data, nullUsage: kind === "null_usage" });
       }

@@ -1,0 +1,133 @@
+/**
+ * `POST /v1/embeddings`: validate, check scopes and limits, route (public names, retries and
+ * fallbacks as for chat), call the provider and answer OpenAI's embeddings list.
+ */
+import { echoEmbeddings } from "../embeddings/echo.ts";
+import {
+  createEmbeddingsContext,
+  type EmbeddingsContext,
+  type EmbeddingsRequest,
+  type EmbeddingsResponse,
+  parseEmbeddingsRequest,
+} from "../embeddings/schema.ts";
+import { errors, GatewayError, toGatewayError } from "../errors.ts";
+import { readJsonBody } from "../http/body.ts";
+import { type Attempt, type AttemptOutcome, runPlan } from "../routing/attempts.ts";
+import { ECHO_MODEL, planRoute } from "../routing/route.ts";
+import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
+import type { RequestContext, RouteDeps } from "./context.ts";
+import { admit } from "./rate_limits.ts";
+import { failure, providerTarget, sendAttempt, servedBy } from "./upstream_attempt.ts";
+
+/** Handles one embeddings request. */
+export async function handleEmbeddings(
+  request: Request,
+  ctx: RequestContext,
+  deps: RouteDeps,
+): Promise<Response> {
+  const body = await readJsonBody(request, {
+    maxBytes: deps.config.maxBodyBytes,
+    timeoutMs: deps.config.bodyTimeoutMs,
+    deadlines: deps.deadlines,
+  });
+  const parsed = parseEmbeddingsRequest(body);
+  if (!parsed.ok) throw parsed.error;
+  const embeddings = parsed.request;
+  ctx.fields.model = embeddings.model;
+  if (!ctx.principal.mayUseModel(embeddings.model)) {
+    throw new GatewayError(`This API key may not use the model "${embeddings.model}"`, {
+      status: 403,
+      type: "permission_error",
+      code: "model_not_allowed",
+      param: "model",
+    });
+  }
+  const plan = planRoute(embeddings.model, deps.routing());
+  if (plan instanceof GatewayError) throw plan;
+  const context = createEmbeddingsContext(embeddings);
+  if (ctx.limits !== undefined) {
+    await admit(
+      deps.limiter,
+      ctx.limits,
+      ctx.limits.spec.tpm === null ? 0 : context.estimatedTokens,
+    );
+  }
+  if (plan.kind === "echo") {
+    ctx.fields.provider = "choreoai";
+    const answer = echoEmbeddings(embeddings, ECHO_MODEL);
+    if (answer instanceof GatewayError) throw answer;
+    return answerWith(answer, ctx, { "x-choreoai-provider": "choreoai" });
+  }
+  const signal = AbortSignal.any(
+    [request.signal, deps.shutdownSignal].filter((s) => s !== undefined),
+  );
+  const served = await runPlan(
+    plan,
+    (attempt) => callProvider(embeddings, context, attempt, signal, deps),
+    {
+      now: deps.now,
+      random: deps.random,
+      sleep: deps.sleep,
+      breakers: deps.breakers,
+      log: deps.log,
+      signal,
+      requestId: ctx.id,
+    },
+  );
+  const headers: Record<string, string> = {};
+  servedBy(served, ctx, headers);
+  return answerWith(served.value, ctx, headers);
+}
+
+function answerWith(
+  answer: EmbeddingsResponse,
+  ctx: RequestContext,
+  headers: Record<string, string>,
+): Response {
+  const { prompt_tokens, total_tokens } = answer.usage;
+  ctx.fields.usage = { prompt_tokens, completion_tokens: 0, total_tokens };
+  return Response.json(answer, { headers });
+}
+
+async function callProvider(
+  embeddings: EmbeddingsRequest,
+  context: EmbeddingsContext,
+  attempt: Attempt,
+  signal: AbortSignal,
+  deps: RouteDeps,
+): Promise<AttemptOutcome<EmbeddingsResponse>> {
+  const { adapter, name } = attempt.target.provider;
+  if (adapter.embeddings === undefined) {
+    return {
+      ok: false,
+      next: "skip",
+      error: errors.modelNotFound(
+        `The model "${embeddings.model}" cannot make embeddings: ${name} has no embeddings API`,
+      ),
+    };
+  }
+  const built = adapter.embeddings.toRequest(embeddings, providerTarget(attempt.target));
+  if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
+  let upstream;
+  try {
+    upstream = await sendAttempt(built, attempt, signal, deps);
+  } catch (error) {
+    return failure(toGatewayError(error));
+  }
+  let text: string;
+  try {
+    text = await readUpstreamText(upstream);
+  } catch (error) {
+    return failure(toGatewayError(error));
+  } finally {
+    upstream.close();
+  }
+  const { response } = upstream;
+  const json = parseJsonOrUndefined(text);
+  if (!response.ok) {
+    return failure(adapter.fromError(response.status, json, response.headers, attempt.target));
+  }
+  const answer = adapter.embeddings.fromResponse(json, context);
+  if (answer instanceof GatewayError) return failure(answer);
+  return { ok: true, value: answer };
+}

@@ -1,0 +1,65 @@
+/**
+ * What the chat and embeddings routes share around one upstream attempt: the target's request
+ * settings, the provider's extra headers, sending with the attempt's timeout, and how a failure
+ * decides between retrying elsewhere and answering the client now.
+ */
+import type { GatewayError } from "../errors.ts";
+import type { ProviderTarget } from "../providers/mod.ts";
+import type { Attempt, AttemptOutcome, Served } from "../routing/attempts.ts";
+import type { RouteTarget } from "../routing/table.ts";
+import { sendUpstream, type UpstreamCall } from "../upstream.ts";
+import type { RequestContext, RouteDeps } from "./context.ts";
+
+/** The provider settings an adapter needs to build a request for `target`. */
+export function providerTarget(target: RouteTarget): ProviderTarget {
+  const { provider } = target;
+  return {
+    model: target.model,
+    baseUrl: provider.baseUrl,
+    apiKey: provider.apiKey,
+    apiVersion: provider.apiVersion,
+    streamUsage: provider.streamUsage,
+  };
+}
+
+/**
+ * Whether an upstream failure is the upstream's (retry, cool down, fall back: connection errors,
+ * timeouts, 429, 5xx) or the request's own (answer it now).
+ */
+export function failure<T>(error: GatewayError): AttemptOutcome<T> {
+  const upstreamFault = error.status >= 500 || error.status === 429 || error.status === 408;
+  return { ok: false, error, next: upstreamFault ? "retry" : "stop" };
+}
+
+/** Sends an adapter's request with the provider's extra headers and the attempt's timeout. */
+export function sendAttempt(
+  request: Request,
+  attempt: Attempt,
+  signal: AbortSignal | undefined,
+  deps: RouteDeps,
+): Promise<UpstreamCall> {
+  for (const [name, value] of Object.entries(attempt.target.provider.headers)) {
+    request.headers.set(name, value);
+  }
+  return sendUpstream(request, {
+    fetch: deps.fetch,
+    idleTimeoutMs: attempt.model.timeoutMs,
+    firstTimeoutMs: attempt.timeoutMs,
+    deadlines: deps.deadlines,
+    provider: attempt.target.provider.name,
+    signal,
+  });
+}
+
+/** Records which target served, in the log line and the response headers. */
+export function servedBy(
+  served: Served<unknown>,
+  ctx: RequestContext,
+  headers: Record<string, string>,
+): void {
+  const { target } = served;
+  ctx.fields.provider = target.provider.name;
+  ctx.fields.upstream_model = target.model;
+  if (served.attempts > 1) ctx.fields.attempts = served.attempts;
+  headers["x-choreoai-provider"] = target.provider.name;
+}

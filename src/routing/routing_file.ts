@@ -1,0 +1,166 @@
+/**
+ * The routing file (`CHOREOAI_CONFIG`): custom providers and public model names with their
+ * targets, fallbacks, timeouts and retries (DESIGN.md). Parsing is pure and strict: an unknown
+ * or misspelt field is an error, since a silently ignored `"fallback"` would only show the day
+ * the primary fails. The file never holds secrets: keys are named by environment variable.
+ */
+import { z } from "zod";
+
+/** Names of the providers that exist without being declared. */
+export const BUILT_IN_PROVIDERS = ["openai", "anthropic", "azure", "gemini"] as const;
+
+/** Header names a routing file may not set: credentials (secrets stay out of the file) and framing. */
+const FORBIDDEN_HEADERS = new Set([
+  "authorization",
+  "proxy-authorization",
+  "api-key",
+  "x-api-key",
+  "x-goog-api-key",
+  "host",
+  "content-length",
+  "content-type",
+  "connection",
+  "transfer-encoding",
+]);
+
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), {
+    message: "must be an http(s) URL",
+  })
+  .transform((value) => value.replace(/\/+$/, ""));
+
+const envName = z.string().regex(ENV_NAME, "must be the name of an environment variable");
+
+const headers = z
+  .record(
+    z.string().regex(HEADER_NAME, "must be a valid header name").refine(
+      (name) => !FORBIDDEN_HEADERS.has(name.toLowerCase()),
+      "may not be set here (credentials come from api_key_env; framing is the gateway's)",
+    ),
+    z.string().regex(/^[^\r\n]*$/, "must be one line"),
+  )
+  .optional();
+
+const common = {
+  headers,
+  /** OpenAI-format providers: ask for usage on streams. */
+  stream_usage: z.boolean().optional(),
+};
+
+const ProviderSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("openai-compatible"),
+    base_url: httpUrl,
+    api_key_env: envName.optional(),
+    ...common,
+  }),
+  z.strictObject({
+    kind: z.literal("azure"),
+    endpoint: httpUrl,
+    api_key_env: envName,
+    api_version: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, "must look like 2024-10-21")
+      .optional(),
+    ...common,
+  }),
+  z.strictObject({
+    kind: z.literal("anthropic"),
+    base_url: httpUrl.optional(),
+    api_key_env: envName,
+    headers,
+  }),
+  z.strictObject({
+    kind: z.literal("gemini"),
+    base_url: httpUrl.optional(),
+    api_key_env: envName,
+    headers,
+  }),
+], { error: "kind must be openai-compatible, azure, anthropic or gemini" });
+
+const TargetSchema = z.strictObject({
+  provider: z.string().min(1, "must name a provider"),
+  model: z.string().min(1, "must name the provider's model or deployment"),
+  weight: z.number().positive("must be greater than 0").finite().optional(),
+});
+
+const ModelSchema = z.strictObject({
+  targets: z.array(TargetSchema).min(1, "needs at least one target"),
+  fallbacks: z.array(z.string().min(1)).optional(),
+  timeout_ms: z.int().min(1).optional(),
+  deadline_ms: z.int().min(1).optional(),
+  retries: z.int().min(0).max(10).optional(),
+});
+
+const RoutingFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  providers: z.record(
+    z.string().regex(PROVIDER_NAME, "provider names are lower-case letters, digits, . _ -"),
+    ProviderSchema,
+  ).optional(),
+  models: z.record(
+    z.string().regex(/^\S{1,256}$/, "model names have no spaces"),
+    ModelSchema,
+  ).optional(),
+  circuit_breaker: z.strictObject({
+    failures: z.int().min(1).optional(),
+    cooldown_ms: z.int().min(1).optional(),
+  }).optional(),
+});
+
+/** A declared provider, as written in the file. */
+export type ProviderDeclaration = z.infer<typeof ProviderSchema>;
+/** A public model, as written in the file. */
+export type ModelDeclaration = z.infer<typeof ModelSchema>;
+/** The routing file, parsed. */
+export type RoutingFile = z.infer<typeof RoutingFileSchema>;
+
+/** The routing file is invalid; `problems` has one line per mistake, each naming its place. */
+export class RoutingFileError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid routing file:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "RoutingFileError";
+    this.problems = problems;
+  }
+}
+
+function place(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out === "" ? "(file)" : out;
+}
+
+/**
+ * Parses the routing file's text (shape only; names are checked by `compileRouting`).
+ *
+ * @throws {RoutingFileError} naming every mistake.
+ */
+export function parseRoutingFile(text: string): RoutingFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new RoutingFileError([`not valid JSON: ${(error as Error).message}`]);
+  }
+  const result = RoutingFileSchema.safeParse(json);
+  if (!result.success) {
+    throw new RoutingFileError(
+      result.error.issues.map((issue) => `${place(issue.path)}: ${issue.message}`),
+    );
+  }
+  const problems: string[] = [];
+  for (const name of Object.keys(result.data.providers ?? {})) {
+    if ((BUILT_IN_PROVIDERS as readonly string[]).includes(name) || name === "choreoai") {
+      problems.push(`providers.${name}: "${name}" is a built-in provider name; choose another`);
+    }
+  }
+  if (problems.length > 0) throw new RoutingFileError(problems);
+  return result.data;
+}
