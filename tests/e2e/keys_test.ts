@@ -158,7 +158,9 @@ Deno.test("a corrupted key file mid-run keeps the last good list: no request fai
   assert.ok(sent > 20, `only ${sent} requests sent`);
   assert.equal(failures, 0);
   assert.ok(
-    setup.logs.some((l) => String(l.msg).includes("reload failed; keeping the last good list")),
+    setup.logs.some((l) =>
+      String(l.msg).includes("key list reload failed; keeping the last good key list")
+    ),
   );
   assert.equal(setup.store.current().size, 1);
 });
