@@ -1,8 +1,10 @@
 /**
  * A fake OpenAI upstream on 127.0.0.1 that speaks the real wire format (FACTS.md §1) and
  * rejects what the real API rejects: a wrong key (401), a body without `model`/`messages` (400),
- * a wrong content type (415-ish 400). Tests script its answers per request.
+ * a wrong content type (415-ish 400), an embeddings body without `model`/`input` (400). Tests
+ * script its answers per request.
  */
+import { Buffer } from "node:buffer";
 
 /** One request the fake received. */
 export interface RecordedRequest {
@@ -18,11 +20,18 @@ export type ChatScript = (
   request: Request,
 ) => Response | undefined | Promise<Response | undefined>;
 
+/** Decides the answer to one embeddings request; `undefined` falls back to the default answer. */
+export type EmbeddingsScript = (
+  body: Record<string, unknown>,
+  request: Request,
+) => Response | undefined | Promise<Response | undefined>;
+
 /** Options of {@linkcode startFakeOpenAI}. */
 export interface FakeOpenAIOptions {
   /** The provider key the gateway must send. */
   readonly apiKey?: string;
   readonly onChat?: ChatScript;
+  readonly onEmbeddings?: EmbeddingsScript;
   /** Model ids of `GET /v1/models`; a number answers that HTTP status instead. */
   readonly models?: readonly string[] | number;
 }
@@ -126,6 +135,81 @@ function defaultChat(body: Record<string, unknown>): Response {
   return Response.json(completionBody(model));
 }
 
+/** Vector length of the default embeddings answer when the request sets no `dimensions`. */
+export const FAKE_EMBEDDING_DIMENSIONS = 8;
+
+/** A deterministic vector of `length` values for input number `index`, as the fake answers it. */
+export function fakeEmbedding(index: number, length = FAKE_EMBEDDING_DIMENSIONS): number[] {
+  // Multiples of 1/64 survive float32 exactly, so float and base64 answers hold the same numbers.
+  return Array.from({ length }, (_, i) => ((index * 7 + i * 3) % 64) / 64 - 0.5);
+}
+
+/**
+ * A realistic embeddings list for `body` (the default answer): one {@linkcode fakeEmbedding} per
+ * input, `encoding_format` and `dimensions` obeyed, usage counting words (texts) or token ids.
+ */
+export function embeddingsBody(body: Record<string, unknown>): Record<string, unknown> {
+  const input = body.input;
+  const inputs: unknown[] = typeof input === "string" || typeof (input as unknown[])[0] === "number"
+    ? [input]
+    : input as unknown[];
+  const length = typeof body.dimensions === "number" ? body.dimensions : undefined;
+  let tokens = 0;
+  const data = inputs.map((item, index) => {
+    tokens += typeof item === "string"
+      ? item.split(/\s+/).filter(Boolean).length
+      : (item as unknown[]).length;
+    const values = fakeEmbedding(index, length);
+    const embedding = body.encoding_format === "base64"
+      ? Buffer.from(new Float32Array(values).buffer).toString("base64")
+      : values;
+    return { object: "embedding", index, embedding };
+  });
+  return {
+    object: "list",
+    data,
+    model: String(body.model),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
+}
+
+/** The 400s the real API gives an embeddings body without a usable `model` or `input`. */
+function embeddingsProblem(body: Record<string, unknown>): Response | undefined {
+  if (typeof body.model !== "string") {
+    return openAIError(400, "you must provide a model parameter", "invalid_request_error", null);
+  }
+  const input = body.input;
+  if (input === undefined) {
+    return openAIError(400, "'input' is a required property", "invalid_request_error", null);
+  }
+  const valid = (typeof input === "string" && input !== "") ||
+    (Array.isArray(input) && input.length > 0 && input.length <= 2048 &&
+      (input.every((item) => typeof item === "string" && item !== "") ||
+        input.every((item) => Number.isInteger(item)) ||
+        input.every((item) => Array.isArray(item) && item.length > 0)));
+  if (!valid) {
+    return openAIError(
+      400,
+      "'$.input' is invalid. Please check the API reference: " +
+        "https://platform.openai.com/docs/api-reference.",
+      "invalid_request_error",
+      null,
+    );
+  }
+  if (
+    body.encoding_format !== undefined && body.encoding_format !== "float" &&
+    body.encoding_format !== "base64"
+  ) {
+    return openAIError(
+      400,
+      `Invalid value for 'encoding_format': ${JSON.stringify(body.encoding_format)}`,
+      "invalid_request_error",
+      null,
+    );
+  }
+  return undefined;
+}
+
 /** Starts the fake upstream on a free port. */
 export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
   const apiKey = options.apiKey ?? PROVIDER_KEY;
@@ -140,7 +224,8 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
       body = undefined;
     }
     requests.push({ method: request.method, path: url.pathname, headers: request.headers, body });
-    if (request.headers.get("authorization") !== `Bearer ${apiKey}`) {
+    // An empty key: a local server that takes none (and must not be sent one).
+    if (request.headers.get("authorization") !== (apiKey === "" ? null : `Bearer ${apiKey}`)) {
       return openAIError(
         401,
         `Incorrect API key provided: ${request.headers.get("authorization")?.slice(7, 40)}. ` +
@@ -160,6 +245,22 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
         owned_by: "system",
       }));
       return Response.json({ object: "list", data });
+    }
+    if (request.method === "POST" && url.pathname === "/v1/embeddings") {
+      if (
+        !(request.headers.get("content-type") ?? "").startsWith("application/json") ||
+        body === undefined
+      ) {
+        return openAIError(
+          400,
+          "We could not parse the JSON body of your request.",
+          "invalid_request_error",
+          null,
+        );
+      }
+      return embeddingsProblem(body) ??
+        (await options.onEmbeddings?.(body, request)) ??
+        Response.json(embeddingsBody(body));
     }
     if (request.method !== "POST" || url.pathname !== "/v1/chat/completions") {
       return openAIError(

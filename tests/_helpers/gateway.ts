@@ -7,6 +7,8 @@ import { createDevelopmentVerifier, type KeyVerifier } from "../../src/auth/veri
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { type AppDeps, createHandler } from "../../src/server.ts";
+import { buildRouting } from "../../src/routing/load.ts";
+import { parseRoutingFile } from "../../src/routing/routing_file.ts";
 
 /** A running gateway. */
 export interface TestGateway extends AsyncDisposable {
@@ -24,11 +26,26 @@ export interface GatewayOptions {
   readonly verifier?: KeyVerifier;
   readonly usage?: AppDeps["usage"];
   readonly limiter?: AppDeps["limiter"];
+  /** A routing file's content (as JSON would hold it); its keys are read from `env`. */
+  readonly routingFile?: unknown;
+  /** The routing table, when the test reloads it itself. */
+  readonly routing?: AppDeps["routing"];
+  /** The random source of weighted choices and jitter. */
+  readonly random?: () => number;
 }
 
 /** Starts a gateway. */
 export function startGateway(options: GatewayOptions = {}): TestGateway {
   const config = parseConfig({ CHOREOAI_PORT: "0", ...options.env });
+  const routing = options.routing ??
+    (options.routingFile === undefined ? undefined : (() => {
+      const table = buildRouting(
+        config,
+        parseRoutingFile(JSON.stringify(options.routingFile)),
+        options.env ?? {},
+      );
+      return () => table;
+    })());
   const logs: Record<string, unknown>[] = [];
   const shutdown = new AbortController();
   const now = () => performance.timeOrigin + performance.now();
@@ -42,6 +59,8 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     shutdownSignal: shutdown.signal,
     ...(options.usage === undefined ? {} : { usage: options.usage }),
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(routing === undefined ? {} : { routing }),
+    ...(options.random === undefined ? {} : { random: options.random }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

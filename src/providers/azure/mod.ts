@@ -2,6 +2,7 @@
  * The Azure OpenAI adapter: OpenAI's format behind Azure's URL scheme, key header, stream quirks
  * and error codes (FACTS.md §2, T2).
  */
+import { azureEmbeddings } from "../../embeddings/openai.ts";
 import type { ProviderAdapter } from "../mod.ts";
 import { fromOpenAIResponse } from "../openai/response.ts";
 import { fromAzureError } from "./error.ts";
@@ -16,7 +17,7 @@ export { azureStream } from "./stream.ts";
  * Creates an Azure OpenAI adapter. `name` is the provider's name in messages and the
  * `x-choreoai-provider` header: `azure` for the built-in provider, or a routing file's name for
  * a custom provider of kind `azure`. Deployments cannot be listed on the data plane, so the
- * adapter has no model list.
+ * adapter has no model list. Embeddings go to the deployment's `/embeddings` operation.
  *
  * @example Usage
  * ```ts
@@ -37,6 +38,7 @@ export function createAzureAdapter(name = "azure"): ProviderAdapter {
       fromAzureError(status, body, headers, { provider: name, deployment: target?.model }),
     listModelsRequest: () => undefined,
     parseModelList: () => [],
+    embeddings: azureEmbeddings,
   };
 }
 

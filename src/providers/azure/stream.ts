@@ -84,7 +84,9 @@ function normalise(
   if (!isTimestamp(out.created)) out.created = identity.created;
   if (!filled(out.model)) out.model = identity.model;
   if (Array.isArray(out.choices) && out.choices.some(lacksDelta)) {
-    out.choices = out.choices.map((choice) => lacksDelta(choice) ? { ...choice, delta: {} } : choice);
+    out.choices = out.choices.map((choice) =>
+      lacksDelta(choice) ? { ...choice, delta: {} } : choice
+    );
   }
   return out;
 }

@@ -18,7 +18,10 @@ export const openai: ProviderAdapter = {
   fromError: (status, body, headers) => fromOpenAIError(status, body, headers, "openai"),
   listModelsRequest: (target) =>
     new Request(`${target.baseUrl}/models`, {
-      headers: { authorization: `Bearer ${target.apiKey}`, accept: "application/json" },
+      headers: {
+        ...(target.apiKey === "" ? {} : { authorization: `Bearer ${target.apiKey}` }),
+        accept: "application/json",
+      },
     }),
   parseModelList(body) {
     const parsed = ModelListSchema.safeParse(body);

@@ -49,7 +49,8 @@ export function toOpenAIRequest(body: ChatCompletionRequest, target: ProviderTar
   return new Request(`${target.baseUrl}/chat/completions`, {
     method: "POST",
     headers: {
-      "authorization": `Bearer ${target.apiKey}`,
+      // A local server may take no key: then none is sent.
+      ...(target.apiKey === "" ? {} : { "authorization": `Bearer ${target.apiKey}` }),
       "content-type": "application/json",
       "accept": body.stream === true ? "text/event-stream" : "application/json",
     },
