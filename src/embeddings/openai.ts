@@ -3,6 +3,7 @@
  * the client's body goes on with the upstream model name, and the answer comes back as OpenAI's
  * list, repaired where compatible servers differ (FACTS.md T1, T2).
  */
+import { azureUrl } from "../providers/azure/request.ts";
 import { z } from "zod";
 import { errors, type GatewayError } from "../errors.ts";
 import type { EmbeddingsAdapter, ProviderTarget } from "../providers/mod.ts";
@@ -102,28 +103,38 @@ export function fromOpenAIEmbeddings(
 /**
  * OpenAI or an OpenAI-compatible server: `POST {baseUrl}/embeddings` with
  * `Authorization: Bearer <apiKey>` (no header when the key is empty, for local servers).
+ * `provider` names it in error messages.
  */
-export const openAIEmbeddings: EmbeddingsAdapter = {
-  toRequest(body, target) {
-    const headers: Record<string, string> = target.apiKey === ""
-      ? {}
-      : { authorization: `Bearer ${target.apiKey}` };
-    return jsonRequest(`${target.baseUrl}/embeddings`, headers, upstreamBody(body, target));
-  },
-  fromResponse: (body, ctx) => fromOpenAIEmbeddings(body, ctx, "openai"),
-};
+export function createOpenAIEmbeddings(provider = "openai"): EmbeddingsAdapter {
+  return {
+    toRequest(body, target) {
+      const headers: Record<string, string> = target.apiKey === ""
+        ? {}
+        : { authorization: `Bearer ${target.apiKey}` };
+      return jsonRequest(`${target.baseUrl}/embeddings`, headers, upstreamBody(body, target));
+    },
+    fromResponse: (body, ctx) => fromOpenAIEmbeddings(body, ctx, provider),
+  };
+}
 
 /**
  * Azure OpenAI: `POST {endpoint}/openai/deployments/{deployment}/embeddings?api-version=…` with
  * the key in `api-key`, never in `Authorization` (T2). `target.model` is the deployment name.
  */
-export const azureEmbeddings: EmbeddingsAdapter = {
-  toRequest(body, target) {
-    const deployment = encodeURIComponent(target.model);
-    const version = encodeURIComponent(target.apiVersion ?? "");
-    const url = `${target.baseUrl}/openai/deployments/${deployment}/embeddings` +
-      `?api-version=${version}`;
-    return jsonRequest(url, { "api-key": target.apiKey }, upstreamBody(body, target));
-  },
-  fromResponse: (body, ctx) => fromOpenAIEmbeddings(body, ctx, "azure"),
-};
+export function createAzureEmbeddings(provider = "azure"): EmbeddingsAdapter {
+  return {
+    toRequest: (body, target) =>
+      jsonRequest(
+        azureUrl(target, "embeddings"),
+        { "api-key": target.apiKey },
+        upstreamBody(body, target),
+      ),
+    fromResponse: (body, ctx) => fromOpenAIEmbeddings(body, ctx, provider),
+  };
+}
+
+/** OpenAI's embeddings (the built-in `openai` provider). */
+export const openAIEmbeddings: EmbeddingsAdapter = createOpenAIEmbeddings();
+
+/** Azure OpenAI's embeddings (the built-in `azure` provider). */
+export const azureEmbeddings: EmbeddingsAdapter = createAzureEmbeddings();

@@ -1,4 +1,5 @@
 /** Which adapter serves each kind of provider (built-in or declared in the routing file). */
+import { createOpenAIEmbeddings } from "../embeddings/openai.ts";
 import { anthropic } from "./anthropic/mod.ts";
 import { createAzureAdapter } from "./azure/mod.ts";
 import { gemini } from "./gemini/mod.ts";
@@ -20,6 +21,7 @@ export function adapterFor(kind: ProviderKind, name: string): ProviderAdapter {
         name,
         stream: () => openAIStream(name),
         fromResponse: (body) => fromOpenAIResponse(body, name),
+        embeddings: createOpenAIEmbeddings(name),
         fromError: (status, body, headers) => fromOpenAIError(status, body, headers, name),
       };
     case "azure":

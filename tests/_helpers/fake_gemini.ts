@@ -3,6 +3,8 @@
  * (FACTS.md §4) and rejects what the real API rejects: no `x-goog-api-key` (or a key in the URL),
  * unknown fields anywhere in the body, JSON-Schema keys outside Gemini's Schema subset, roles other
  * than user/model, and function responses that do not answer the previous turn's calls one for one.
+ * `:batchEmbedContents` likewise rejects unknown fields, a request `model` other than the path's,
+ * and more than 100 requests.
  */
 
 /** One request the fake received. */
@@ -18,6 +20,16 @@ export type GenerateScript = (
   body: Record<string, unknown>,
   stream: boolean,
 ) => Response | undefined | Promise<Response | undefined>;
+
+/** Decides the answer to one batchEmbedContents request; `undefined` falls back to the default. */
+export type EmbedScript = (
+  body: Record<string, unknown>,
+) => Response | undefined | Promise<Response | undefined>;
+
+/** More options of {@linkcode startFakeGemini}. */
+export interface FakeGeminiOptions {
+  readonly onEmbed?: EmbedScript;
+}
 
 /** A running fake Gemini. */
 export interface FakeGemini extends AsyncDisposable {
@@ -185,6 +197,81 @@ export function validateGenerate(body: Record<string, unknown>): string | undefi
   return undefined;
 }
 
+const EMBED_REQUEST_FIELDS = new Set([
+  "model",
+  "content",
+  "taskType",
+  "title",
+  "outputDimensionality",
+]);
+const CONTENT_FIELDS = new Set(["parts", "role"]);
+
+/** The most requests one batchEmbedContents call takes on the real API. */
+export const GEMINI_EMBED_BATCH_LIMIT = 100;
+
+/** The checks the real API makes on a batchEmbedContents body; undefined when valid. */
+export function validateBatchEmbed(
+  body: Record<string, unknown>,
+  model: string,
+): string | undefined {
+  for (const key of Object.keys(body)) if (key !== "requests") return unknownName(key, "");
+  const requests = body.requests;
+  if (!Array.isArray(requests) || requests.length === 0) return "requests is not specified";
+  if (requests.length > GEMINI_EMBED_BATCH_LIMIT) {
+    return `* BatchEmbedContentsRequest.requests: at most ${GEMINI_EMBED_BATCH_LIMIT} requests ` +
+      "can be in one batch";
+  }
+  for (const [i, request] of (requests as Record<string, unknown>[]).entries()) {
+    const where = `requests[${i}]`;
+    for (const key of Object.keys(request)) {
+      if (!EMBED_REQUEST_FIELDS.has(key)) return unknownName(key, where);
+    }
+    if (request.model !== `models/${model}`) {
+      return `* BatchEmbedContentsRequest.${where}.model: the model in each request must ` +
+        `match the batch model models/${model}, got ${String(request.model)}`;
+    }
+    const content = request.content as Record<string, unknown> | undefined;
+    if (typeof content !== "object" || content === null) {
+      return `* BatchEmbedContentsRequest.${where}.content: content is not specified`;
+    }
+    for (const key of Object.keys(content)) {
+      if (!CONTENT_FIELDS.has(key)) return unknownName(key, `${where}.content`);
+    }
+    const parts = content.parts as Record<string, unknown>[] | undefined;
+    if (!Array.isArray(parts) || parts.length === 0) {
+      return `* BatchEmbedContentsRequest.${where}.content.parts: must contain at least one part`;
+    }
+    for (const [j, part] of parts.entries()) {
+      for (const key of Object.keys(part)) {
+        if (!PART_FIELDS.has(key)) return unknownName(key, `${where}.content.parts[${j}]`);
+      }
+    }
+    const dimensions = request.outputDimensionality;
+    if (dimensions !== undefined && (!Number.isInteger(dimensions) || Number(dimensions) < 1)) {
+      return `* BatchEmbedContentsRequest.${where}.output_dimensionality: must be positive`;
+    }
+  }
+  return undefined;
+}
+
+/** Vector length of the default embeddings answer when a request sets no dimensionality. */
+export const FAKE_GEMINI_DIMENSIONS = 8;
+
+/** A deterministic vector of `length` values for request number `index`. */
+export function fakeGeminiValues(index: number, length = FAKE_GEMINI_DIMENSIONS): number[] {
+  return Array.from({ length }, (_, i) => ((index * 5 + i * 11) % 32) / 32 - 0.5);
+}
+
+/** The default batchEmbedContents answer: one vector per request, dimensionality obeyed. */
+export function batchEmbedBody(body: Record<string, unknown>): Record<string, unknown> {
+  const requests = body.requests as { outputDimensionality?: number }[];
+  return {
+    embeddings: requests.map((request, index) => ({
+      values: fakeGeminiValues(index, request.outputDimensionality),
+    })),
+  };
+}
+
 /** A realistic GenerateContentResponse with `parts`; a null finish reason is left out. */
 export function generateBody(
   parts: Record<string, unknown>[],
@@ -209,7 +296,10 @@ export function geminiSse(chunks: readonly Record<string, unknown>[]): string {
 }
 
 /** Starts the fake on a free port. */
-export function startFakeGemini(onGenerate?: GenerateScript): FakeGemini {
+export function startFakeGemini(
+  onGenerate?: GenerateScript,
+  options: FakeGeminiOptions = {},
+): FakeGemini {
   const requests: RecordedGeminiRequest[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
@@ -240,6 +330,12 @@ export function startFakeGemini(onGenerate?: GenerateScript): FakeGemini {
           supportedGenerationMethods: ["generateContent"],
         }],
       });
+    }
+    const embed = /^\/v1beta\/models\/([^/:]+):batchEmbedContents$/.exec(url.pathname);
+    if (request.method === "POST" && embed !== null && body !== undefined) {
+      const problem = validateBatchEmbed(body, decodeURIComponent(embed[1] ?? ""));
+      if (problem !== undefined) return geminiError(400, "INVALID_ARGUMENT", problem);
+      return (await options.onEmbed?.(body)) ?? Response.json(batchEmbedBody(body));
     }
     const match = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(
       url.pathname,

@@ -106,13 +106,23 @@ Deno.test("toOpenAIRequest() asks for usage on streams and keeps the client's st
     const body = await bodyOf(toOpenAIRequest(chat({ model: "m", messages }), target()));
     assert.ok(!("stream_options" in body));
   });
-  await t.step("streamUsage false leaves stream_options alone", async () => {
+  await t.step("target.streamUsage false removes stream_options altogether", async () => {
+    for (const stream of [true, false]) {
+      const request = toOpenAIRequest(
+        chat({ model: "m", messages, stream, stream_options: { include_usage: true } }),
+        { ...target(), streamUsage: false },
+      );
+      const body = await bodyOf(request);
+      assert.equal(body.stream, stream);
+      assert.ok(!("stream_options" in body), JSON.stringify(body));
+    }
+  });
+  await t.step("target.streamUsage true asks for usage", async () => {
     const request = toOpenAIRequest(
-      chat({ model: "m", messages, stream: true, stream_options: { include_obfuscation: true } }),
-      target(),
-      { streamUsage: false },
+      chat({ model: "m", messages, stream: true }),
+      { ...target(), streamUsage: true },
     );
-    assert.deepEqual((await bodyOf(request)).stream_options, { include_obfuscation: true });
+    assert.deepEqual((await bodyOf(request)).stream_options, { include_usage: true });
   });
 });
 

@@ -2,7 +2,7 @@
  * The Azure OpenAI adapter: OpenAI's format behind Azure's URL scheme, key header, stream quirks
  * and error codes (FACTS.md §2, T2).
  */
-import { azureEmbeddings } from "../../embeddings/openai.ts";
+import { createAzureEmbeddings } from "../../embeddings/openai.ts";
 import type { ProviderAdapter } from "../mod.ts";
 import { fromOpenAIResponse } from "../openai/response.ts";
 import { fromAzureError } from "./error.ts";
@@ -38,7 +38,7 @@ export function createAzureAdapter(name = "azure"): ProviderAdapter {
       fromAzureError(status, body, headers, { provider: name, deployment: target?.model }),
     listModelsRequest: () => undefined,
     parseModelList: () => [],
-    embeddings: azureEmbeddings,
+    embeddings: createAzureEmbeddings(name),
   };
 }
 
