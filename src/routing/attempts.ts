@@ -164,6 +164,8 @@ export async function runPlan<T>(
       if (typeof result === "object") return result;
       if (result === "skipped") continue;
       if (retry === model.retries) break;
+      // No target left to retry (the failure cooled the last one down): fall back without waiting.
+      if (!model.targets.some((t) => !skipped.has(t.key) && breakers.allows(t.key))) break;
       const wait = backoffMs(
         retry,
         retryAfterMs(upstreamError?.headers["retry-after"], deps.now()),

@@ -149,18 +149,31 @@ export function parseRoutingFile(text: string): RoutingFile {
   } catch (error) {
     throw new RoutingFileError([`not valid JSON: ${(error as Error).message}`]);
   }
+  const problems = builtInNameProblems(json);
   const result = RoutingFileSchema.safeParse(json);
-  if (!result.success) {
-    throw new RoutingFileError(
-      result.error.issues.map((issue) => `${place(issue.path)}: ${issue.message}`),
+  if (!result.success) problems.push(...result.error.issues.flatMap(describeIssue));
+  if (problems.length > 0 || !result.success) throw new RoutingFileError(problems);
+  return result.data;
+}
+
+/** One line per zod issue; a refused record key says why (zod nests the key's own issues). */
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === "invalid_key" && issue.issues.length > 0) {
+    const key = issue.path.at(-1);
+    return issue.issues.map((inner) =>
+      `${place(issue.path)}: "${String(key)}" ${inner.message.replace(/^Invalid.*$/, "is invalid")}`
     );
   }
-  const problems: string[] = [];
-  for (const name of Object.keys(result.data.providers ?? {})) {
-    if ((BUILT_IN_PROVIDERS as readonly string[]).includes(name) || name === "choreoai") {
-      problems.push(`providers.${name}: "${name}" is a built-in provider name; choose another`);
-    }
-  }
-  if (problems.length > 0) throw new RoutingFileError(problems);
-  return result.data;
+  return [`${place(issue.path)}: ${issue.message}`];
+}
+
+/** Declared providers may not take a built-in name (checked on the raw JSON, with the rest). */
+function builtInNameProblems(json: unknown): string[] {
+  const providers = (json as { providers?: unknown } | null)?.providers;
+  if (typeof providers !== "object" || providers === null) return [];
+  return Object.keys(providers)
+    .filter((name) =>
+      (BUILT_IN_PROVIDERS as readonly string[]).includes(name) || name === "choreoai"
+    )
+    .map((name) => `providers.${name}: "${name}" is a built-in provider name; choose another`);
 }
