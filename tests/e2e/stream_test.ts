@@ -290,3 +290,47 @@ Deno.test("an upstream error before the first byte of a stream is a plain HTTP e
   assert.match(response.headers.get("content-type") ?? "", /application\/json/);
   assert.equal((await response.json()).error.code, "rate_limit_exceeded");
 });
+
+Deno.test("a client that leaves while the gateway waits for the upstream cancels it", async (t) => {
+  for (const stream of [false, true]) {
+    await t.step(stream ? "stream, before the first event" : "non-stream", async () => {
+      const upstreamAborted = Promise.withResolvers<number>();
+      const arrived = Promise.withResolvers<void>();
+      await using upstream = startFakeOpenAI({
+        onChat: (_body, request) => {
+          arrived.resolve();
+          // Answers only once the gateway gives up: it is left waiting for headers.
+          return new Promise<Response>((resolve) => {
+            request.signal.addEventListener("abort", () => {
+              upstreamAborted.resolve(performance.now());
+              resolve(new Response(null, { status: 499 }));
+            });
+          });
+        },
+      });
+      await using gateway = startGateway({ env: openaiEnv(upstream.baseUrl) });
+      const controller = new AbortController();
+      const pending = fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "gpt-4o",
+          stream,
+          messages: [{ role: "user", content: "Hi" }],
+        }),
+        signal: controller.signal,
+      }).catch(() => undefined);
+      await arrived.promise;
+      const abortedAt = performance.now();
+      controller.abort();
+      await pending;
+      const timer = setTimeout(
+        () => upstreamAborted.reject(new Error("upstream never cancelled")),
+        2_000,
+      );
+      const cancelledAt = await upstreamAborted.promise;
+      clearTimeout(timer);
+      assert.ok(cancelledAt - abortedAt < 2_000, `took ${cancelledAt - abortedAt} ms`);
+    });
+  }
+});
