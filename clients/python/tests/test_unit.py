@@ -164,12 +164,14 @@ class ObjectTest(unittest.TestCase):
         self.assertEqual(obj["usage"]["total_tokens"], 3)
         self.assertIsInstance(obj.choices[0], ChoreoObject)
 
-    def test_missing_attribute(self) -> None:
-        obj = ChoreoObject({"a": 1})
-        with self.assertRaises(AttributeError):
-            obj.b  # noqa: B018
-        self.assertFalse(hasattr(obj, "b"))
+    def test_missing_attribute_is_none_like_openai_optional_fields(self) -> None:
+        obj = ChoreoObject({"a": 1, "delta": {}})
+        self.assertIsNone(obj.b)
+        self.assertIsNone(obj.delta.content)
+        self.assertNotIn("b", obj)
         self.assertIsNone(obj.get("b"))
+        with self.assertRaises(AttributeError):
+            obj._private  # noqa: B018
 
     def test_to_dict_is_plain_and_json_works(self) -> None:
         source = {"a": [{"b": {"c": None}}], "d": "e"}

@@ -51,9 +51,11 @@ def _plain(value: Any) -> Any:
 class ChoreoObject(Dict[str, Any]):
     """A JSON object whose keys are also attributes.
 
-    Reading a missing key as an attribute raises :class:`AttributeError` (so ``hasattr`` and
-    ``getattr(obj, name, default)`` work); ``obj.get(name)`` returns ``None`` instead. Nested
-    objects are :class:`ChoreoObject` too, and lists of objects are lists of them.
+    Reading a missing key as an attribute gives ``None``, as OpenAI's client does for the optional
+    fields a server leaves out (``chunk.choices[0].delta.content`` on the last chunk of a
+    stream); ``"name" in obj`` tells whether the key is there. Names starting with ``_`` raise
+    :class:`AttributeError`, so Python's own protocols (copy, pickle) behave. Nested objects are
+    :class:`ChoreoObject` too, and lists of objects are lists of them.
     """
 
     def __init__(self, data: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> None:
@@ -70,9 +72,11 @@ class ChoreoObject(Dict[str, Any]):
         try:
             return self[name]
         except KeyError:
-            raise AttributeError(
-                f"{type(self).__name__!s} object has no attribute {name!r}"
-            ) from None
+            if name.startswith("_"):
+                raise AttributeError(
+                    f"{type(self).__name__!s} object has no attribute {name!r}"
+                ) from None
+            return None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):
