@@ -11,7 +11,7 @@ import {
 } from "../openai/schema.ts";
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
-import { type Attempt, type AttemptOutcome, runPlan } from "../routing/attempts.ts";
+import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { planRoute } from "../routing/route.ts";
 import { estimatePromptTokens } from "../tokens.ts";
 import { admit, DEFAULT_COMPLETION_RESERVE } from "./rate_limits.ts";
@@ -23,7 +23,7 @@ import {
 } from "../streaming/client_stream.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
-import { failure, providerTarget, sendAttempt, servedBy } from "./upstream_attempt.ts";
+import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
 
 /** Handles one chat completion request, stream or not. */
 export async function handleChatCompletions(
@@ -64,30 +64,18 @@ export async function handleChatCompletions(
     ctx.fields.provider = "choreoai";
     return echo(chat, translation, ctx);
   }
-  const signal = anySignal(request.signal, deps.shutdownSignal);
-  const images = new Map<boolean, Promise<ChatCompletionRequest | GatewayError>>();
-  const served = await runPlan(
+  const images: ImageCache = {};
+  const served = await runAttempts(
     plan,
-    (attempt) => callProvider(chat, { attempt, translation, ctx, deps, signal, images }),
-    {
-      now: deps.now,
-      random: deps.random,
-      sleep: deps.sleep,
-      breakers: deps.breakers,
-      log: deps.log,
-      signal,
-      requestId: ctx.id,
-    },
+    request,
+    ctx,
+    deps,
+    (attempt, signal) => callProvider(chat, { attempt, translation, ctx, deps, signal, images }),
   );
   const { response, headers } = served.value;
   servedBy(served, ctx, headers);
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
-}
-
-/** The signal that aborts when any of `signals` does. */
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  return AbortSignal.any(signals.filter((signal) => signal !== undefined));
 }
 
 function echo(
@@ -117,8 +105,12 @@ interface ProviderCall {
   readonly ctx: RequestContext;
   readonly deps: RouteDeps;
   readonly signal: AbortSignal;
-  /** The request with image URLs inlined, made once per request when a provider needs it. */
-  readonly images: Map<boolean, Promise<ChatCompletionRequest | GatewayError>>;
+  readonly images: ImageCache;
+}
+
+/** The request with image URLs inlined, made once per request when a provider needs it. */
+interface ImageCache {
+  inlined?: Promise<ChatCompletionRequest | GatewayError>;
 }
 
 /** A response ready to send, and the headers that say how it was made. */
@@ -136,11 +128,10 @@ async function callProvider(
   const { adapter } = attempt.target.provider;
   let chat = original;
   if (adapter.inlinesImageUrls && deps.imageFetch !== undefined) {
-    const imageFetch = deps.imageFetch;
-    if (!call.images.has(true)) call.images.set(true, inlineImageUrls(chat, imageFetch));
-    const inlined = await call.images.get(true);
+    call.images.inlined ??= inlineImageUrls(chat, deps.imageFetch);
+    const inlined = await call.images.inlined;
     if (inlined instanceof GatewayError) return { ok: false, error: inlined, next: "stop" };
-    if (inlined !== undefined) chat = inlined;
+    chat = inlined;
   }
   const built = adapter.toRequest(chat, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };

@@ -12,12 +12,12 @@ import {
 } from "../embeddings/schema.ts";
 import { errors, GatewayError, toGatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
-import { type Attempt, type AttemptOutcome, runPlan } from "../routing/attempts.ts";
+import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { ECHO_MODEL, planRoute } from "../routing/route.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
 import { admit } from "./rate_limits.ts";
-import { failure, providerTarget, sendAttempt, servedBy } from "./upstream_attempt.ts";
+import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
 
 /** Handles one embeddings request. */
 export async function handleEmbeddings(
@@ -58,21 +58,12 @@ export async function handleEmbeddings(
     if (answer instanceof GatewayError) throw answer;
     return answerWith(answer, ctx, { "x-choreoai-provider": "choreoai" });
   }
-  const signal = AbortSignal.any(
-    [request.signal, deps.shutdownSignal].filter((s) => s !== undefined),
-  );
-  const served = await runPlan(
+  const served = await runAttempts(
     plan,
-    (attempt) => callProvider(embeddings, context, attempt, signal, deps),
-    {
-      now: deps.now,
-      random: deps.random,
-      sleep: deps.sleep,
-      breakers: deps.breakers,
-      log: deps.log,
-      signal,
-      requestId: ctx.id,
-    },
+    request,
+    ctx,
+    deps,
+    (attempt, signal) => callProvider(embeddings, context, attempt, signal, deps),
   );
   const headers: Record<string, string> = {};
   servedBy(served, ctx, headers);

@@ -5,7 +5,8 @@
  */
 import type { GatewayError } from "../errors.ts";
 import type { ProviderTarget } from "../providers/mod.ts";
-import type { Attempt, AttemptOutcome, Served } from "../routing/attempts.ts";
+import { type Attempt, type AttemptOutcome, runPlan, type Served } from "../routing/attempts.ts";
+import type { RoutePlan } from "../routing/route.ts";
 import type { RouteTarget } from "../routing/table.ts";
 import { sendUpstream, type UpstreamCall } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
@@ -62,4 +63,29 @@ export function servedBy(
   ctx.fields.upstream_model = target.model;
   if (served.attempts > 1) ctx.fields.attempts = served.attempts;
   headers["x-choreoai-provider"] = target.provider.name;
+}
+
+/**
+ * Runs a plan's attempts for one request: they stop when the client goes away or the server
+ * shuts down. `attempt` gets the signal to pass on to its upstream call.
+ */
+export function runAttempts<T>(
+  plan: RoutePlan & { kind: "upstream" },
+  request: Request,
+  ctx: RequestContext,
+  deps: RouteDeps,
+  attempt: (attempt: Attempt, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
+): Promise<Served<T>> {
+  const signal = AbortSignal.any(
+    deps.shutdownSignal === undefined ? [request.signal] : [request.signal, deps.shutdownSignal],
+  );
+  return runPlan(plan, (next) => attempt(next, signal), {
+    now: deps.now,
+    random: deps.random,
+    sleep: deps.sleep,
+    breakers: deps.breakers,
+    log: deps.log,
+    signal,
+    requestId: ctx.id,
+  });
 }
