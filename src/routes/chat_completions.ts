@@ -22,7 +22,7 @@ import {
   type StreamOutcome,
 } from "../streaming/client_stream.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
-import type { RequestContext, RouteDeps } from "./context.ts";
+import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
 import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
 
 /** Handles one chat completion request, stream or not. */
@@ -39,16 +39,8 @@ export async function handleChatCompletions(
   const parsed = parseChatCompletionRequest(body);
   if (!parsed.ok) throw parsed.error;
   const chat = parsed.request;
-  ctx.fields.model = chat.model;
+  requireModelScope(ctx, chat.model);
   ctx.fields.stream = chat.stream === true;
-  if (!ctx.principal.mayUseModel(chat.model)) {
-    throw new GatewayError(`This API key may not use the model "${chat.model}"`, {
-      status: 403,
-      type: "permission_error",
-      code: "model_not_allowed",
-      param: "model",
-    });
-  }
   const plan = planRoute(chat.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
   if (ctx.limits !== undefined) {

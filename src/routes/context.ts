@@ -1,4 +1,5 @@
 /** Per-request state shared by the router, the route handlers and the access log. */
+import { GatewayError } from "../errors.ts";
 import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
 import type { Deadlines } from "../deadlines.ts";
@@ -58,4 +59,16 @@ export interface RouteDeps {
   readonly limiter: RateLimiter;
   /** How http(s) image URLs are fetched for providers that need bytes; undefined: refused. */
   readonly imageFetch: ImageFetchDeps | undefined;
+}
+
+/** Records the model asked for, and refuses it (403) when the key may not use it. */
+export function requireModelScope(ctx: RequestContext, model: string): void {
+  ctx.fields.model = model;
+  if (ctx.principal.mayUseModel(model)) return;
+  throw new GatewayError(`This API key may not use the model "${model}"`, {
+    status: 403,
+    type: "permission_error",
+    code: "model_not_allowed",
+    param: "model",
+  });
 }

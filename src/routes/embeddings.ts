@@ -15,7 +15,7 @@ import { readJsonBody } from "../http/body.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { ECHO_MODEL, planRoute } from "../routing/route.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
-import type { RequestContext, RouteDeps } from "./context.ts";
+import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
 import { admit } from "./rate_limits.ts";
 import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
 
@@ -33,15 +33,7 @@ export async function handleEmbeddings(
   const parsed = parseEmbeddingsRequest(body);
   if (!parsed.ok) throw parsed.error;
   const embeddings = parsed.request;
-  ctx.fields.model = embeddings.model;
-  if (!ctx.principal.mayUseModel(embeddings.model)) {
-    throw new GatewayError(`This API key may not use the model "${embeddings.model}"`, {
-      status: 403,
-      type: "permission_error",
-      code: "model_not_allowed",
-      param: "model",
-    });
-  }
+  requireModelScope(ctx, embeddings.model);
   const plan = planRoute(embeddings.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
   const context = createEmbeddingsContext(embeddings);
