@@ -5,6 +5,7 @@
 const EXPOSED = [
   "x-request-id",
   "x-choreoai-provider",
+  "x-choreoai-adjusted",
   "retry-after",
   "x-ratelimit-limit-requests",
   "x-ratelimit-remaining-requests",

@@ -180,6 +180,16 @@ Deno.test("README JavaScript / TypeScript (OpenAI client) example", async () => 
   assert.equal(lines.slice(1).join(""), "Stream this back");
 });
 
+Deno.test("README TypeScript (ChoreoAI client) example", async () => {
+  await using gateway = startGateway();
+  const out = await runExample("deno", [
+    "eval",
+    "--ext=ts",
+    pointAt(example("TypeScript / JavaScript (ChoreoAI client)"), gateway),
+  ]);
+  assert.deepEqual(out.trimEnd().split("\n"), ["Hello!", "Stream this back", "2 embeddings"]);
+});
+
 Deno.test("README pre-1.0 OpenAI Python example: the exact request that client sends", async () => {
   const code = example("Python (OpenAI client before 1.0)");
   // The example is the legacy module-level form.
