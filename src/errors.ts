@@ -163,6 +163,14 @@ export const errors = {
       code: "upstream_overloaded",
     });
   },
+  /** The client went away before the answer (nginx's 499); only logs and records see it. */
+  clientClosed(): GatewayError {
+    return new GatewayError("The client closed the request before the answer", {
+      status: 499,
+      type: "invalid_request_error",
+      code: "client_closed_request",
+    });
+  },
   shuttingDown(): GatewayError {
     return new GatewayError("The gateway is shutting down; retry the request", {
       status: 503,

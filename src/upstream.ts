@@ -24,6 +24,8 @@ export interface UpstreamOptions {
   readonly provider: string;
   /** Aborts the call from outside (server shutdown). */
   readonly signal?: AbortSignal | undefined;
+  /** Aborts the call because the client went away. */
+  readonly clientSignal?: AbortSignal | undefined;
 }
 
 /** An upstream call whose response headers have arrived. */
@@ -51,11 +53,14 @@ export async function sendUpstream(
   request: Request,
   options: UpstreamOptions,
 ): Promise<UpstreamCall> {
-  const { idleTimeoutMs, provider, signal } = options;
+  const { idleTimeoutMs, provider, signal, clientSignal } = options;
   if (signal?.aborted === true) throw errors.shuttingDown();
+  if (clientSignal?.aborted === true) throw errors.clientClosed();
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(signal?.reason);
+  const onClientAbort = () => controller.abort(clientSignal?.reason);
   signal?.addEventListener("abort", onOuterAbort, { once: true });
+  clientSignal?.addEventListener("abort", onClientAbort, { once: true });
   const firstTimeoutMs = Math.min(options.firstTimeoutMs ?? idleTimeoutMs, idleTimeoutMs);
   let waitedMs = firstTimeoutMs;
   const idle = options.deadlines.start(firstTimeoutMs, () => controller.abort(new IdleTimeout()));
@@ -70,6 +75,7 @@ export async function sendUpstream(
     closed = true;
     idle.cancel();
     signal?.removeEventListener("abort", onOuterAbort);
+    clientSignal?.removeEventListener("abort", onClientAbort);
     // No abort here: a body read to its end leaves the connection to be reused, and cancelling
     // an unfinished body (the client left) already cancels the request.
   };
@@ -79,6 +85,7 @@ export async function sendUpstream(
       return errors.upstreamTimeout(`${provider} sent nothing for ${waitedMs} ms`);
     }
     if (signal?.aborted === true) return errors.shuttingDown();
+    if (clientSignal?.aborted === true) return errors.clientClosed();
     return errors.upstream(`The connection to ${provider} failed`, 502, error);
   };
   try {

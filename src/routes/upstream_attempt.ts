@@ -3,7 +3,7 @@
  * settings, the provider's extra headers, sending with the attempt's timeout, and how a failure
  * decides between retrying elsewhere and answering the client now.
  */
-import type { GatewayError } from "../errors.ts";
+import { errors, type GatewayError } from "../errors.ts";
 import type { ProviderTarget } from "../providers/mod.ts";
 import { type Attempt, type AttemptOutcome, runPlan, type Served } from "../routing/attempts.ts";
 import type { RoutePlan } from "../routing/route.ts";
@@ -36,7 +36,7 @@ export function failure<T>(error: GatewayError): AttemptOutcome<T> {
 export function sendAttempt(
   request: Request,
   attempt: Attempt,
-  signal: AbortSignal | undefined,
+  clientSignal: AbortSignal,
   deps: RouteDeps,
 ): Promise<UpstreamCall> {
   for (const [name, value] of Object.entries(attempt.target.provider.headers)) {
@@ -48,7 +48,8 @@ export function sendAttempt(
     firstTimeoutMs: attempt.timeoutMs,
     deadlines: deps.deadlines,
     provider: attempt.target.provider.name,
-    signal,
+    signal: deps.shutdownSignal,
+    clientSignal,
   });
 }
 
@@ -67,7 +68,7 @@ export function servedBy(
 
 /**
  * Runs a plan's attempts for one request: they stop when the client goes away or the server
- * shuts down. `attempt` gets the signal to pass on to its upstream call.
+ * shuts down. `attempt` gets the client's signal to pass on to its upstream call.
  */
 export function runAttempts<T>(
   plan: RoutePlan & { kind: "upstream" },
@@ -79,13 +80,15 @@ export function runAttempts<T>(
   const signal = AbortSignal.any(
     deps.shutdownSignal === undefined ? [request.signal] : [request.signal, deps.shutdownSignal],
   );
-  return runPlan(plan, (next) => attempt(next, signal), {
+  return runPlan(plan, (next) => attempt(next, request.signal), {
     now: deps.now,
     random: deps.random,
     sleep: deps.sleep,
     breakers: deps.breakers,
     log: deps.log,
     signal,
+    abortError: () =>
+      deps.shutdownSignal?.aborted === true ? errors.shuttingDown() : errors.clientClosed(),
     requestId: ctx.id,
   });
 }

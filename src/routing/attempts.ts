@@ -47,6 +47,8 @@ export interface AttemptDeps {
   readonly log: Logger;
   /** Ends the attempts early (client gone, shutdown). */
   readonly signal?: AbortSignal | undefined;
+  /** The error to answer when `signal` ended the attempts; default: shutting down. */
+  readonly abortError?: (() => GatewayError) | undefined;
   readonly requestId?: string | undefined;
 }
 
@@ -189,8 +191,8 @@ export async function runPlan<T>(
       if (typeof result === "object") return result;
     }
   }
+  if (aborted()) throw deps.abortError?.() ?? errors.shuttingDown();
   if (upstreamError !== undefined) throw upstreamError;
   if (refusal !== undefined) throw refusal;
-  if (aborted()) throw errors.shuttingDown();
   throw errors.upstreamTimeout("No upstream answered before the model's deadline");
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { CLIENT_KEY, openaiClient, startGateway } from "../_helpers/gateway.ts";
+import { CLIENT_KEY, openaiClient, startGateway, waitFor } from "../_helpers/gateway.ts";
 import {
   PROVIDER_KEY,
   SSE_RESPONSE_HEADERS,
@@ -331,6 +331,11 @@ Deno.test("a client that leaves while the gateway waits for the upstream cancels
       const cancelledAt = await upstreamAborted.promise;
       clearTimeout(timer);
       assert.ok(cancelledAt - abortedAt < 2_000, `took ${cancelledAt - abortedAt} ms`);
+      await waitFor(() => gateway.logs.some((l) => l.msg === "request"));
+      const line = gateway.logs.find((l) => l.msg === "request");
+      assert.equal(line?.status, 499, "a client that left is logged as 499, not as a 5xx");
+      assert.equal(line?.error_code, "client_closed_request");
+      assert.ok(!gateway.logs.some((l) => l.level === "error"), "no error is logged for it");
     });
   }
 });
