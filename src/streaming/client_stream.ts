@@ -165,6 +165,7 @@ export async function openUpstreamStream(
     () => options.touch(),
   );
   const aborted = () => signal?.aborted === true;
+  let bodyDone = false;
   /** Reads one upstream chunk into the writer. */
   const step = async () => {
     if (aborted()) return writer.push({ type: "error", error: errors.shuttingDown() });
@@ -177,6 +178,7 @@ export async function openUpstreamStream(
     }
     try {
       if (!result.done) return decoder.feed(result.value);
+      bodyDone = true;
       decoder.end();
       translator.end(writer.push);
       if (!writer.finished) {
@@ -201,13 +203,32 @@ export async function openUpstreamStream(
     pending = writer.take();
   }
 
+  /**
+   * After a clean end (`[DONE]`) the provider's body is read to its end rather than cancelled, so
+   * its connection goes back to the pool: a cancelled body closes it, and the next request pays a
+   * new TCP and TLS handshake. Anything but a prompt end of body is cancelled; the idle timer,
+   * still running meanwhile, bounds the wait.
+   */
+  const release = async (clean: boolean) => {
+    try {
+      if (clean && !bodyDone) {
+        const { done } = await reader.read();
+        if (done) return;
+      }
+      if (!bodyDone) await reader.cancel();
+    } catch {
+      // The upstream failed or timed out while draining: nothing more to release.
+    } finally {
+      options.close();
+    }
+  };
+
   let ended = false;
   let first = true;
   const end = (cancelled: boolean) => {
     if (ended) return;
     ended = true;
-    options.close();
-    reader.cancel().catch(() => {});
+    void release(!cancelled && writer.error === undefined);
     options.onEnd({ usage: writer.usage, error: writer.error, cancelled });
   };
   return new ReadableStream<Uint8Array>({

@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { CLIENT_KEY, openaiClient, startGateway, waitFor } from "../_helpers/gateway.ts";
+import { CLIENT_KEY, delay, openaiClient, startGateway, waitFor } from "../_helpers/gateway.ts";
 import {
   PROVIDER_KEY,
   SSE_RESPONSE_HEADERS,
+  sseBody,
   startFakeOpenAI,
   streamChunks,
 } from "../_helpers/fake_openai.ts";
@@ -337,5 +338,45 @@ Deno.test("a client that leaves while the gateway waits for the upstream cancels
       assert.equal(line?.error_code, "client_closed_request");
       assert.ok(!gateway.logs.some((l) => l.level === "error"), "no error is logged for it");
     });
+  }
+});
+
+Deno.test("streams that end cleanly leave the provider connection open for the next request", async () => {
+  // A provider that records which client port each request came from: one port, one connection.
+  const ports: number[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (_request, info) => {
+    ports.push(info.remoteAddr.port);
+    const text = sseBody(streamChunks("gpt-4o", ["a", "b"], true));
+    // As real providers do, the body ends a moment after `[DONE]`, not in the same packet.
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(encoder.encode(text));
+        await delay(10);
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: SSE_RESPONSE_HEADERS });
+  });
+  try {
+    await using gateway = startGateway({
+      env: openaiEnv(`http://127.0.0.1:${server.addr.port}/v1`),
+    });
+    const client = openaiClient(gateway);
+    for (let i = 0; i < 5; i++) {
+      const stream = await client.chat.completions.create({
+        model: "gpt-4o",
+        stream: true,
+        messages: [{ role: "user", content: "Hi" }],
+      });
+      for await (const _chunk of stream) { /* read to the end */ }
+      await delay(20); // let the gateway finish reading the provider's body
+    }
+    assert.equal(ports.length, 5);
+    assert.ok(
+      new Set(ports).size < 5,
+      `every stream opened a new provider connection (ports ${ports.join(", ")})`,
+    );
+  } finally {
+    await server.shutdown();
   }
 });

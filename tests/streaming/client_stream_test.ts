@@ -713,13 +713,51 @@ Deno.test("openUpstreamStream() cancelled by the client releases the upstream on
   await t.step("after the end, cancelling changes nothing", async () => {
     const upstream = manualBody();
     upstream.send(sse("[DONE]"));
+    upstream.finish();
     const { stream, calls } = await start(upstream.body);
     const reader = stream.getReader();
     assert.equal(await readText(reader), "data: [DONE]\n\n");
     await reader.cancel();
+    await settle();
     assert.equal(calls.closed, 1);
     assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
+    assert.equal(upstream.cancelled, 0);
+  });
+});
+
+Deno.test("openUpstreamStream() after [DONE] reads the provider's body to its end, to reuse the connection", async (t) => {
+  await t.step("the body ends after [DONE]: read, not cancelled", async () => {
+    const upstream = manualBody();
+    upstream.send(sse(chunkJson("a"), "[DONE]"));
+    const { stream, calls } = await start(upstream.body);
+    assert.deepEqual(dataOf(await textOf(stream)), [chunkJson("a"), "[DONE]"]);
+    await settle();
+    assert.equal(calls.closed, 0, "the idle timer guards the drain until the body ends");
+    upstream.finish();
+    await settle();
+    assert.equal(calls.closed, 1);
+    assert.equal(upstream.cancelled, 0, "a finished body was cancelled: its connection is lost");
+  });
+
+  await t.step("more data after [DONE]: cancelled", async () => {
+    const upstream = manualBody();
+    upstream.send(sse(chunkJson("a"), "[DONE]"));
+    const { stream, calls } = await start(upstream.body);
+    await textOf(stream);
+    upstream.send(sse(chunkJson("late")));
+    await settle();
     assert.equal(upstream.cancelled, 1);
+    assert.equal(calls.closed, 1);
+  });
+
+  await t.step("a failed stream is cancelled at once", async () => {
+    const upstream = manualBody();
+    upstream.send(sse(chunkJson("a"), '{"error":{"message":"boom"}}'));
+    const { stream, calls } = await start(upstream.body);
+    await textOf(stream);
+    await settle();
+    assert.equal(upstream.cancelled, 1);
+    assert.equal(calls.closed, 1);
   });
 });
 
