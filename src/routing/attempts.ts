@@ -120,6 +120,7 @@ export async function runPlan<T>(
     failedHere: Set<string>,
   ): Promise<Served<T> | "failed" | "skipped"> {
     count += 1;
+    breakers.attempting(target.key);
     const timeoutMs = Math.max(1, Math.min(model.timeoutMs, deadline - deps.now()));
     const outcome = await attempt({ target, model, timeoutMs, number: count });
     if (outcome.ok) {
@@ -127,6 +128,7 @@ export async function runPlan<T>(
       return { value: outcome.value, target, attempts: count };
     }
     const { error } = outcome;
+    if (outcome.next !== "retry") breakers.released(target.key);
     if (outcome.next === "stop") throw error;
     if (outcome.next === "skip") {
       skipped.add(target.key);

@@ -116,3 +116,55 @@ Deno.test("createBreakers() instances do not share state", () => {
   assert.equal(a.breakers.allows(KEY), false);
   assert.equal(b.breakers.allows(KEY), true);
 });
+
+Deno.test("createBreakers() lets one probe through after the cool-down, then waits for it", async (t) => {
+  await t.step("the probe succeeds: closed for everyone", () => {
+    const { breakers, clock } = setup({ failures: 2, cooldownMs: 10_000 });
+    breakers.failed(KEY);
+    breakers.failed(KEY);
+    clock.time += 10_000;
+    assert.equal(breakers.allows(KEY), true, "half-open: a probe may go");
+    breakers.attempting(KEY);
+    assert.equal(breakers.allows(KEY), false, "others keep away while it runs");
+    breakers.succeeded(KEY);
+    assert.equal(breakers.allows(KEY), true);
+    breakers.attempting(KEY);
+    assert.equal(breakers.allows(KEY), true, "a closed breaker has no probe");
+  });
+  await t.step("the probe fails: open again for a whole cool-down", () => {
+    const { breakers, clock } = setup({ failures: 2, cooldownMs: 10_000 });
+    breakers.failed(KEY);
+    breakers.failed(KEY);
+    clock.time += 10_000;
+    breakers.attempting(KEY);
+    assert.equal(breakers.failed(KEY), true);
+    clock.time += 9_999;
+    assert.equal(breakers.allows(KEY), false);
+    clock.time += 1;
+    assert.equal(breakers.allows(KEY), true);
+  });
+  await t.step("a probe that never reports back frees the target after a cool-down", () => {
+    const { breakers, clock } = setup({ failures: 1, cooldownMs: 5_000 });
+    breakers.failed(KEY);
+    clock.time += 5_000;
+    breakers.attempting(KEY);
+    clock.time += 4_999;
+    assert.equal(breakers.allows(KEY), false);
+    clock.time += 1;
+    assert.equal(breakers.allows(KEY), true);
+  });
+  await t.step("a probe that ends without a verdict releases its claim", () => {
+    const { breakers, clock } = setup({ failures: 1, cooldownMs: 5_000 });
+    breakers.failed(KEY);
+    clock.time += 5_000;
+    breakers.attempting(KEY);
+    breakers.released(KEY);
+    assert.equal(breakers.allows(KEY), true);
+  });
+  await t.step("attempts before the breaker ever opened claim nothing", () => {
+    const { breakers } = setup({ failures: 3, cooldownMs: 5_000 });
+    breakers.failed(KEY);
+    breakers.attempting(KEY);
+    assert.equal(breakers.allows(KEY), true);
+  });
+});
