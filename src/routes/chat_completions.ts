@@ -21,6 +21,7 @@ import {
   renderStream,
   type StreamOutcome,
 } from "../streaming/client_stream.ts";
+import { withEstimatedUsage } from "../streaming/estimated_usage.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
 import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
 import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
@@ -165,7 +166,10 @@ async function callProvider(
     }
     const stream = await openUpstreamStream({
       body: response.body,
-      translator: adapter.stream(translation),
+      // A server that cannot be asked for usage gets it estimated (stream_usage: false).
+      translator: attempt.target.provider.streamUsage
+        ? adapter.stream(translation)
+        : withEstimatedUsage(adapter.stream(translation), estimatePromptTokens(chat.messages)),
       includeUsage: wantsStreamUsage(chat),
       touch: upstream.touch,
       explain: upstream.explain,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { openaiClient, startGateway } from "../_helpers/gateway.ts";
+import { openaiClient, startGateway, waitFor } from "../_helpers/gateway.ts";
 import {
   completionBody,
   PROVIDER_KEY,
@@ -389,7 +389,14 @@ Deno.test("routing file providers: names, extra headers, stream_usage false, /v1
     stream: true,
     stream_options: { include_usage: true },
   });
-  for await (const _chunk of stream) { /* drain */ }
+  const usages = [];
+  for await (const chunk of stream) if (chunk.usage) usages.push(chunk.usage);
+  assert.equal(usages.length, 1, "one usage chunk, estimated: the server was not asked for one");
+  assert.ok((usages[0]?.completion_tokens ?? 0) > 0);
+  assert.ok((usages[0]?.prompt_tokens ?? 0) > 0);
+  await waitFor(() => gateway.logs.some((l) => l.msg === "request"));
+  const logged = gateway.logs.find((l) => l.msg === "request")?.usage as { total_tokens: number };
+  assert.equal(logged.total_tokens, usages[0]?.total_tokens, "usage records get the estimate");
   const seen = local.requests.find((r) => r.path === "/v1/chat/completions");
   assert.equal(seen?.headers.get("x-team"), "ml");
   assert.equal(seen?.headers.get("authorization"), null, "no key configured, none sent");
