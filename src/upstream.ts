@@ -90,8 +90,9 @@ export async function sendUpstream(
   };
   try {
     const response = await options.fetch(request, { signal: controller.signal });
-    // The first byte of a stream may still take the deadline's time, not the idle timeout's.
-    idle.reset();
+    // Headers are a sign of life. Under a deadline shorter than the idle timeout (retries and
+    // fallbacks to come), the wait for the first event keeps counting from the same start.
+    if (waitedMs === idleTimeoutMs) idle.reset();
     return { response, touch, close, explain };
   } catch (error) {
     const gatewayError = explain(error);
