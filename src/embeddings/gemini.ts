@@ -35,6 +35,7 @@ interface GeminiEmbedRequest {
 
 /** Google's Gemini API: `POST {baseUrl}/v1beta/models/{model}:batchEmbedContents`. */
 export const geminiEmbeddings: EmbeddingsAdapter = {
+  maxInputs: GEMINI_MAX_BATCH,
   toRequest(body, target) {
     const texts = embeddingInputTexts(body);
     if (texts === undefined) {

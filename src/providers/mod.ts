@@ -130,6 +130,8 @@ export interface ProviderAdapter {
 
 /** Translations of `POST /v1/embeddings` for one provider. All methods are pure. */
 export interface EmbeddingsAdapter {
+  /** The most inputs one upstream request may carry; larger requests are split. */
+  readonly maxInputs?: number | undefined;
   /** Builds the upstream request, or a 400 for input the provider cannot take. */
   toRequest(body: EmbeddingsRequest, target: ProviderTarget): Request | GatewayError;
   /**

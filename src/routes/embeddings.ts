@@ -2,6 +2,7 @@
  * `POST /v1/embeddings`: validate, check scopes and limits, route (public names, retries and
  * fallbacks as for chat), call the provider and answer OpenAI's embeddings list.
  */
+import { joinEmbeddings, splitEmbeddingsRequest } from "../embeddings/batch.ts";
 import { echoEmbeddings } from "../embeddings/echo.ts";
 import {
   createEmbeddingsContext,
@@ -89,6 +90,29 @@ async function callProvider(
       ),
     };
   }
+  const parts = adapter.embeddings.maxInputs === undefined
+    ? [embeddings]
+    : splitEmbeddingsRequest(embeddings, adapter.embeddings.maxInputs);
+  const answers: EmbeddingsResponse[] = [];
+  for (const part of parts) {
+    const partContext = parts.length === 1 ? context : createEmbeddingsContext(part);
+    const outcome = await callOnce(part, partContext, attempt, signal, deps);
+    if (!outcome.ok) return outcome;
+    answers.push(outcome.value);
+  }
+  return { ok: true, value: joinEmbeddings(answers) };
+}
+
+/** One upstream embeddings request (a batch, when the input was split). */
+async function callOnce(
+  embeddings: EmbeddingsRequest,
+  context: EmbeddingsContext,
+  attempt: Attempt,
+  signal: AbortSignal,
+  deps: RouteDeps,
+): Promise<AttemptOutcome<EmbeddingsResponse>> {
+  const { adapter } = attempt.target.provider;
+  if (adapter.embeddings === undefined) throw new Error("callOnce without an embeddings adapter");
   const built = adapter.embeddings.toRequest(embeddings, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
   let upstream;

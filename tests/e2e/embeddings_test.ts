@@ -123,6 +123,32 @@ Deno.test("embeddings reach OpenAI, Azure and Gemini with the server's keys", as
     });
   });
 
+  await t.step("Gemini: 250 inputs go as batches of 100, joined in order", async () => {
+    await using gemini = startFakeGemini(undefined, {
+      // Each vector starts with the number its text names, so the order can be checked.
+      onEmbed: (body) =>
+        Response.json({
+          embeddings: (body.requests as { content: { parts: { text: string }[] } }[]).map((r) => ({
+            values: [Number(r.content.parts[0]?.text), 0.5],
+          })),
+        }),
+    });
+    await using gateway = startGateway({
+      env: { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: gemini.baseUrl },
+    });
+    const input = Array.from({ length: 250 }, (_, i) => String(i));
+    const answer = await openaiClient(gateway).embeddings.create({
+      model: "gemini/text-embedding-004",
+      input,
+      encoding_format: "float",
+    });
+    const batches = gemini.requests.filter((r) => r.path.endsWith(":batchEmbedContents"));
+    assert.deepEqual(batches.map((r) => (r.body?.requests as unknown[]).length), [100, 100, 50]);
+    assert.equal(answer.data.length, 250);
+    assert.ok(answer.data.every((d, i) => d.index === i && d.embedding[0] === i));
+    assert.ok(answer.usage.prompt_tokens >= 250);
+  });
+
   await t.step("Gemini refuses token-id input with a 400 naming input", async () => {
     await using gemini = startFakeGemini();
     await using gateway = startGateway({
