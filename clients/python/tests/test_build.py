@@ -55,6 +55,7 @@ class BackendTest(unittest.TestCase):
                 "choreoai/__init__.py",
                 "choreoai/_client.py",
                 "choreoai/_errors.py",
+                "choreoai/_resources.py",
                 "choreoai/_streaming.py",
                 "choreoai/_types.py",
                 "choreoai/py.typed",

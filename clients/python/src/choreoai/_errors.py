@@ -23,7 +23,7 @@ given before building an error.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Type
+from typing import Any, Optional, Type
 
 __all__ = [
     "ChoreoAIError",
