@@ -120,6 +120,7 @@ async function serve(log: Logger): Promise<number> {
       models: file.current().models.size,
       providers: [...file.current().providers.keys()],
     });
+    for (const warning of file.current().warnings) log.warn(`routing file: ${warning}`);
   }
   let usage: UsageRecorder;
   try {

@@ -39,7 +39,11 @@ export function openRoutingFile(
   return openWatchedFile(path, {
     compile: (text) => buildRouting(config, parseRoutingFile(text), env),
     label: "routing file",
-    describe: (routing) => ({ models: routing.models.size, providers: routing.providers.size }),
+    describe: (routing) => ({
+      models: routing.models.size,
+      providers: routing.providers.size,
+      ...(routing.warnings.length > 0 ? { not_routable: routing.warnings } : {}),
+    }),
     log,
   });
 }

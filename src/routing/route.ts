@@ -6,7 +6,7 @@
  * never routable, so no upstream call goes out without credentials.
  */
 import { errors, type GatewayError } from "../errors.ts";
-import type { ModelRoute, Routing } from "./table.ts";
+import type { ModelRoute, Routing, Unroutable } from "./table.ts";
 
 /** The built-in upstream providers. */
 export type ProviderName = "openai" | "anthropic" | "azure" | "gemini";
@@ -31,11 +31,8 @@ const FAMILIES: readonly { readonly pattern: RegExp; readonly provider: Provider
   { pattern: /^gemini-/, provider: "gemini" },
 ];
 
-/**
- * Resolves a name that is not a public name: `provider/model` or a family. A string is the
- * reason it cannot be routed.
- */
-export function resolveDirect(model: string, routing: Routing): ModelRoute | string {
+/** Resolves a name that is not a public name: `provider/model` or a family. */
+export function resolveDirect(model: string, routing: Routing): ModelRoute | Unroutable {
   let providerName: string | undefined;
   let upstreamModel = model;
   const slash = model.indexOf("/");
@@ -44,20 +41,26 @@ export function resolveDirect(model: string, routing: Routing): ModelRoute | str
     providerName = prefix;
     upstreamModel = model.slice(slash + 1);
     if (upstreamModel === "") {
-      return `Cannot route model "${model}": no model name after "${prefix}/"`;
+      return { reason: `Cannot route model "${model}": no model name after "${prefix}/"` };
     }
   } else {
     providerName = FAMILIES.find((family) => family.pattern.test(model))?.provider;
   }
   if (providerName === undefined) {
-    return `Cannot route model "${model}": name a provider (openai/, anthropic/, gemini/, ` +
-      `azure/ or one of the routing file) or use a known family (gpt-*, o1*, o3*, o4*, ` +
-      `claude-*, gemini-*) or ${ECHO_MODEL}`;
+    return {
+      reason: `Cannot route model "${model}": name a provider (openai/, anthropic/, gemini/, ` +
+        `azure/ or one of the routing file) or use a known family (gpt-*, o1*, o3*, o4*, ` +
+        `claude-*, gemini-*) or ${ECHO_MODEL}`,
+    };
   }
   const provider = routing.providers.get(providerName);
   if (provider === undefined) {
-    return `Cannot route model "${model}": it is served by ${providerName}, but ` +
-      `${routing.unkeyed.get(providerName)} is not set on the gateway`;
+    const variable = routing.unkeyed.get(providerName);
+    return {
+      reason: `Cannot route model "${model}": it is served by ${providerName}, but ` +
+        `${variable} is not set on the gateway`,
+      missingKey: variable,
+    };
   }
   return {
     name: model,
@@ -78,13 +81,18 @@ export function planRoute(model: string, routing: Routing): RoutePlan | GatewayE
   if (model === ECHO_MODEL) return { kind: "echo" };
   const published = routing.models.get(model);
   if (published !== undefined) {
-    return {
-      kind: "upstream",
-      chain: [published, ...published.fallbacks],
-      deadlineMs: published.deadlineMs,
-    };
+    // Targets whose provider has no key were left out at load; a model left with none is
+    // skipped, and a chain left empty is a 404 naming what is missing.
+    const chain = [published, ...published.fallbacks].filter((m) => m.targets.length > 0);
+    if (chain.length === 0) {
+      const missing = [published, ...published.fallbacks].flatMap((m) => m.missing ?? []);
+      return errors.modelNotFound(
+        `Cannot route model "${model}": ${missing.join("; ") || "it has no usable target"}`,
+      );
+    }
+    return { kind: "upstream", chain, deadlineMs: published.deadlineMs };
   }
   const direct = resolveDirect(model, routing);
-  if (typeof direct === "string") return errors.modelNotFound(direct);
+  if ("reason" in direct) return errors.modelNotFound(direct.reason);
   return { kind: "upstream", chain: [direct], deadlineMs: direct.deadlineMs };
 }

@@ -51,6 +51,8 @@ export interface ModelRoute {
   readonly timeoutMs: number;
   /** Longest time before the first byte, over all attempts and fallbacks. */
   readonly deadlineMs: number;
+  /** Targets of the routing file left out because their provider has no key, and why. */
+  readonly missing?: readonly string[];
 }
 
 /** A public model name of the routing file. */
@@ -76,6 +78,18 @@ export interface Routing {
   /** Idle timeout of routes the file does not describe. */
   readonly defaultTimeoutMs: number;
   readonly breaker: BreakerSettings;
+  /**
+   * What the routing file names but cannot use yet: providers whose key variable is not set, and
+   * the targets and fallbacks that need them. Logged at load; such routes answer 404 naming the
+   * variable, as a built-in provider without a key does.
+   */
+  readonly warnings: readonly string[];
+}
+
+/** Why a model name cannot be routed; `missingKey` when only a key is missing. */
+export interface Unroutable {
+  readonly reason: string;
+  readonly missingKey?: string | undefined;
 }
 
 /** The variable that must be set for each built-in provider to be routable. */
@@ -125,17 +139,11 @@ function declaredProvider(
   name: string,
   declaration: ProviderDeclaration,
   env: Readonly<Record<string, string | undefined>>,
-  problems: string[],
 ): ConfiguredProvider | undefined {
   let apiKey = "";
   if (declaration.api_key_env !== undefined) {
     const value = env[declaration.api_key_env];
-    if (value === undefined || value === "") {
-      problems.push(
-        `providers.${name}.api_key_env: the environment variable ${declaration.api_key_env} is not set`,
-      );
-      return undefined;
-    }
+    if (value === undefined || value === "") return undefined;
     apiKey = value;
   }
   const base = {
@@ -180,19 +188,29 @@ export function compileRouting(
   config: Config,
   file: RoutingFile | undefined,
   env: Readonly<Record<string, string | undefined>>,
-  resolveBuiltIn: (name: string, routing: Routing) => ModelRoute | string,
+  resolveBuiltIn: (name: string, routing: Routing) => ModelRoute | Unroutable,
 ): Routing {
   const { providers, unkeyed } = builtInProviders(config);
   const problems: string[] = [];
+  const warnings: string[] = [];
   for (const [name, declaration] of Object.entries(file?.providers ?? {})) {
-    const provider = declaredProvider(name, declaration, env, problems);
-    if (provider !== undefined) providers.set(name, provider);
+    const provider = declaredProvider(name, declaration, env);
+    if (provider !== undefined) {
+      providers.set(name, provider);
+    } else if (declaration.api_key_env !== undefined) {
+      unkeyed.set(name, declaration.api_key_env);
+      warnings.push(
+        `providers.${name}.api_key_env: ${declaration.api_key_env} is not set; ` +
+          `${name} is not routable until it is`,
+      );
+    }
   }
   const declaredNames = new Set(Object.keys(file?.providers ?? {}));
   const defaultTimeoutMs = config.upstreamTimeoutMs;
   const routes = new Map<string, ModelRoute>();
   for (const [name, model] of Object.entries(file?.models ?? {})) {
     const targets: RouteTarget[] = [];
+    const missing: string[] = [];
     model.targets.forEach((target, i) => {
       const at = `models.${name}.targets[${i}].provider`;
       const provider = providers.get(target.provider);
@@ -204,7 +222,9 @@ export function compileRouting(
           key: `${target.provider}/${target.model}`,
         });
       } else if (unkeyed.has(target.provider)) {
-        problems.push(`${at}: ${target.provider} has no key (${unkeyed.get(target.provider)})`);
+        const why = `${target.provider} has no key (${unkeyed.get(target.provider)} is not set)`;
+        missing.push(why);
+        warnings.push(`${at}: ${why}; this target is left out`);
       } else if (!declaredNames.has(target.provider)) {
         problems.push(`${at}: no provider named "${target.provider}"`);
       }
@@ -216,6 +236,7 @@ export function compileRouting(
       retries: model.retries ?? 0,
       timeoutMs,
       deadlineMs: model.deadline_ms ?? timeoutMs,
+      missing,
     });
   }
   const partial: Routing = {
@@ -223,6 +244,7 @@ export function compileRouting(
     models: new Map(),
     unkeyed,
     defaultTimeoutMs,
+    warnings,
     breaker: {
       failures: file?.circuit_breaker?.failures ?? DEFAULT_BREAKER.failures,
       cooldownMs: file?.circuit_breaker?.cooldown_ms ?? DEFAULT_BREAKER.cooldownMs,
@@ -240,8 +262,9 @@ export function compileRouting(
       }
       seen.add(fallback);
       const resolved = routes.get(fallback) ?? resolveBuiltIn(fallback, partial);
-      if (typeof resolved === "string") problems.push(`${at}: ${resolved}`);
-      else fallbacks.push(resolved);
+      if (!("reason" in resolved)) fallbacks.push(resolved);
+      else if (resolved.missingKey === undefined) problems.push(`${at}: ${resolved.reason}`);
+      else warnings.push(`${at}: ${resolved.missingKey} is not set; this fallback is left out`);
     });
     models.set(name, { ...route, fallbacks });
   }

@@ -59,7 +59,6 @@ Deno.test("a bad routing file stops the start, naming every mistake and no secre
     );
     const second = await run([], { CHOREOAI_PORT: "0", CHOREOAI_CONFIG: path });
     assert.equal(second.code, 1);
-    assert.match(second.stderr, /providers\.vllm\.api_key_env: .*NOPE is not set/);
     assert.match(second.stderr, /models\.smart\.targets\[0\]\.provider: no provider named "ghost"/);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -140,6 +139,49 @@ Deno.test("a changed routing file is picked up; a broken change keeps the last g
       3_000,
     );
     assert.equal(await works("second"), true, "a broken file must not take routes away");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a provider whose key variable is not set: the gateway starts, warns, and answers 404 naming it", async () => {
+  await using upstream = startFakeOpenAI();
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/routing.json`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({
+        providers: {
+          team: { kind: "openai-compatible", base_url: upstream.baseUrl, api_key_env: "TEAM_KEY" },
+        },
+        models: {
+          house: { targets: [{ provider: "team", model: "house-model" }] },
+          claude: { targets: [{ provider: "anthropic", model: "claude-sonnet-4-5" }] },
+        },
+      }),
+    );
+    await using gateway = await spawnGateway({ CHOREOAI_CONFIG: path, CHOREOAI_DB: `${dir}/u.db` });
+    const ask = async (model: string) => {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer sk-test-123", "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: HI }),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const cases: [string, string][] = [["house", "TEAM_KEY"], ["claude", "ANTHROPIC_API_KEY"]];
+    for (const [model, variable] of cases) {
+      const { status, body } = await ask(model);
+      assert.equal(status, 404);
+      assert.equal(body.error.code, "model_not_found");
+      assert.match(body.error.message, new RegExp(variable));
+    }
+    assert.equal((await ask("choreoai/echo")).status, 200);
+    assert.equal(upstream.requests.length, 0, "nothing went out without credentials");
+    const warnings = gateway.errors.join("");
+    assert.match(warnings, /TEAM_KEY is not set/);
+    assert.match(warnings, /ANTHROPIC_API_KEY/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

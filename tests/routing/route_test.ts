@@ -266,19 +266,54 @@ Deno.test("resolveDirect() explains why a name cannot be routed", async (t) => {
   const routing = table(["anthropic"]);
   await t.step("a name nothing serves lists the ways to name a model", () => {
     const reason = resolveDirect("llama-3-70b", routing);
-    assert.equal(typeof reason, "string");
-    assert.match(String(reason), /"llama-3-70b"/);
-    assert.match(String(reason), /choreoai\/echo/);
+    assert.ok("reason" in reason);
+    assert.match(reason.reason, /"llama-3-70b"/);
+    assert.match(reason.reason, /choreoai\/echo/);
+    assert.equal(reason.missingKey, undefined, "no key would make it routable");
   });
   await t.step("a provider prefix with no model after it", () => {
-    assert.match(String(resolveDirect("anthropic/", routing)), /no model name/);
+    const reason = resolveDirect("anthropic/", routing);
+    assert.ok("reason" in reason);
+    assert.match(reason.reason, /no model name/);
   });
   await t.step("an unkeyed family names its variable", () => {
-    assert.match(String(resolveDirect("gpt-4o", routing)), /OPENAI_API_KEY/);
+    const reason = resolveDirect("gpt-4o", routing);
+    assert.ok("reason" in reason);
+    assert.match(reason.reason, /OPENAI_API_KEY/);
+    assert.equal(reason.missingKey, "OPENAI_API_KEY");
   });
   await t.step("a routable name gives its route", () => {
     const route = resolveDirect("claude-sonnet-4-5", routing);
-    assert.ok(typeof route !== "string");
+    assert.ok(!("reason" in route));
     assert.equal(route.targets[0]?.key, "anthropic/claude-sonnet-4-5");
+  });
+});
+
+Deno.test("planRoute() skips models whose targets all lack a key, and names the keys when none is left", async (t) => {
+  const file = {
+    models: {
+      smart: {
+        targets: [{ provider: "anthropic", model: "claude-sonnet-4-5" }],
+        fallbacks: ["cheap"],
+      },
+      cheap: { targets: [{ provider: "openai", model: "gpt-4o-mini" }] },
+      lonely: { targets: [{ provider: "gemini", model: "gemini-2.5-flash" }] },
+    },
+  };
+  const routing = buildRouting(
+    parseConfig({ OPENAI_API_KEY: "sk" }),
+    parseRoutingFile(JSON.stringify(file)),
+    {},
+  );
+  await t.step("the primary has no key: its fallback serves", () => {
+    const plan = planRoute("smart", routing);
+    assert.ok(!(plan instanceof GatewayError) && plan.kind === "upstream");
+    assert.deepEqual(plan.chain.map((m) => m.name), ["cheap"]);
+  });
+  await t.step("nothing left: 404 naming the variable", () => {
+    const plan = planRoute("lonely", routing);
+    assert.ok(plan instanceof GatewayError);
+    assert.equal(plan.code, "model_not_found");
+    assert.match(plan.message, /GEMINI_API_KEY/);
   });
 });

@@ -310,7 +310,7 @@ Deno.test("buildRouting() configures declared providers", async (t) => {
   });
 });
 
-Deno.test("buildRouting() refuses a declared provider whose key variable is missing", async (t) => {
+Deno.test("buildRouting() leaves out a declared provider whose key variable is missing, saying so", async (t) => {
   const cases: [string, Environment][] = [
     ["unset", {}],
     ["empty", { VLLM_API_KEY: "" }],
@@ -318,20 +318,24 @@ Deno.test("buildRouting() refuses a declared provider whose key variable is miss
   ];
   for (const [name, keys] of cases) {
     await t.step(name, () => {
-      const problems = problemsOf({}, { providers: { "local-vllm": VLLM } }, keys);
-      assert.equal(problems.length, 1, JSON.stringify(problems));
-      const [problem = ""] = problems;
-      assert.ok(problem.startsWith("providers.local-vllm.api_key_env: "), problem);
-      assert.ok(problem.includes("VLLM_API_KEY"), problem);
+      const routing = build({}, { providers: { "local-vllm": VLLM } }, keys);
+      assert.equal(routing.providers.has("local-vllm"), false);
+      assert.equal(routing.unkeyed.get("local-vllm"), "VLLM_API_KEY");
+      assert.equal(routing.warnings.length, 1, JSON.stringify(routing.warnings));
+      const [warning = ""] = routing.warnings;
+      assert.ok(warning.startsWith("providers.local-vllm.api_key_env: "), warning);
+      assert.ok(warning.includes("VLLM_API_KEY"), warning);
     });
   }
-  await t.step("its targets are not reported a second time", () => {
-    const problems = problemsOf({}, {
+  await t.step("its targets are left out, and said so", () => {
+    const routing = build({}, {
       providers: { "local-vllm": VLLM },
       models: { llama: { targets: [{ provider: "local-vllm", model: "llama3" }] } },
     });
-    assert.deepEqual(problems.map((p) => p.slice(0, p.indexOf(": "))), [
+    assert.deepEqual(routing.models.get("llama")?.targets, []);
+    assert.deepEqual(routing.warnings.map((w) => w.slice(0, w.indexOf(": "))), [
       "providers.local-vllm.api_key_env",
+      "models.llama.targets[0].provider",
     ]);
   });
 });
@@ -406,7 +410,7 @@ Deno.test("buildRouting() compiles public models", async (t) => {
   });
 });
 
-Deno.test("buildRouting() refuses targets it cannot call, naming the target", async (t) => {
+Deno.test("buildRouting() refuses targets naming no provider, and leaves out unkeyed ones", async (t) => {
   await t.step("an unknown provider", () => {
     const problems = problemsOf(ALL_KEYS, {
       models: {
@@ -429,13 +433,14 @@ Deno.test("buildRouting() refuses targets it cannot call, naming the target", as
     ["gemini", "GEMINI_API_KEY"],
   ];
   for (const [provider, variable] of unkeyed) {
-    await t.step(`unkeyed ${provider} names ${variable}`, () => {
-      const problems = problemsOf({}, {
+    await t.step(`unkeyed ${provider}: left out, the warning names ${variable}`, () => {
+      const routing = build({}, {
         models: { m: { targets: [{ provider, model: "x" }] } },
       });
-      assert.equal(problems.length, 1, JSON.stringify(problems));
-      assert.ok(problems[0]?.startsWith("models.m.targets[0].provider: "), problems[0]);
-      assert.ok(problems[0]?.includes(variable), problems[0]);
+      assert.deepEqual(routing.models.get("m")?.targets, []);
+      assert.equal(routing.warnings.length, 1, JSON.stringify(routing.warnings));
+      assert.ok(routing.warnings[0]?.startsWith("models.m.targets[0].provider: "));
+      assert.ok(routing.warnings[0]?.includes(variable), routing.warnings[0]);
     });
   }
   await t.step("choreoai is not a provider a target can name", () => {
@@ -529,10 +534,6 @@ Deno.test("buildRouting() resolves fallbacks", async (t) => {
   });
   const refused: [string, string[], string, string[]][] = [
     ["a name nothing routes", ["llama-3-70b"], "models.smart.fallbacks[0]", ["llama-3-70b"]],
-    ["an unkeyed built-in", ["gemini-2.5-flash"], "models.smart.fallbacks[0]", ["GEMINI_API_KEY"]],
-    ["an unkeyed prefix", ["azure/gpt4o-prod"], "models.smart.fallbacks[0]", [
-      "AZURE_OPENAI_API_KEY",
-    ]],
     ["a repeated fallback", ["gpt-4o", "gpt-4o"], "models.smart.fallbacks[1]", ["gpt-4o"]],
     ["its own model", ["smart"], "models.smart.fallbacks[0]", ["smart"]],
   ];
@@ -545,10 +546,23 @@ Deno.test("buildRouting() resolves fallbacks", async (t) => {
       for (const word of words) assert.ok(problem.includes(word), `${word} in ${problem}`);
     });
   }
+  const leftOut: [string, string, string][] = [
+    ["an unkeyed built-in", "gemini-2.5-flash", "GEMINI_API_KEY"],
+    ["an unkeyed prefix", "azure/gpt4o-prod", "AZURE_OPENAI_API_KEY"],
+  ];
+  for (const [name, fallback, variable] of leftOut) {
+    await t.step(`leaves out ${name}, naming ${variable}`, () => {
+      const routing = build(env, { models: { smart: { ...primary, fallbacks: [fallback] } } });
+      assert.deepEqual(routing.models.get("smart")?.fallbacks, []);
+      assert.equal(routing.warnings.length, 1);
+      assert.ok(routing.warnings[0]?.startsWith("models.smart.fallbacks[0]: "));
+      assert.ok(routing.warnings[0]?.includes(variable), routing.warnings[0]);
+    });
+  }
 });
 
-Deno.test("buildRouting() reports every problem at once", () => {
-  const problems = problemsOf({ OPENAI_API_KEY: "sk" }, {
+Deno.test("buildRouting() reports every problem at once, and every missing key as a warning", () => {
+  const file = {
     providers: {
       vllm: VLLM,
       az: { kind: "azure", endpoint: "https://a.example", api_key_env: "AZ_KEY" },
@@ -559,12 +573,19 @@ Deno.test("buildRouting() reports every problem at once", () => {
         fallbacks: ["mistral-large", "smart"],
       },
     },
-  });
+  };
+  const problems = problemsOf({ OPENAI_API_KEY: "sk" }, file);
   assert.deepEqual(problems.map((p) => p.slice(0, p.indexOf(": "))).sort(), [
     "models.smart.fallbacks[0]",
     "models.smart.fallbacks[1]",
-    "models.smart.targets[0].provider",
     "models.smart.targets[1].provider",
+  ]);
+  const fixed = structuredClone(file);
+  fixed.models.smart.targets.pop();
+  fixed.models.smart.fallbacks = [];
+  const routing = build({ OPENAI_API_KEY: "sk" }, fixed);
+  assert.deepEqual(routing.warnings.map((w) => w.slice(0, w.indexOf(": "))).sort(), [
+    "models.smart.targets[0].provider",
     "providers.az.api_key_env",
     "providers.vllm.api_key_env",
   ]);
