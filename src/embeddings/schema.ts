@@ -3,8 +3,7 @@
  * shapes). Unknown request fields are kept and passed on to OpenAI-format upstreams.
  */
 import { z } from "zod";
-import { errors, type GatewayError } from "../errors.ts";
-import { formatParam } from "../openai/schema.ts";
+import { type Parsed, parseRequestBody } from "../openai/schema.ts";
 import { encodeText } from "../tokens.ts";
 
 /** `POST /v1/embeddings` request body, validated. */
@@ -129,18 +128,8 @@ export const EmbeddingsRequestSchema = z.looseObject({
  * // result.ok === false; result.error.param === "input[1]"
  * ```
  */
-export function parseEmbeddingsRequest(
-  body: unknown,
-): { ok: true; request: EmbeddingsRequest } | { ok: false; error: GatewayError } {
-  const result = EmbeddingsRequestSchema.safeParse(body);
-  if (result.success) return { ok: true, request: result.data };
-  const issue = result.error.issues[0];
-  if (issue === undefined || issue.path.length === 0) {
-    return { ok: false, error: errors.invalidRequest("Request body must be a JSON object") };
-  }
-  const param = formatParam(issue.path);
-  const message = `Invalid value for '${param}': ${issue.message}`;
-  return { ok: false, error: errors.invalidRequest(message, param) };
+export function parseEmbeddingsRequest(body: unknown): Parsed<EmbeddingsRequest> {
+  return parseRequestBody<EmbeddingsRequest>(EmbeddingsRequestSchema, body);
 }
 
 /**

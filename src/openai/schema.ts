@@ -109,11 +109,15 @@ export function formatParam(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** Validates a chat request body, or returns a 400 naming the first bad field. */
-export function parseChatCompletionRequest(
-  body: unknown,
-): { ok: true; request: ChatCompletionRequest } | { ok: false; error: GatewayError } {
-  const result = ChatCompletionRequestSchema.safeParse(body);
+/** A validated request body, or the 400 that names its first bad field. */
+export type Parsed<T> = { ok: true; request: T } | { ok: false; error: GatewayError };
+
+/**
+ * Validates a request body against `schema`: the data, or a 400 `invalid_request` whose `param`
+ * names the first bad field (`messages[0].content`) as OpenAI does.
+ */
+export function parseRequestBody<T>(schema: z.ZodType<T>, body: unknown): Parsed<T> {
+  const result = schema.safeParse(body);
   if (result.success) return { ok: true, request: result.data };
   const issue = result.error.issues[0];
   if (issue === undefined || issue.path.length === 0) {
@@ -122,6 +126,11 @@ export function parseChatCompletionRequest(
   const param = formatParam(issue.path);
   const message = `Invalid value for '${param}': ${issue.message}`;
   return { ok: false, error: errors.invalidRequest(message, param) };
+}
+
+/** Validates a chat request body, or returns a 400 naming the first bad field. */
+export function parseChatCompletionRequest(body: unknown): Parsed<ChatCompletionRequest> {
+  return parseRequestBody(ChatCompletionRequestSchema, body);
 }
 
 /** Whether the client asked for a final usage chunk on a stream. */
