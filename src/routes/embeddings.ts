@@ -13,6 +13,7 @@ import {
 } from "../embeddings/schema.ts";
 import { errors, GatewayError, toGatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
+import type { EmbeddingsAdapter } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { ECHO_MODEL, planRoute } from "../routing/route.ts";
 import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
@@ -81,7 +82,8 @@ async function callProvider(
   deps: RouteDeps,
 ): Promise<AttemptOutcome<EmbeddingsResponse>> {
   const { adapter, name } = attempt.target.provider;
-  if (adapter.embeddings === undefined) {
+  const translations = adapter.embeddings;
+  if (translations === undefined) {
     return {
       ok: false,
       next: "skip",
@@ -90,13 +92,13 @@ async function callProvider(
       ),
     };
   }
-  const parts = adapter.embeddings.maxInputs === undefined
+  const parts = translations.maxInputs === undefined
     ? [embeddings]
-    : splitEmbeddingsRequest(embeddings, adapter.embeddings.maxInputs);
+    : splitEmbeddingsRequest(embeddings, translations.maxInputs);
   const answers: EmbeddingsResponse[] = [];
   for (const part of parts) {
     const partContext = parts.length === 1 ? context : createEmbeddingsContext(part);
-    const outcome = await callOnce(part, partContext, attempt, signal, deps);
+    const outcome = await callOnce(translations, part, partContext, attempt, signal, deps);
     if (!outcome.ok) return outcome;
     answers.push(outcome.value);
   }
@@ -105,15 +107,14 @@ async function callProvider(
 
 /** One upstream embeddings request (a batch, when the input was split). */
 async function callOnce(
+  translations: EmbeddingsAdapter,
   embeddings: EmbeddingsRequest,
   context: EmbeddingsContext,
   attempt: Attempt,
   signal: AbortSignal,
   deps: RouteDeps,
 ): Promise<AttemptOutcome<EmbeddingsResponse>> {
-  const { adapter } = attempt.target.provider;
-  if (adapter.embeddings === undefined) throw new Error("callOnce without an embeddings adapter");
-  const built = adapter.embeddings.toRequest(embeddings, providerTarget(attempt.target));
+  const built = translations.toRequest(embeddings, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
   let upstream;
   try {
@@ -132,9 +133,10 @@ async function callOnce(
   const { response } = upstream;
   const json = parseJsonOrUndefined(text);
   if (!response.ok) {
+    const { adapter } = attempt.target.provider;
     return failure(adapter.fromError(response.status, json, response.headers, attempt.target));
   }
-  const answer = adapter.embeddings.fromResponse(json, context);
+  const answer = translations.fromResponse(json, context);
   if (answer instanceof GatewayError) return failure(answer);
   return { ok: true, value: answer };
 }
