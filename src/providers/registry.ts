@@ -1,8 +1,8 @@
 /** Which adapter serves each kind of provider (built-in or declared in the routing file). */
 import { createOpenAIEmbeddings } from "../embeddings/openai.ts";
-import { anthropic } from "./anthropic/mod.ts";
+import { anthropic, createAnthropicAdapter } from "./anthropic/mod.ts";
 import { createAzureAdapter } from "./azure/mod.ts";
-import { gemini } from "./gemini/mod.ts";
+import { createGeminiAdapter, gemini } from "./gemini/mod.ts";
 import type { ProviderAdapter } from "./mod.ts";
 import { fromOpenAIError } from "./openai/error.ts";
 import { openai } from "./openai/mod.ts";
@@ -27,8 +27,8 @@ export function adapterFor(kind: ProviderKind, name: string): ProviderAdapter {
     case "azure":
       return createAzureAdapter(name);
     case "anthropic":
-      return anthropic;
+      return name === "anthropic" ? anthropic : createAnthropicAdapter(name);
     case "gemini":
-      return gemini;
+      return name === "gemini" ? gemini : createGeminiAdapter(name);
   }
 }

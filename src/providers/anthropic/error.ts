@@ -39,20 +39,25 @@ const OPENAI_TYPES: Readonly<Record<string, string>> = {
  * // error.status === 429, error.type === "rate_limit_error", error.headers["retry-after"] === "12"
  * ```
  */
-export function fromAnthropicError(status: number, body: unknown, headers: Headers): GatewayError {
+export function fromAnthropicError(
+  status: number,
+  body: unknown,
+  headers: Headers,
+  provider: string = PROVIDER,
+): GatewayError {
   if (status === 401 || status === 403) {
     // The gateway's own provider key is bad. The provider's text may echo the key: drop it.
     return errors.upstream(
-      `The ${PROVIDER} provider rejected the gateway's credentials (HTTP ${status}); ` +
+      `The ${provider} provider rejected the gateway's credentials (HTTP ${status}); ` +
         "the gateway operator must check its provider key",
     );
   }
   const parsed = AnthropicErrorBodySchema.safeParse(body);
   const upstream = parsed.success ? parsed.data.error : undefined;
-  const message = upstream?.message ?? `The ${PROVIDER} provider answered HTTP ${status}`;
+  const message = upstream?.message ?? `The ${provider} provider answered HTTP ${status}`;
   const retryAfter = headers.get("retry-after");
   const retryHeaders = retryAfter === null ? {} : { headers: { "retry-after": retryAfter } };
-  if (status === 402) return errors.upstream(`${PROVIDER}: ${message}`);
+  if (status === 402) return errors.upstream(`${provider}: ${message}`);
   if (status >= 400 && status < 500) {
     const mapped = upstream === undefined ? undefined : OPENAI_TYPES[upstream.type];
     return new GatewayError(message, {
@@ -63,15 +68,15 @@ export function fromAnthropicError(status: number, body: unknown, headers: Heade
     });
   }
   if (status === 503 || status === 529) {
-    return new GatewayError(`${PROVIDER}: ${message}`, {
+    return new GatewayError(`${provider}: ${message}`, {
       status: 503,
       type: "api_error",
       code: "upstream_overloaded",
       ...retryHeaders,
     });
   }
-  if (status === 504) return errors.upstreamTimeout(`${PROVIDER}: ${message}`);
-  return errors.upstream(`${PROVIDER}: ${message}`);
+  if (status === 504) return errors.upstreamTimeout(`${provider}: ${message}`);
+  return errors.upstream(`${provider}: ${message}`);
 }
 
 /**
@@ -86,13 +91,13 @@ export function fromAnthropicError(status: number, body: unknown, headers: Heade
  * // 503, code "upstream_overloaded", message "anthropic: Overloaded"
  * ```
  */
-export function fromAnthropicStreamError(body: unknown): GatewayError {
+export function fromAnthropicStreamError(body: unknown, provider: string = PROVIDER): GatewayError {
   const parsed = AnthropicErrorBodySchema.safeParse(body);
   if (!parsed.success) {
-    return errors.upstream(`${PROVIDER}: the provider reported an error mid-stream`);
+    return errors.upstream(`${provider}: the provider reported an error mid-stream`);
   }
   const { type, message } = parsed.data.error;
-  if (type === "overloaded_error") return errors.upstreamOverloaded(`${PROVIDER}: ${message}`);
-  if (type === "timeout_error") return errors.upstreamTimeout(`${PROVIDER}: ${message}`);
-  return errors.upstream(`${PROVIDER}: ${message}`);
+  if (type === "overloaded_error") return errors.upstreamOverloaded(`${provider}: ${message}`);
+  if (type === "timeout_error") return errors.upstreamTimeout(`${provider}: ${message}`);
+  return errors.upstream(`${provider}: ${message}`);
 }

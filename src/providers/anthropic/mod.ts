@@ -10,25 +10,33 @@ const ModelListSchema = z.looseObject({
   data: z.array(z.looseObject({ id: z.string(), created_at: z.string().optional() })),
 });
 
+/**
+ * An adapter for Anthropic's Messages API at `ANTHROPIC_BASE_URL`, or for a routing file's provider of
+ * kind `anthropic`; `name` is the provider's name in error messages.
+ */
+export function createAnthropicAdapter(name = "anthropic"): ProviderAdapter {
+  return {
+    name,
+    passThrough: false,
+    inlinesImageUrls: false,
+    toRequest: toAnthropicRequest,
+    fromResponse: fromAnthropicResponse,
+    stream: (ctx) => anthropicStream(ctx, name),
+    fromError: (status, body, headers) => fromAnthropicError(status, body, headers, name),
+    listModelsRequest: (target) =>
+      new Request(`${target.baseUrl}/v1/models?limit=1000`, {
+        headers: { "x-api-key": target.apiKey, "anthropic-version": ANTHROPIC_API_VERSION },
+      }),
+    parseModelList(body) {
+      const parsed = ModelListSchema.safeParse(body);
+      if (!parsed.success) return [];
+      return parsed.data.data.map((model) => {
+        const created = model.created_at === undefined ? NaN : Date.parse(model.created_at);
+        return { id: model.id, created: Number.isNaN(created) ? 0 : Math.floor(created / 1000) };
+      });
+    },
+  };
+}
+
 /** Anthropic's Messages API at `ANTHROPIC_BASE_URL`. */
-export const anthropic: ProviderAdapter = {
-  name: "anthropic",
-  passThrough: false,
-  inlinesImageUrls: false,
-  toRequest: toAnthropicRequest,
-  fromResponse: fromAnthropicResponse,
-  stream: anthropicStream,
-  fromError: fromAnthropicError,
-  listModelsRequest: (target) =>
-    new Request(`${target.baseUrl}/v1/models?limit=1000`, {
-      headers: { "x-api-key": target.apiKey, "anthropic-version": ANTHROPIC_API_VERSION },
-    }),
-  parseModelList(body) {
-    const parsed = ModelListSchema.safeParse(body);
-    if (!parsed.success) return [];
-    return parsed.data.data.map((model) => {
-      const created = model.created_at === undefined ? NaN : Date.parse(model.created_at);
-      return { id: model.id, created: Number.isNaN(created) ? 0 : Math.floor(created / 1000) };
-    });
-  },
-};
+export const anthropic: ProviderAdapter = createAnthropicAdapter();

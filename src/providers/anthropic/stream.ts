@@ -75,7 +75,7 @@ function mergeUsage(usage: UsageSoFar, source: unknown): void {
 }
 
 /** Creates the translator of one Anthropic stream. */
-export function anthropicStream(ctx: TranslationContext): StreamTranslator {
+export function anthropicStream(ctx: TranslationContext, provider = "anthropic"): StreamTranslator {
   let started = false;
   let finishSent = false;
   let over = false;
@@ -198,7 +198,7 @@ export function anthropicStream(ctx: TranslationContext): StreamTranslator {
       }
       const type = event.event ?? json.type;
       if (type === "error" || json.type === "error") {
-        return fail(emit, fromAnthropicStreamError(json));
+        return fail(emit, fromAnthropicStreamError(json, provider));
       }
       if (typeof type !== "string" || !Object.hasOwn(handlers, type)) return;
       handlers[type]?.(json, emit);

@@ -37,16 +37,21 @@ const RETRY_DELAY_REGEXP = /^(\d+(?:\.\d+)?)s$/;
  * // error.status === 429, error.type === "rate_limit_error", error.headers["retry-after"] === "12"
  * ```
  */
-export function fromGeminiError(status: number, body: unknown, headers: Headers): GatewayError {
+export function fromGeminiError(
+  status: number,
+  body: unknown,
+  headers: Headers,
+  provider: string = PROVIDER,
+): GatewayError {
   const upstream = parseError(body);
   if (status === 401 || status === 403 || (status === 400 && isKeyError(upstream))) {
     // The gateway's own provider key is bad. The provider's text may echo the key: drop it.
     return errors.upstream(
-      `The ${PROVIDER} provider rejected the gateway's credentials (HTTP ${status}); ` +
+      `The ${provider} provider rejected the gateway's credentials (HTTP ${status}); ` +
         "the gateway operator must check its provider key",
     );
   }
-  const message = nonEmpty(upstream?.message) ?? `The ${PROVIDER} provider answered HTTP ${status}`;
+  const message = nonEmpty(upstream?.message) ?? `The ${provider} provider answered HTTP ${status}`;
   const retryAfter = headers.get("retry-after") ?? retryDelay(upstream);
   const retryHeaders = retryAfter === undefined || retryAfter === null
     ? {}
@@ -70,15 +75,15 @@ export function fromGeminiError(status: number, body: unknown, headers: Headers)
     });
   }
   if (status === 503) {
-    return new GatewayError(`${PROVIDER}: ${message}`, {
+    return new GatewayError(`${provider}: ${message}`, {
       status: 503,
       type: "api_error",
       code: "upstream_overloaded",
       ...retryHeaders,
     });
   }
-  if (status === 504) return errors.upstreamTimeout(`${PROVIDER}: ${message}`);
-  return errors.upstream(`${PROVIDER}: ${message}`);
+  if (status === 504) return errors.upstreamTimeout(`${provider}: ${message}`);
+  return errors.upstream(`${provider}: ${message}`);
 }
 
 /**
@@ -94,17 +99,17 @@ export function fromGeminiError(status: number, body: unknown, headers: Headers)
  * // 503, code "upstream_overloaded", message "gemini: The model is overloaded."
  * ```
  */
-export function fromGeminiStreamError(body: unknown): GatewayError {
+export function fromGeminiStreamError(body: unknown, provider: string = PROVIDER): GatewayError {
   const upstream = parseError(body);
   if (upstream === undefined) {
-    return errors.upstream(`${PROVIDER}: the provider reported an error mid-stream`);
+    return errors.upstream(`${provider}: the provider reported an error mid-stream`);
   }
   const code = upstream.code ?? statusCode(upstream.status);
   if (typeof code === "number" && code >= 400 && code < 600) {
     return fromGeminiError(code, body, new Headers());
   }
   return errors.upstream(
-    `${PROVIDER}: ${nonEmpty(upstream.message) ?? "the provider reported an error mid-stream"}`,
+    `${provider}: ${nonEmpty(upstream.message) ?? "the provider reported an error mid-stream"}`,
   );
 }
 

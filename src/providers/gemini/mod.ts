@@ -16,25 +16,33 @@ const ModelListSchema = z.looseObject({
   ),
 });
 
+/**
+ * An adapter for Google's Gemini API at `GEMINI_BASE_URL` (v1beta), or for a routing file's provider of
+ * kind `gemini`; `name` is the provider's name in error messages.
+ */
+export function createGeminiAdapter(name = "gemini"): ProviderAdapter {
+  return {
+    name,
+    passThrough: false,
+    inlinesImageUrls: true,
+    toRequest: toGeminiRequest,
+    fromResponse: fromGeminiResponse,
+    stream: (ctx) => geminiStream(ctx, name),
+    fromError: (status, body, headers) => fromGeminiError(status, body, headers, name),
+    listModelsRequest: (target) =>
+      new Request(`${target.baseUrl}/v1beta/models?pageSize=1000`, {
+        headers: { "x-goog-api-key": target.apiKey },
+      }),
+    parseModelList(body) {
+      const parsed = ModelListSchema.safeParse(body);
+      if (!parsed.success) return [];
+      return parsed.data.models
+        .filter((m) => m.supportedGenerationMethods?.includes("generateContent") ?? true)
+        .map((m) => ({ id: m.name.replace(/^models\//, ""), created: 0 }));
+    },
+    embeddings: geminiEmbeddings,
+  };
+}
+
 /** Google's Gemini API at `GEMINI_BASE_URL` (v1beta). */
-export const gemini: ProviderAdapter = {
-  name: "gemini",
-  passThrough: false,
-  inlinesImageUrls: true,
-  toRequest: toGeminiRequest,
-  fromResponse: fromGeminiResponse,
-  stream: geminiStream,
-  fromError: fromGeminiError,
-  listModelsRequest: (target) =>
-    new Request(`${target.baseUrl}/v1beta/models?pageSize=1000`, {
-      headers: { "x-goog-api-key": target.apiKey },
-    }),
-  parseModelList(body) {
-    const parsed = ModelListSchema.safeParse(body);
-    if (!parsed.success) return [];
-    return parsed.data.models
-      .filter((m) => m.supportedGenerationMethods?.includes("generateContent") ?? true)
-      .map((m) => ({ id: m.name.replace(/^models\//, ""), created: 0 }));
-  },
-  embeddings: geminiEmbeddings,
-};
+export const gemini: ProviderAdapter = createGeminiAdapter();

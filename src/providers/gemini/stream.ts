@@ -97,7 +97,7 @@ function finishOf(candidate: JsonObject): string | undefined {
 }
 
 /** Creates the translator of one Gemini stream. */
-export function geminiStream(ctx: TranslationContext): StreamTranslator {
+export function geminiStream(ctx: TranslationContext, provider = "gemini"): StreamTranslator {
   const candidates = new Map<number, CandidateState>();
   let over = false;
   let eventSeen = false;
@@ -203,7 +203,7 @@ export function geminiStream(ctx: TranslationContext): StreamTranslator {
       if (!isObject(json)) {
         return fail(emit, errors.upstream("gemini sent a stream event that is not an object"));
       }
-      if (json.error !== undefined) return fail(emit, fromGeminiStreamError(json));
+      if (json.error !== undefined) return fail(emit, fromGeminiStreamError(json, provider));
       eventSeen = true;
       if (isObject(json.usageMetadata)) usage = usageCounts(json.usageMetadata);
       const list = json.candidates;
