@@ -1,7 +1,7 @@
 /**
  * `POST /v1/chat/completions`: validate, route, translate, call the provider, translate back.
  */
-import { errors, GatewayError, toGatewayError } from "../errors.ts";
+import { errors, GatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
 import {
@@ -22,9 +22,16 @@ import {
   type StreamOutcome,
 } from "../streaming/client_stream.ts";
 import { withEstimatedUsage } from "../streaming/estimated_usage.ts";
-import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
+import { parseJsonOrUndefined } from "../upstream.ts";
 import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
-import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
+import {
+  failure,
+  providerTarget,
+  readAnswer,
+  runAttempts,
+  sendAttempt,
+  servedBy,
+} from "./upstream_attempt.ts";
 
 /** Handles one chat completion request, stream or not. */
 export async function handleChatCompletions(
@@ -128,34 +135,14 @@ async function callProvider(
   }
   const built = adapter.toRequest(chat, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
-  let upstream;
-  try {
-    upstream = await sendAttempt(built.request, attempt, call.signal, deps);
-  } catch (error) {
-    return failure(toGatewayError(error));
-  }
+  const sent = await sendAttempt(built.request, attempt, call.signal, deps);
+  if (!sent.ok) return sent;
+  const upstream = sent.value;
   const { response } = upstream;
   const headers: Record<string, string> = {};
   if (built.adjusted.length > 0) headers["x-choreoai-adjusted"] = built.adjusted.join(", ");
   const name = attempt.target.provider.name;
-  if (!response.ok) {
-    try {
-      const text = await readUpstreamText(upstream);
-      return failure(
-        adapter.fromError(
-          response.status,
-          parseJsonOrUndefined(text),
-          response.headers,
-          attempt.target,
-        ),
-      );
-    } catch (error) {
-      return failure(toGatewayError(error));
-    } finally {
-      upstream.close();
-    }
-  }
-  if (chat.stream === true) {
+  if (chat.stream === true && response.ok) {
     const contentType = response.headers.get("content-type") ?? "";
     if (!contentType.startsWith("text/event-stream") || response.body === null) {
       upstream.close();
@@ -184,14 +171,9 @@ async function callProvider(
       value: { response: new Response(stream, { headers: SSE_HEADERS }), headers },
     };
   }
-  let text: string;
-  try {
-    text = await readUpstreamText(upstream);
-  } catch (error) {
-    return failure(toGatewayError(error));
-  } finally {
-    upstream.close();
-  }
+  const read = await readAnswer(upstream, attempt);
+  if (!read.ok) return read;
+  const text = read.value;
   const completion = adapter.fromResponse(parseJsonOrUndefined(text), translation);
   if (completion instanceof GatewayError) return failure(completion);
   if (completion.usage !== null && completion.usage !== undefined) {

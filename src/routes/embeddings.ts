@@ -11,15 +11,22 @@ import {
   type EmbeddingsResponse,
   parseEmbeddingsRequest,
 } from "../embeddings/schema.ts";
-import { errors, GatewayError, toGatewayError } from "../errors.ts";
+import { errors, GatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
 import type { EmbeddingsAdapter } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { ECHO_MODEL, planRoute } from "../routing/route.ts";
-import { parseJsonOrUndefined, readUpstreamText } from "../upstream.ts";
+import { parseJsonOrUndefined } from "../upstream.ts";
 import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
 import { admit } from "./rate_limits.ts";
-import { failure, providerTarget, runAttempts, sendAttempt, servedBy } from "./upstream_attempt.ts";
+import {
+  failure,
+  providerTarget,
+  readAnswer,
+  runAttempts,
+  sendAttempt,
+  servedBy,
+} from "./upstream_attempt.ts";
 
 /** Handles one embeddings request. */
 export async function handleEmbeddings(
@@ -116,26 +123,11 @@ async function callOnce(
 ): Promise<AttemptOutcome<EmbeddingsResponse>> {
   const built = translations.toRequest(embeddings, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
-  let upstream;
-  try {
-    upstream = await sendAttempt(built, attempt, signal, deps);
-  } catch (error) {
-    return failure(toGatewayError(error));
-  }
-  let text: string;
-  try {
-    text = await readUpstreamText(upstream);
-  } catch (error) {
-    return failure(toGatewayError(error));
-  } finally {
-    upstream.close();
-  }
-  const { response } = upstream;
-  const json = parseJsonOrUndefined(text);
-  if (!response.ok) {
-    const { adapter } = attempt.target.provider;
-    return failure(adapter.fromError(response.status, json, response.headers, attempt.target));
-  }
+  const sent = await sendAttempt(built, attempt, signal, deps);
+  if (!sent.ok) return sent;
+  const read = await readAnswer(sent.value, attempt);
+  if (!read.ok) return read;
+  const json = parseJsonOrUndefined(read.value);
   const answer = translations.fromResponse(json, context);
   if (answer instanceof GatewayError) return failure(answer);
   return { ok: true, value: answer };

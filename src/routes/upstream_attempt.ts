@@ -3,12 +3,17 @@
  * settings, the provider's extra headers, sending with the attempt's timeout, and how a failure
  * decides between retrying elsewhere and answering the client now.
  */
-import { errors, type GatewayError } from "../errors.ts";
+import { errors, type GatewayError, toGatewayError } from "../errors.ts";
 import type { ProviderTarget } from "../providers/mod.ts";
 import { type Attempt, type AttemptOutcome, runPlan, type Served } from "../routing/attempts.ts";
 import type { RoutePlan } from "../routing/route.ts";
 import type { RouteTarget } from "../routing/table.ts";
-import { sendUpstream, type UpstreamCall } from "../upstream.ts";
+import {
+  parseJsonOrUndefined,
+  readUpstreamText,
+  sendUpstream,
+  type UpstreamCall,
+} from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
 
 /** The provider settings an adapter needs to build a request for `target`. */
@@ -32,25 +37,62 @@ export function failure<T>(error: GatewayError): AttemptOutcome<T> {
   return { ok: false, error, next: upstreamFault ? "retry" : "stop" };
 }
 
-/** Sends an adapter's request with the provider's extra headers and the attempt's timeout. */
-export function sendAttempt(
+/**
+ * Sends an adapter's request with the provider's extra headers and the attempt's timeout; a
+ * failure to get response headers is the attempt's outcome.
+ */
+export async function sendAttempt(
   request: Request,
   attempt: Attempt,
   clientSignal: AbortSignal,
   deps: RouteDeps,
-): Promise<UpstreamCall> {
+): Promise<AttemptOutcome<UpstreamCall>> {
   for (const [name, value] of Object.entries(attempt.target.provider.headers)) {
     request.headers.set(name, value);
   }
-  return sendUpstream(request, {
-    fetch: deps.fetch,
-    idleTimeoutMs: attempt.model.timeoutMs,
-    firstTimeoutMs: attempt.timeoutMs,
-    deadlines: deps.deadlines,
-    provider: attempt.target.provider.name,
-    signal: deps.shutdownSignal,
-    clientSignal,
-  });
+  try {
+    const call = await sendUpstream(request, {
+      fetch: deps.fetch,
+      idleTimeoutMs: attempt.model.timeoutMs,
+      firstTimeoutMs: attempt.timeoutMs,
+      deadlines: deps.deadlines,
+      provider: attempt.target.provider.name,
+      signal: deps.shutdownSignal,
+      clientSignal,
+    });
+    return { ok: true, value: call };
+  } catch (error) {
+    return failure(toGatewayError(error));
+  }
+}
+
+/**
+ * Reads a whole upstream answer and releases the call: its text, or the provider's error
+ * (through its adapter) for a non-2xx status, or the read's own failure.
+ */
+export async function readAnswer(
+  call: UpstreamCall,
+  attempt: Attempt,
+): Promise<AttemptOutcome<string>> {
+  const { response } = call;
+  let text: string;
+  try {
+    text = await readUpstreamText(call);
+  } catch (error) {
+    return failure(toGatewayError(error));
+  } finally {
+    call.close();
+  }
+  if (response.ok) return { ok: true, value: text };
+  const { adapter } = attempt.target.provider;
+  return failure(
+    adapter.fromError(
+      response.status,
+      parseJsonOrUndefined(text),
+      response.headers,
+      attempt.target,
+    ),
+  );
 }
 
 /** Records which target served, in the log line and the response headers. */
