@@ -14,6 +14,7 @@
  *   content is dropped (T8). A final assistant message is a prefill: its trailing whitespace is
  *   trimmed (T9). `name` is dropped (T10).
  */
+import { mergeTurns } from "../_turns.ts";
 import { errors, GatewayError } from "../../errors.ts";
 import type { ChatMessage } from "../../openai/schema.ts";
 
@@ -133,7 +134,14 @@ function translate(messages: readonly ChatMessage[]): AnthropicPrompt {
         );
     }
   });
-  const merged = mergeTurns(turns.filter((turn) => turn.content.length > 0));
+  const merged: AnthropicRequestMessage[] = mergeTurns(
+    turns.filter((turn) => turn.content.length > 0).map((t) => ({
+      role: t.role,
+      items: t.content,
+    })),
+    "user",
+    (block) => block.type === "tool_result",
+  ).map((turn) => ({ role: turn.role, content: turn.items }));
   trimPrefill(merged);
   if (merged.length === 0) {
     throw errors.invalidRequest(
@@ -292,23 +300,6 @@ function unsupportedPart(part: Part, param: string): GatewayError {
     `Unsupported content part type "${part.type.slice(0, 100)}" in '${param}' for Anthropic models`,
     `${param}.type`,
   );
-}
-
-/** Merges consecutive turns of one role; a merged user turn puts tool results first. */
-function mergeTurns(turns: readonly AnthropicRequestMessage[]): AnthropicRequestMessage[] {
-  const merged: AnthropicRequestMessage[] = [];
-  for (const turn of turns) {
-    const last = merged.at(-1);
-    if (last !== undefined && last.role === turn.role) last.content.push(...turn.content);
-    else merged.push({ role: turn.role, content: [...turn.content] });
-  }
-  for (const turn of merged) {
-    if (turn.role !== "user") continue;
-    const results = turn.content.filter((block) => block.type === "tool_result");
-    const others = turn.content.filter((block) => block.type !== "tool_result");
-    turn.content = [...results, ...others];
-  }
-  return merged;
 }
 
 /** A final assistant turn is a prefill, which must not end in whitespace. */

@@ -17,6 +17,7 @@
  * - Empty text is never sent (Gemini rejects it). The `function` role and content parts other
  *   than text, image_url and input_audio are refused. `name` is dropped (T10).
  */
+import { mergeTurns } from "../_turns.ts";
 import { errors, type GatewayError } from "../../errors.ts";
 import type { ChatMessage } from "../../openai/schema.ts";
 import { decodeToolCallId } from "./tool_ids.ts";
@@ -77,7 +78,11 @@ export function toGeminiContents(
         );
     }
   });
-  const contents = mergeTurns(turns.filter((turn) => turn.parts.length > 0));
+  const contents: GeminiRequestContent[] = mergeTurns(
+    turns.filter((turn) => turn.parts.length > 0).map((t) => ({ role: t.role, items: t.parts })),
+    "user",
+    (part) => part.functionResponse !== undefined,
+  ).map((turn) => ({ role: turn.role, parts: turn.items }));
   if (contents.length === 0) {
     throw errors.invalidRequest(
       "Cannot send the request to Gemini: no message besides system messages has content",
@@ -278,23 +283,6 @@ function unsupportedPart(part: Part, param: string): GatewayError {
     `Unsupported content part type "${part.type.slice(0, 100)}" in '${param}' for Gemini models`,
     `${param}.type`,
   );
-}
-
-/** Merges consecutive turns of one role; a merged user turn puts function responses first. */
-function mergeTurns(turns: readonly GeminiRequestContent[]): GeminiRequestContent[] {
-  const merged: GeminiRequestContent[] = [];
-  for (const turn of turns) {
-    const last = merged.at(-1);
-    if (last !== undefined && last.role === turn.role) last.parts.push(...turn.parts);
-    else merged.push({ role: turn.role, parts: [...turn.parts] });
-  }
-  for (const turn of merged) {
-    if (turn.role !== "user") continue;
-    const responses = turn.parts.filter((part) => part.functionResponse !== undefined);
-    const others = turn.parts.filter((part) => part.functionResponse === undefined);
-    turn.parts = [...responses, ...others];
-  }
-  return merged;
 }
 
 function throwInvalid(message: string, param: string): never {
