@@ -2,7 +2,6 @@
  * `POST /v1/chat/completions`: validate, route, translate, call the provider, translate back.
  */
 import { errors, GatewayError } from "../errors.ts";
-import { readJsonBody } from "../http/body.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
 import {
   type ChatCompletionRequest,
@@ -23,7 +22,12 @@ import {
 } from "../streaming/client_stream.ts";
 import { withEstimatedUsage } from "../streaming/estimated_usage.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
-import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
+import {
+  readRequestBody,
+  type RequestContext,
+  requireModelScope,
+  type RouteDeps,
+} from "./context.ts";
 import {
   failure,
   providerTarget,
@@ -39,11 +43,7 @@ export async function handleChatCompletions(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readJsonBody(request, {
-    maxBytes: deps.config.maxBodyBytes,
-    timeoutMs: deps.config.bodyTimeoutMs,
-    deadlines: deps.deadlines,
-  });
+  const body = await readRequestBody(request, deps);
   const parsed = parseChatCompletionRequest(body);
   if (!parsed.ok) throw parsed.error;
   const chat = parsed.request;

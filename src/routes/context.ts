@@ -1,5 +1,6 @@
 /** Per-request state shared by the router, the route handlers and the access log. */
 import { GatewayError } from "../errors.ts";
+import { readJsonBody } from "../http/body.ts";
 import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
 import type { Deadlines } from "../deadlines.ts";
@@ -70,5 +71,14 @@ export function requireModelScope(ctx: RequestContext, model: string): void {
     type: "permission_error",
     code: "model_not_allowed",
     param: "model",
+  });
+}
+
+/** Reads a route's JSON body within the configured size and time limits. */
+export function readRequestBody(request: Request, deps: RouteDeps): Promise<unknown> {
+  return readJsonBody(request, {
+    maxBytes: deps.config.maxBodyBytes,
+    timeoutMs: deps.config.bodyTimeoutMs,
+    deadlines: deps.deadlines,
   });
 }

@@ -12,12 +12,16 @@ import {
   parseEmbeddingsRequest,
 } from "../embeddings/schema.ts";
 import { errors, GatewayError } from "../errors.ts";
-import { readJsonBody } from "../http/body.ts";
 import type { EmbeddingsAdapter } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { ECHO_MODEL, planRoute } from "../routing/route.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
-import { type RequestContext, requireModelScope, type RouteDeps } from "./context.ts";
+import {
+  readRequestBody,
+  type RequestContext,
+  requireModelScope,
+  type RouteDeps,
+} from "./context.ts";
 import { admit } from "./rate_limits.ts";
 import {
   failure,
@@ -34,11 +38,7 @@ export async function handleEmbeddings(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readJsonBody(request, {
-    maxBytes: deps.config.maxBodyBytes,
-    timeoutMs: deps.config.bodyTimeoutMs,
-    deadlines: deps.deadlines,
-  });
+  const body = await readRequestBody(request, deps);
   const parsed = parseEmbeddingsRequest(body);
   if (!parsed.ok) throw parsed.error;
   const embeddings = parsed.request;
