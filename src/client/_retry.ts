@@ -11,8 +11,18 @@ const INITIAL_BACKOFF_SECONDS = 0.5;
 const MAX_BACKOFF_SECONDS = 8;
 
 /**
+ * The server's word on retrying an answer, read from `x-should-retry` as OpenAI's SDKs read it:
+ * exactly `true` or `false`; undefined (no word) for anything else.
+ */
+export function parseShouldRetry(headers: Headers): boolean | undefined {
+  const value = headers.get("x-should-retry");
+  return value === "true" ? true : value === "false" ? false : undefined;
+}
+
+/**
  * Milliseconds to wait before trying again after `error`, or `undefined` to throw it now.
- * `retriesTaken` counts the retries already made; `random` is in [0, 1).
+ * `retriesTaken` counts the retries already made; `random` is in [0, 1). An answer's
+ * `x-should-retry` (see {@linkcode parseShouldRetry}) wins over its status.
  */
 export function retryDelay(
   error: APIError,
@@ -21,7 +31,8 @@ export function retryDelay(
 ): number | undefined {
   if (retries.taken >= retries.max) return undefined;
   const retryable = error instanceof APIConnectionError ||
-    (error.status !== undefined && RETRY_STATUSES.has(error.status));
+    (error.status !== undefined &&
+      (parseShouldRetry(error.headers) ?? RETRY_STATUSES.has(error.status)));
   if (!retryable) return undefined;
   const retryAfter = error.retryAfter;
   if (retryAfter !== undefined) {

@@ -28,8 +28,9 @@ const globalFetch: FetchLike = (input, init) => fetch(input, init);
  *
  * Failed requests (429, 500, 502, 503, 504, no answer) are retried `maxRetries` times: after
  * `Retry-After` when the server sends one (over 60 s, the error is thrown at once), else after
- * 0.5 s, 1 s, 2 s, … (at most 8 s, less up to 25 % jitter). A stream is never retried once its
- * answer has begun.
+ * 0.5 s, 1 s, 2 s, … (at most 8 s, less up to 25 % jitter). As in OpenAI's SDKs, an answer with
+ * `x-should-retry: false` is never retried and one with `x-should-retry: true` is, whatever its
+ * status. A stream is never retried once its answer has begun.
  *
  * @example Chat with the built-in echo model
  * ```ts

@@ -28,8 +28,8 @@ export interface ClientOptions {
    */
   readonly timeout?: number | undefined;
   /**
-   * How many times a failed request is tried again (429, 500, 502, 503, 504, no answer).
-   * Default 2; 0 turns retries off.
+   * How many times a failed request is tried again (429, 500, 502, 503, 504, no answer; an
+   * answer's `x-should-retry: true` or `false` overrides its status). Default 2; 0 turns retries off.
    */
   readonly maxRetries?: number | undefined;
   /** Headers sent with every request (`Authorization` is always the client's own). */

@@ -13,7 +13,7 @@ import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { planRoute } from "../routing/route.ts";
 import { estimatePromptTokens } from "../tokens.ts";
-import { admit, DEFAULT_COMPLETION_RESERVE } from "./rate_limits.ts";
+import { admit, DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import {
   openUpstreamStream,
@@ -52,8 +52,7 @@ export async function handleChatCompletions(
   const plan = planRoute(chat.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
   if (ctx.limits !== undefined) {
-    const tokens = ctx.limits.spec.tpm === null ? 0 : tokenReservation(chat);
-    await admit(deps.limiter, ctx.limits, tokens);
+    await admit(deps.limiter, ctx.limits, () => tokenReservation(chat));
   }
   const translation: TranslationContext = {
     id: `chatcmpl-${deps.randomId()}`,
@@ -199,7 +198,18 @@ function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
 }
 
 /** Tokens a request may use at most: the prompt estimate plus its completion budget. */
-export function tokenReservation(chat: ChatCompletionRequest): number {
-  const completion = chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_COMPLETION_RESERVE;
-  return estimatePromptTokens(chat.messages) + completion * (chat.n ?? 1);
+export function tokenReservation(chat: ChatCompletionRequest): TokenReservation {
+  const setBy = typeof chat.max_completion_tokens === "number"
+    ? "max_completion_tokens"
+    : typeof chat.max_tokens === "number"
+    ? "max_tokens"
+    : undefined;
+  return {
+    prompt: estimatePromptTokens(chat.messages),
+    completion: {
+      perChoice: chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_COMPLETION_RESERVE,
+      choices: chat.n ?? 1,
+      setBy,
+    },
+  };
 }

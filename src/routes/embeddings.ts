@@ -50,7 +50,7 @@ export async function handleEmbeddings(
     await admit(
       deps.limiter,
       ctx.limits,
-      ctx.limits.spec.tpm === null ? 0 : context.estimatedTokens,
+      () => ({ prompt: context.estimatedTokens, completion: undefined }),
     );
   }
   if (plan.kind === "echo") {

@@ -1,8 +1,11 @@
 /**
  * Per-key rate limits around a request: once the prompt is known, one check-and-take of the
  * request and its token reservation (estimate + max completion); a request that fails before
- * that still counts; the reservation is reconciled with the provider's usage when it ends. OpenAI's `x-ratelimit-*` headers on every answer to a
- * limited key; a 429 with `Retry-After` when a limit is reached. ChoreoAI never retries its own 429s.
+ * that still counts; the reservation is reconciled with the provider's usage when it ends.
+ * OpenAI's `x-ratelimit-*` headers on every answer to a limited key; a 429 with `Retry-After`
+ * when a limit is reached, and a 429 with `x-should-retry: false` (no `Retry-After`) for a
+ * reservation larger than the key's whole token limit, which no wait can make fit. ChoreoAI
+ * never retries its own 429s.
  */
 import type { Principal } from "../auth/verifier.ts";
 import type { Config } from "../config.ts";
@@ -70,12 +73,9 @@ function refusal(limits: RequestLimits, decision: Decision, requested: number): 
   const limit = view?.limit ?? 0;
   const label = kind === "requests" ? "requests per min (RPM)" : "tokens per min (TPM)";
   const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1_000));
-  const message = decision.impossible
-    ? `Request too large for key ${limits.keyId} on ${label}: Limit ${limit}, Requested ${requested}. ` +
-      "Lower max_tokens or the prompt, or ask for a higher limit."
-    : `Rate limit reached for key ${limits.keyId} on ${label}: Limit ${limit}, ` +
-      `Used ${limit - (view?.remaining ?? 0)}, Requested ${requested}. ` +
-      `Please try again in ${formatReset(decision.retryAfterMs)}.`;
+  const message = `Rate limit reached for key ${limits.keyId} on ${label}: Limit ${limit}, ` +
+    `Used ${limit - (view?.remaining ?? 0)}, Requested ${requested}. ` +
+    `Please try again in ${formatReset(decision.retryAfterMs)}.`;
   return new GatewayError(message, {
     status: 429,
     type: "rate_limit_error",
@@ -84,19 +84,113 @@ function refusal(limits: RequestLimits, decision: Decision, requested: number): 
   });
 }
 
+/** What a request reserves from a token limit: its estimated input and its completion budget. */
+export interface TokenReservation {
+  /** Estimated tokens of the prompt (chat) or of the input (embeddings). */
+  readonly prompt: number;
+  /** The completion budget of a chat request; undefined for embeddings, which have none. */
+  readonly completion: CompletionBudget | undefined;
+}
+
+/** A chat request's completion budget: `perChoice` tokens for each of its `choices` (`n`). */
+export interface CompletionBudget {
+  readonly perChoice: number;
+  readonly choices: number;
+  /** The field that set `perChoice`; undefined when neither did (the default reserve). */
+  readonly setBy: "max_completion_tokens" | "max_tokens" | undefined;
+}
+
+/** The tokens a reservation takes: the prompt plus every choice's completion budget. */
+export function reservedTokens(reservation: TokenReservation): number {
+  const { prompt, completion } = reservation;
+  return prompt + (completion === undefined ? 0 : completion.perChoice * completion.choices);
+}
+
+function describeReservation({ prompt, completion }: TokenReservation): string {
+  if (completion === undefined) return `about ${prompt} input tokens`;
+  const { perChoice, choices, setBy } = completion;
+  const budget = choices === 1 ? `${perChoice}` : `${choices} × ${perChoice}`;
+  const source = setBy === undefined
+    ? "reserved by default when max_tokens is not set"
+    : `for ${setBy}${choices === 1 ? "" : ` with n = ${choices}`}`;
+  return `about ${prompt} prompt tokens + ${budget} ${source}`;
+}
+
+function whatToDo({ prompt, completion }: TokenReservation, tpm: number): string {
+  if (completion === undefined) {
+    return "the input alone is over the limit: shorten it (or split it across requests), or " +
+      "give the key a higher tpm.";
+  }
+  const room = Math.floor((tpm - prompt) / completion.choices);
+  if (room < 1) {
+    return "the prompt alone leaves no room for a completion: shorten the prompt, or give the " +
+      "key a higher tpm.";
+  }
+  const field = completion.setBy ?? "max_tokens";
+  const verb = completion.setBy === undefined ? "set" : "lower";
+  return `${verb} ${field} to at most ${room}, shorten the prompt, or give the key a higher tpm.`;
+}
+
 /**
- * Admits one request with its token reservation (`tokens`, 0 without a token limit) in one
- * check-and-take: both or neither. @throws {GatewayError} 429 when either limit is reached.
+ * The refusal of a reservation larger than the key's whole token limit, or undefined when it
+ * fits. No wait can make such a request fit, so the 429 carries `x-should-retry: false` and no
+ * `Retry-After`: OpenAI's SDKs and ChoreoAI's clients then do not retry it.
+ *
+ * @example A 5,000-token `max_tokens` under a 2,000 tpm key
+ * ```ts
+ * const error = neverFits("key_1", 2_000, {
+ *   prompt: 10,
+ *   completion: { perChoice: 5_000, choices: 1, setBy: "max_tokens" },
+ * });
+ * error?.headers["x-should-retry"]; // "false"
+ * ```
+ */
+export function neverFits(
+  keyId: string,
+  tpm: number,
+  reservation: TokenReservation,
+): GatewayError | undefined {
+  const requested = reservedTokens(reservation);
+  if (requested <= tpm) return undefined;
+  const message = `Request too large for key ${keyId} on tokens per min (TPM): Limit ${tpm}, ` +
+    `Requested ${requested} (${describeReservation(reservation)}). It can never fit, so ` +
+    `retrying will not help: ${whatToDo(reservation, tpm)}`;
+  return new GatewayError(message, {
+    status: 429,
+    type: "rate_limit_error",
+    code: "rate_limit_exceeded",
+    headers: { "x-should-retry": "false" },
+  });
+}
+
+/**
+ * Admits one request with its token reservation in one check-and-take: both or neither. The
+ * reservation is estimated only under a token limit. One larger than the key's whole token
+ * limit is refused before the limiter is asked to take it, the same way in process and through
+ * Redis: it counts once as a request, like any other that fails, and takes no tokens.
+ *
+ * @throws {GatewayError} 429 when either limit is reached, or when the reservation never fits.
  */
 export async function admit(
   limiter: RateLimiter,
   limits: RequestLimits,
-  tokens: number,
+  reservation: () => TokenReservation,
 ): Promise<void> {
-  const reserve = limits.spec.tpm === null ? 0 : tokens;
+  const { tpm } = limits.spec;
+  let reserve = 0;
+  if (tpm !== null) {
+    const wanted = reservation();
+    const tooLarge = neverFits(limits.keyId, tpm, wanted);
+    if (tooLarge !== undefined) {
+      await countRejected(limiter, limits);
+      throw tooLarge;
+    }
+    reserve = reservedTokens(wanted);
+  }
   const decision = await limiter.take(limits.keyId, limits.spec, { requests: 1, tokens: reserve });
   limits.decision = decision;
-  // Decided either way: the limiter's own refusals are not counted again as failures.
+  // Decided either way: the limiter's own refusals are not counted again as failures. With
+  // rpm ≥ 1 and the reservation checked above, a refusal here is one a wait resolves.
   limits.decided = true;
   if (!decision.allowed) {
     throw refusal(limits, decision, decision.refusedBy === "tokens" ? reserve : 1);

@@ -1,6 +1,7 @@
 /**
  * Retries of the TypeScript client through the real gateway: Retry-After honoured, backoff for
- * 5xx and failed connections, no retry for a request the gateway refused as bad.
+ * 5xx and failed connections, no retry for a request the gateway refused as bad, and the
+ * server's `x-should-retry` obeyed as OpenAI's SDKs obey it.
  */
 import assert from "node:assert/strict";
 import {
@@ -13,7 +14,15 @@ import {
 import { retryDelay } from "../../src/client/_retry.ts";
 import { startGateway } from "../_helpers/gateway.ts";
 import { SSE_RESPONSE_HEADERS, startFakeOpenAI, streamChunks } from "../_helpers/fake_openai.ts";
-import { clientFor, openaiEnv, recordingFetch, sseEvent } from "./_helpers.ts";
+import { makeKey } from "../_helpers/keys.ts";
+import {
+  clientFor,
+  gatewayWithKeys,
+  openaiEnv,
+  recordingFetch,
+  sseEvent,
+  startServer,
+} from "./_helpers.ts";
 
 const HI = [{ role: "user" as const, content: "Hi" }];
 
@@ -49,6 +58,35 @@ Deno.test("retryDelay(): Retry-After up to 60 s, else 0.5 s doubling to 8 s with
     ["404 never", status(404), 0, 0, undefined],
     ["501 never", status(501), 0, 0, undefined],
     ["an error event (no status) never", new APIError("x"), 0, 0, undefined],
+    [
+      "x-should-retry: false wins over a 429's Retry-After",
+      status(429, { "x-should-retry": "false", "retry-after": "1" }),
+      0,
+      0,
+      undefined,
+    ],
+    ["x-should-retry: false on a 503", status(503, { "x-should-retry": "false" }), 0, 0, undefined],
+    [
+      "x-should-retry: true on a 400: backoff",
+      status(400, { "x-should-retry": "true" }),
+      0,
+      0,
+      500,
+    ],
+    [
+      "x-should-retry: true on a 409 with Retry-After: 2",
+      status(409, { "x-should-retry": "true", "retry-after": "2" }),
+      1,
+      0,
+      2_000,
+    ],
+    [
+      "x-should-retry: TRUE is no word (exact values, as in OpenAI's SDKs)",
+      status(400, { "x-should-retry": "TRUE" }),
+      0,
+      0,
+      undefined,
+    ],
   ];
   for (const [name, error, taken, random, expected] of cases) {
     await t.step(name, () => {
@@ -60,6 +98,8 @@ Deno.test("retryDelay(): Retry-After up to 60 s, else 0.5 s doubling to 8 s with
   }
   await t.step("no retries left", () => {
     assert.equal(retryDelay(status(503), { taken: 2, max: 2 }), undefined);
+    const insisting = status(400, { "x-should-retry": "true" });
+    assert.equal(retryDelay(insisting, { taken: 2, max: 2 }), undefined);
   });
 });
 
@@ -182,4 +222,43 @@ Deno.test("a refused connection is retried, then thrown as APIConnectionError", 
     APIConnectionError,
   );
   assert.equal(recorder.requests.length, 2);
+});
+
+Deno.test("a request too large for the key's tpm is sent once (x-should-retry: false)", async () => {
+  const key = makeKey({ rpm: 10, tpm: 100 });
+  await using gateway = gatewayWithKeys([key.record]);
+  const recorder = recordingFetch();
+  await assert.rejects(
+    clientFor(gateway, { apiKey: key.token, fetch: recorder.fetch }).chat.completions.create({
+      model: "choreoai/echo",
+      messages: HI,
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof RateLimitError, String(error));
+      assert.match(error.message, /never fit/);
+      assert.equal(error.retryAfter, undefined);
+      assert.equal(error.headers.get("x-should-retry"), "false");
+      return true;
+    },
+  );
+  assert.equal(recorder.requests.length, 1, "maxRetries 2, yet no retry");
+});
+
+Deno.test("x-should-retry from any server: false stops a 503's retries, true retries a 400", async (t) => {
+  const answers: Response[] = [];
+  await using server = startServer(() =>
+    answers.shift() ?? Response.json({ object: "list", data: [] })
+  );
+  const client = clientFor(server, { maxRetries: 2 });
+  await t.step("503 with x-should-retry: false: one request", async () => {
+    answers.push(failure(503, { "x-should-retry": "false" }));
+    await assert.rejects(client.models.list(), InternalServerError);
+    assert.equal(server.requests.length, 1);
+  });
+  await t.step("400 with x-should-retry: true: retried, then the 200", async () => {
+    answers.push(failure(400, { "x-should-retry": "true", "retry-after-ms": "10" }));
+    const list = await client.models.list();
+    assert.deepEqual(list.data, []);
+    assert.equal(server.requests.length, 3);
+  });
 });

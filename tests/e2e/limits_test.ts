@@ -1,8 +1,10 @@
 /**
  * Per-key rate limits end to end (in process): exact admission under a concurrent burst, OpenAI's
- * headers, 429s that never reach an upstream, token reservations reconciled with real usage.
+ * headers, 429s that never reach an upstream, token reservations reconciled with real usage, and
+ * requests too large for a key's tpm that no client retries.
  */
 import assert from "node:assert/strict";
+import OpenAI from "openai";
 import { createKeyListVerifier } from "../../src/keys/verify.ts";
 import { compileKeyIndex } from "../../src/keys/verify.ts";
 import { parseKeyFile } from "../../src/keys/key_file.ts";
@@ -121,7 +123,15 @@ Deno.test("token limits: reserve before the call, refuse what cannot fit, reconc
     async () => {
       const result = await chat(gateway, key.token, { model: "gpt-4o", max_tokens: 5_000 });
       assert.equal(result.status, 429);
-      assert.match(result.body.error.message, /Request too large/);
+      assert.equal(result.body.error.code, "rate_limit_exceeded");
+      assert.match(
+        result.body.error.message,
+        /^Request too large for key \S+ on tokens per min \(TPM\): Limit 2000, Requested \d+ .*never fit.*lower max_tokens to at most \d+, shorten the prompt, or give the key a higher tpm\.$/,
+      );
+      assert.equal(result.headers.get("retry-after"), null, "no wait makes it fit");
+      assert.equal(result.headers.get("x-should-retry"), "false");
+      assert.equal(result.headers.get("x-ratelimit-limit-tokens"), "2000");
+      assert.equal(result.headers.get("x-ratelimit-remaining-tokens"), "2000", "no token taken");
       assert.equal(upstream.requests.length, 0);
     },
   );
@@ -191,6 +201,84 @@ Deno.test("token limits: reserve before the call, refuse what cannot fit, reconc
       assert.equal(slow.requests.length, 1, "the refused request never reached the upstream");
     },
   );
+});
+
+/** A fetch that counts the requests an SDK sends, then sends them. */
+function countingFetch(): { fetch: typeof fetch; readonly count: () => number } {
+  let sent = 0;
+  return {
+    fetch: (input, init) => {
+      sent += 1;
+      return fetch(input, init);
+    },
+    count: () => sent,
+  };
+}
+
+Deno.test("a request too large for the key's tpm: the openai SDK does not retry it, it counts once and takes no tokens", async (t) => {
+  await using upstream = startFakeOpenAI();
+  const key = makeKey({ rpm: 10, tpm: 2_000 });
+  await using gateway = gatewayWith([key.record], {
+    OPENAI_API_KEY: PROVIDER_KEY,
+    OPENAI_BASE_URL: upstream.baseUrl,
+  });
+  const tooLarge = {
+    model: "gpt-4o",
+    messages: [{ role: "user" as const, content: "hi" }],
+    max_tokens: 5_000,
+  };
+  const counter = countingFetch();
+  const client = (maxRetries?: number) =>
+    new OpenAI({
+      apiKey: key.token,
+      baseURL: `${gateway.url}/v1`,
+      fetch: counter.fetch,
+      ...(maxRetries === undefined ? {} : { maxRetries }),
+    });
+  const refused = (remaining: string) => (error: unknown) => {
+    assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+    assert.equal(error.code, "rate_limit_exceeded");
+    assert.match(error.message, /never fit/);
+    assert.equal(error.headers.get("retry-after"), null);
+    assert.equal(error.headers.get("x-should-retry"), "false");
+    assert.equal(error.headers.get("x-ratelimit-remaining-requests"), remaining);
+    assert.equal(error.headers.get("x-ratelimit-remaining-tokens"), "2000");
+    return true;
+  };
+
+  await t.step("maxRetries: 0", async () => {
+    await assert.rejects(client(0).chat.completions.create(tooLarge), refused("9"));
+    assert.equal(counter.count(), 1);
+  });
+  await t.step("a default client (maxRetries 2) sends it once", async () => {
+    await assert.rejects(client().chat.completions.create(tooLarge), refused("8"));
+    assert.equal(counter.count(), 2, "the SDK did not retry");
+  });
+  await t.step("embeddings whose input alone is over the tpm", async () => {
+    await assert.rejects(
+      client().embeddings.create({ model: "choreoai/echo", input: "word ".repeat(2_500) }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+        assert.match(error.message, /the input alone is over the limit/);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.equal(error.headers.get("x-ratelimit-remaining-requests"), "7");
+        return true;
+      },
+    );
+    assert.equal(counter.count(), 3, "the SDK did not retry");
+  });
+  await t.step("what fits still passes, with every token there", async () => {
+    const { data, response } = await client(0).chat.completions
+      .create({ ...tooLarge, max_tokens: 1_000 })
+      .withResponse();
+    assert.equal(data.object, "chat.completion");
+    assert.equal(response.headers.get("x-ratelimit-remaining-requests"), "6");
+    // 2,000 less this reservation (1,000 + a prompt of a few tokens): nothing was taken before.
+    const tokens = Number(response.headers.get("x-ratelimit-remaining-tokens"));
+    assert.ok(tokens >= 980 && tokens < 1_000, String(tokens));
+    assert.equal(counter.count(), 4);
+  });
+  assert.equal(upstream.requests.length, 1, "only the request that fits reached the upstream");
 });
 
 Deno.test("CHOREOAI_DEFAULT_RPM limits keys that set none, development mode included", async () => {

@@ -180,6 +180,7 @@ def create_key(
     *,
     models: Optional[str] = None,
     rpm: Optional[int] = None,
+    tpm: Optional[int] = None,
 ) -> str:
     """Creates a key with the gateway's CLI (``keys create --json``) and returns it."""
     deno = deno_binary()
@@ -188,6 +189,8 @@ def create_key(
         args += ["--models", models]
     if rpm is not None:
         args += ["--rpm", str(rpm)]
+    if tpm is not None:
+        args += ["--tpm", str(tpm)]
     env = clean_env(
         {
             "CHOREOAI_KEYS_FILE": keys_file,

@@ -196,6 +196,33 @@ class RetryTest(StubTestCase):
             self.client(max_retries=0).chat.completions.create(model="m", messages=[])
         self.assertEqual(len(stub.calls()), 1)
 
+    def test_x_should_retry_false_is_never_retried(self) -> None:
+        too_large = {"x-should-retry": "false"}
+        cases = (
+            (_stub.error(429, "never fits", "rate_limit_error", "rate_limit_exceeded", too_large), RateLimitError),
+            (_stub.error(503, headers={"x-should-retry": "false", "Retry-After": "1"}), InternalServerError),
+        )
+        for action, cls in cases:
+            stub.reset(action, _stub.completion())
+            with self.assertRaises(cls):
+                self.client().chat.completions.create(model="m", messages=[])
+            self.assertEqual(len(stub.calls()), 1, cls.__name__)
+        self.assertEqual(self.waits, [])
+
+    def test_x_should_retry_true_retries_any_status(self) -> None:
+        stub.reset(_stub.error(400, headers={"x-should-retry": "true"}), _stub.error(404, headers={"x-should-retry": "true", "Retry-After": "2"}), _stub.completion("ok"))
+        result = self.client().chat.completions.create(model="m", messages=[])
+        self.assertEqual(result.choices[0].message.content, "ok")
+        self.assertEqual(len(stub.calls()), 3)
+        self.assertEqual(self.waits, [0.5, 2.0])
+
+    def test_x_should_retry_takes_exact_values_only(self) -> None:
+        for value in ("TRUE", "1", "yes"):  # as in OpenAI's SDKs: only "true" and "false" count
+            stub.reset(_stub.error(400, headers={"x-should-retry": value}), _stub.completion())
+            with self.assertRaises(BadRequestError):
+                self.client().chat.completions.create(model="m", messages=[])
+            self.assertEqual(len(stub.calls()), 1, value)
+
     def test_connection_reset_is_retried(self) -> None:
         stub.reset(_stub.reset_connection(), _stub.completion("after reset"))
         result = self.client().chat.completions.create(model="m", messages=[])

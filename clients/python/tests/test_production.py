@@ -1,6 +1,7 @@
 """The client against a real gateway in production mode, with a key list made by the gateway's
-CLI: wrong key (401), a model outside the key's scope (403), rate limits (429) and a retry that
-waits for ``Retry-After`` and then succeeds."""
+CLI: wrong key (401), a model outside the key's scope (403), rate limits (429), a retry that
+waits for ``Retry-After`` and then succeeds, and no retry for a request too large for the key's
+tpm (``x-should-retry: false``)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def setUpModule() -> None:
     keys["limited"] = create_key(keys_file, "limited", models=ECHO, rpm=2)
     keys["scoped"] = create_key(keys_file, "scoped", models=ECHO)
     keys["burst"] = create_key(keys_file, "burst", models=ECHO, rpm=60)
+    keys["small_tpm"] = create_key(keys_file, "small_tpm", models=ECHO, rpm=10, tpm=1000)
     gateway = Gateway({"CHOREOAI_ENV": "production", "CHOREOAI_KEYS_FILE": keys_file}).start()
 
 
@@ -122,6 +124,25 @@ class RateLimitTest(unittest.TestCase):
         self.assertEqual(waits, [1.0])  # one retry, after exactly the Retry-After
         self.assertGreaterEqual(elapsed, 0.95)
         self.assertLess(elapsed, 5)
+
+    def test_request_too_large_for_the_tpm_is_not_retried(self) -> None:
+        waits: List[float] = []
+        c = client(keys["small_tpm"])  # the default max_retries=2
+        c._sleep = waits.append
+        remaining = []
+        for _ in range(2):
+            with self.assertRaises(RateLimitError) as caught:
+                c.chat.completions.create(model=ECHO, messages=MESSAGES, max_tokens=5000)
+            error = caught.exception
+            self.assertEqual(error.code, "rate_limit_exceeded")
+            self.assertIn("can never fit", error.message)
+            self.assertIn("lower max_tokens to at most", error.message)
+            self.assertIsNone(error.retry_after)
+            self.assertEqual(error.headers.get("x-should-retry"), "false")
+            self.assertEqual(error.headers.get("x-ratelimit-remaining-tokens"), "1000")
+            remaining.append(error.headers.get("x-ratelimit-remaining-requests"))
+        self.assertEqual(waits, [])  # each sent once
+        self.assertEqual(remaining, ["9", "8"])  # each counted once
 
 
 if __name__ == "__main__":

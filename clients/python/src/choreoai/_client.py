@@ -29,6 +29,7 @@ from ._errors import (
     ChoreoAIError,
     error_class_for_status,
     parse_retry_after,
+    parse_should_retry,
 )
 from ._streaming import Stream
 from ._types import ChoreoObject
@@ -44,7 +45,8 @@ DEFAULT_BASE_URL = "http://localhost:8000/v1"
 DEFAULT_TIMEOUT = 600.0
 """Seconds to wait for a connection, for the answer's headers, and between two reads."""
 DEFAULT_MAX_RETRIES = 2
-"""Retries after the first attempt, for 429, 500, 502, 503, 504 and connection failures."""
+"""Retries after the first attempt, for 429, 500, 502, 503, 504 and connection failures
+(``x-should-retry: true`` or ``false`` on an answer overrides its status)."""
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
@@ -99,7 +101,9 @@ class ChoreoAI:
         max_retries: how many times a failed request is tried again: on 429, 500, 502, 503, 504
             and on connection failures, waiting ``Retry-After`` when the server sends one
             (at most 60 s; longer means no retry) or else 0.5 s, 1 s, 2 s, ... (at most 8 s,
-            with jitter). A stream is never retried once its answer has started.
+            with jitter). An answer with ``x-should-retry: false`` is never retried, one with
+            ``x-should-retry: true`` is retried whatever its status, as OpenAI's SDKs do. A
+            stream is never retried once its answer has started.
         default_headers: headers sent with every request.
 
     Attributes:
@@ -386,8 +390,11 @@ class ChoreoAI:
         """Seconds to wait before the next try, or ``None`` to raise ``error`` now."""
         if retries_taken >= self.max_retries:
             return None
-        if not isinstance(error, APIConnectionError) and error.status not in RETRY_STATUSES:
-            return None
+        if not isinstance(error, APIConnectionError):
+            # The server's ``x-should-retry`` wins over the status, as in OpenAI's SDKs.
+            wish = parse_should_retry(error.headers)
+            if wish is False or (wish is None and error.status not in RETRY_STATUSES):
+                return None
         retry_after = parse_retry_after(error.headers)
         if retry_after is not None:
             return retry_after if retry_after <= MAX_RETRY_AFTER else None

@@ -192,25 +192,46 @@ def error_class_for_type(error_type: Optional[str]) -> Type[APIError]:
 MAX_RETRY_AFTER_HEADER = 24 * 3600.0
 
 
-def parse_retry_after(headers: Any) -> Optional[float]:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+def header_value(headers: Any, name: str) -> Optional[str]:
+    """The value of header ``name`` (lower case) in ``headers``, or ``None``.
 
-    Returns ``None`` when neither header is present or readable.
+    ``headers`` is an ``http.client.HTTPMessage`` (case-insensitive already) or a plain dict.
     """
     if not headers:
         return None
     getter = getattr(headers, "get", None)
     if getter is None:
         return None
+    value: Optional[str] = getter(name)
+    if value is None and not hasattr(headers, "get_all"):
+        # A plain dict: look the name up case-insensitively.
+        for key, item in headers.items():
+            if key.lower() == name:
+                return str(item)
+    return value
+
+
+def parse_should_retry(headers: Any) -> Optional[bool]:
+    """The server's word on retrying, from ``x-should-retry`` as OpenAI's SDKs read it.
+
+    ``True`` for exactly ``true``, ``False`` for exactly ``false``, else ``None`` (no word).
+    """
+    value = header_value(headers, "x-should-retry")
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
+
+
+def parse_retry_after(headers: Any) -> Optional[float]:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+
+    Returns ``None`` when neither header is present or readable.
+    """
 
     def header(name: str) -> Optional[str]:
-        value: Optional[str] = getter(name)
-        if value is None and not hasattr(headers, "get_all"):
-            # A plain dict: look the name up case-insensitively.
-            for key, item in headers.items():
-                if key.lower() == name:
-                    return str(item)
-        return value
+        return header_value(headers, name)
 
     ms = header("retry-after-ms")
     if ms is not None:
