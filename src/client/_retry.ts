@@ -12,7 +12,7 @@ const MAX_BACKOFF_SECONDS = 8;
 
 /**
  * Milliseconds to wait before trying again after `error`, or `undefined` to throw it now.
- * `retriesTaken` counts the retries already made; `random` is in [0, 1).
+ * `retries.taken` counts the retries already made, up to `retries.max`; `random` is in [0, 1).
  */
 export function retryDelay(
   error: APIError,
