@@ -1,6 +1,8 @@
 /**
- * ChoreoAI's composition root: the only place that reads the environment, the clock and the
- * global fetch. env → parseConfig → dependencies → createHandler → Deno.serve.
+ * ChoreoAI's composition root: the only place that reads the environment and the global fetch,
+ * and where the clock the gateway is given comes from (only elapsed-time waits read one
+ * themselves: key-file locks, Redis calls, usage-write retries).
+ * env → parseConfig → dependencies → createHandler → Deno.serve.
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { createDevelopmentVerifier, type KeyVerifier } from "./src/auth/verifier.ts";

@@ -1,5 +1,10 @@
 /**
- * `sendUpstream`: the gateway's only network I/O towards providers.
+ * `sendUpstream`: the calls to providers made by the chat and embeddings routes.
+ *
+ * All of the gateway's HTTP goes through the `fetch` main.ts passes in: here, in the model
+ * catalog (`src/models/catalog.ts`, the providers' model lists) and in the image fetcher
+ * (`src/http/image_fetch.ts`, image URLs for providers that take bytes only). Redis, for shared
+ * limits, is reached by `src/limits/redis.ts`.
  *
  * Each call has an idle timer (CHOREOAI_UPSTREAM_TIMEOUT_MS) that runs while waiting for the
  * response headers and is reset by every event afterwards, so a long but lively stream is never

@@ -21,8 +21,8 @@ export function parseShouldRetry(headers: Headers): boolean | undefined {
 
 /**
  * Milliseconds to wait before trying again after `error`, or `undefined` to throw it now.
- * `retriesTaken` counts the retries already made; `random` is in [0, 1). An answer's
- * `x-should-retry` (see {@linkcode parseShouldRetry}) wins over its status.
+ * `retries.taken` counts the retries already made, up to `retries.max`; `random` is in [0, 1).
+ * An answer's `x-should-retry` (see {@linkcode parseShouldRetry}) wins over its status.
  */
 export function retryDelay(
   error: APIError,

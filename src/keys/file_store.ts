@@ -293,7 +293,16 @@ export async function withKeyFileLock<T>(
  *
  * @example Usage
  * ```ts
- * await updateKeyFile(path, (file) => ({ ...file, keys: file.keys.filter((k) => k.id !== id) }));
+ * import { updateKeyFile } from "./file_store.ts";
+ * const path = `${await Deno.makeTempDir()}/keys.json`;
+ * const id = "key_old";
+ * // Drops the key `id`; `create` starts an empty list when the file does not exist yet.
+ * const written = await updateKeyFile(
+ *   path,
+ *   (file) => ({ ...file, keys: file.keys.filter((k) => k.id !== id) }),
+ *   { create: true },
+ * );
+ * // written.keys.length === 0
  * ```
  */
 export async function updateKeyFile(

@@ -30,7 +30,11 @@ function toMillis(time: string): number {
  *
  * @example Usage
  * ```ts
- * const status = keyStatus(key, file.keys, Date.now());
+ * import { keyStatus } from "./status.ts";
+ * const old = { id: "key_old", expires_at: "2030-01-01T00:00:00Z", revoked_at: null };
+ * const all = [{ id: "key_old", rotated_from: null }, { id: "key_new", rotated_from: "key_old" }];
+ * keyStatus(old, all, Date.parse("2029-12-31T00:00:00Z")); // "rotating" (in its grace period)
+ * keyStatus(old, all, Date.parse("2030-01-01T00:00:00Z")); // "expired"
  * ```
  */
 export function keyStatus(

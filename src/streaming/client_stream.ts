@@ -118,7 +118,7 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
   };
 }
 
-/** Inputs of {@linkcode createUpstreamStream}. */
+/** Inputs of {@linkcode openUpstreamStream}. */
 export interface UpstreamStreamOptions {
   readonly body: ReadableStream<Uint8Array>;
   readonly translator: StreamTranslator;
@@ -127,7 +127,10 @@ export interface UpstreamStreamOptions {
   touch(): void;
   /** Maps a read failure (timeout, reset) to the error event. */
   explain(error: unknown): GatewayError;
-  /** Releases the upstream call (stops timers, aborts if running). */
+  /**
+   * Releases the upstream call (stops its idle timer and abort listeners), once the stream is
+   * over. It does not abort the call: the stream cancels the body itself when it stops early.
+   */
   close(): void;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd(outcome: StreamOutcome): void;

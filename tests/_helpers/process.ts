@@ -12,7 +12,21 @@ export function processEnv(env: Record<string, string>): Record<string, string> 
   return { ...keep, NO_COLOR: "1", ...env };
 }
 
-export function command(args: string[], env: Record<string, string> = {}): Deno.Command {
+/**
+ * `env` with `CHOREOAI_DB` in a new temporary directory (`dir`), unless it names a database: the
+ * default `./choreoai.db` would be written into the checkout the tests run from.
+ */
+function withTempDb(env: Record<string, string>): { env: Record<string, string>; dir?: string } {
+  if (env.CHOREOAI_DB !== undefined) return { env };
+  const dir = Deno.makeTempDirSync({ prefix: "choreoai-test-db-" });
+  return { env: { ...env, CHOREOAI_DB: `${dir}/usage.db` }, dir };
+}
+
+async function removeDir(dir: string | undefined): Promise<void> {
+  if (dir !== undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+function command(args: string[], env: Record<string, string>): Deno.Command {
   return new Deno.Command("deno", {
     args: ["run", ...PERMISSIONS, MAIN, ...args],
     env: processEnv(env),
@@ -30,11 +44,16 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs `main.ts` with `args` to the end. */
+/** Runs `main.ts` with `args` to the end (usage database: see `withTempDb`). */
 export async function run(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  const { code, stdout, stderr } = await command(args, env).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  const scratch = withTempDb(env);
+  try {
+    const { code, stdout, stderr } = await command(args, scratch.env).output();
+    const decoder = new TextDecoder();
+    return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  } finally {
+    await removeDir(scratch.dir);
+  }
 }
 
 /** A spawned gateway, its URL read from its `listening` log line. */
@@ -49,8 +68,10 @@ export interface Spawned extends AsyncDisposable {
   readonly exited: Promise<Deno.CommandStatus>;
 }
 
+/** Starts `main.ts` on port 0 (usage database: see `withTempDb`); disposing kills it. */
 export async function spawnGateway(env: Record<string, string>): Promise<Spawned> {
-  const process = command([], { CHOREOAI_PORT: "0", ...env }).spawn();
+  const scratch = withTempDb({ CHOREOAI_PORT: "0", ...env });
+  const process = command([], scratch.env).spawn();
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const pump = (async () => {
@@ -80,7 +101,10 @@ export async function spawnGateway(env: Record<string, string>): Promise<Spawned
     20_000,
   );
   const url = await listening.promise.finally(() => clearTimeout(timer));
-  const exited = Promise.all([process.status, pump, stderr]).then(([status]) => status);
+  const exited = Promise.all([process.status, pump, stderr]).then(async ([status]) => {
+    await removeDir(scratch.dir);
+    return status;
+  });
   return {
     url,
     process,

@@ -52,7 +52,10 @@ const HAS_PYTHON = await available("python3", ["--version"]);
 const HAS_REQUESTS = HAS_PYTHON && await available("python3", ["-c", "import requests"]);
 const HAS_OPENAI_PY = HAS_PYTHON && await available("python3", ["-c", "import openai"]);
 
-/** Runs a command with only the variables it needs; fails the test on a non-zero exit. */
+/**
+ * Runs a command with only the variables it needs; fails the test on a non-zero exit. Python
+ * writes no `__pycache__` (the ChoreoAI client is imported from the checkout).
+ */
 async function runExample(
   command: string,
   args: string[],

@@ -71,7 +71,20 @@ function redact(message: string): string {
  *
  * @example Usage
  * ```ts
- * const code = await runKeysCommand(["list", "--json"], io);
+ * import type { CliIo } from "../io.ts";
+ * import { runKeysCommand } from "./mod.ts";
+ * let stdout = "";
+ * const io: CliIo = {
+ *   keysFile: "keys.json",
+ *   dbPath: "choreoai.db",
+ *   now: () => Date.now(),
+ *   randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
+ *   readStdin: () => Promise.resolve(""),
+ *   stdout: (text) => stdout += text,
+ *   stderr: () => {},
+ * };
+ * const code = await runKeysCommand(["help", "list"], io);
+ * // code === 0; stdout holds the help of `choreoai keys list`
  * ```
  */
 export async function runKeysCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -21,7 +21,7 @@ export type AzureOperation = "chat/completions" | "embeddings";
  * ```ts
  * import { azureUrl } from "./request.ts";
  * azureUrl(
- *   { model: "gpt4o prod", baseUrl: "https://eu.openai.azure.com/", apiKey: "k", apiVersion: "2024-10-21" },
+ *   { model: "gpt4o prod", baseUrl: "https://eu.openai.azure.com/", apiVersion: "2024-10-21" },
  *   "chat/completions",
  * );
  * // "https://eu.openai.azure.com/openai/deployments/gpt4o%20prod/chat/completions?api-version=2024-10-21"
