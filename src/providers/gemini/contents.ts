@@ -17,6 +17,7 @@
  * - Empty text is never sent (Gemini rejects it). The `function` role and content parts other
  *   than text, image_url and input_audio are refused. `name` is dropped (T10).
  */
+import { ToolCalls } from "../_tool_calls.ts";
 import { mergeTurns } from "../_turns.ts";
 import { errors, type GatewayError } from "../../errors.ts";
 import type { ChatMessage } from "../../openai/schema.ts";
@@ -54,7 +55,7 @@ export function toGeminiContents(
 ): { system: { text: string }[]; contents: GeminiRequestContent[] } {
   const system: { text: string }[] = [];
   const turns: GeminiRequestContent[] = [];
-  const toolNames = new Map<string, string>();
+  const calls = new ToolCalls();
   messages.forEach((message, i) => {
     const param = `messages[${i}]`;
     switch (message.role) {
@@ -66,10 +67,10 @@ export function toGeminiContents(
         turns.push({ role: "user", parts: userParts(message.content, param) });
         return;
       case "assistant":
-        turns.push({ role: "model", parts: modelParts(message, param, toolNames) });
+        turns.push({ role: "model", parts: modelParts(message, param, calls) });
         return;
       case "tool":
-        turns.push({ role: "user", parts: [functionResponse(message, param, toolNames)] });
+        turns.push({ role: "user", parts: [functionResponse(message, param, calls)] });
         return;
       case "function":
         throw errors.invalidRequest(
@@ -118,7 +119,7 @@ function userParts(content: Content, param: string): GeminiRequestPart[] {
 function modelParts(
   message: ChatMessage,
   param: string,
-  toolNames: Map<string, string>,
+  calls: ToolCalls,
 ): GeminiRequestPart[] {
   const parts: GeminiRequestPart[] = [];
   const { content } = message;
@@ -142,7 +143,7 @@ function modelParts(
         `${callParam}.type`,
       );
     }
-    toolNames.set(call.id, call.function.name);
+    calls.add(call.id, call.function.name);
     const part: GeminiRequestPart = {
       functionCall: {
         name: call.function.name,
@@ -159,17 +160,9 @@ function modelParts(
 function functionResponse(
   message: ChatMessage,
   param: string,
-  toolNames: ReadonlyMap<string, string>,
+  calls: ToolCalls,
 ): GeminiRequestPart {
-  const id = message.tool_call_id ?? "";
-  const name = toolNames.get(id);
-  if (name === undefined) {
-    return throwInvalid(
-      `Invalid value for '${param}.tool_call_id': no earlier assistant tool call has the id ` +
-        `"${id.slice(0, 100)}"; Gemini needs the function name of every tool result`,
-      `${param}.tool_call_id`,
-    );
-  }
+  const name = calls.answeredBy(message, param);
   const { content } = message;
   const text = typeof content === "string"
     ? content
