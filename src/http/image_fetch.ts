@@ -1,9 +1,9 @@
 /**
- * Inlining `image_url` parts given as http(s) URLs, for providers that only take image bytes
- * (Gemini). Off unless `CHOREOAI_FETCH_IMAGE_URLS=true`: fetching on a client's behalf is a way
- * into the operator's network, so every host is resolved first and refused when any of its
- * addresses is loopback, private, link-local or otherwise not public unicast; redirects are not
- * followed; bodies are capped in size and time and must be images.
+ * Inlining `image_url` parts given as http(s) URLs, for Gemini-kind servers that cannot fetch
+ * URLs themselves (Gemini's own API can). Off unless `CHOREOAI_FETCH_IMAGE_URLS=true`: fetching
+ * on a client's behalf is a way into the operator's network, so every host is resolved first and
+ * refused when any of its addresses is loopback, private, link-local or otherwise not public
+ * unicast; redirects are not followed; bodies are capped in size and time and must be images.
  *
  * Residual risk, documented: the fetch resolves the name again, so a DNS answer that changes
  * between the check and the fetch (rebinding) is not caught here; operators who need that closed
