@@ -279,6 +279,42 @@ Deno.test("Gemini images (data URL and http(s) URL), JSON mode, max tokens and a
   });
 });
 
+Deno.test("with CHOREOAI_FETCH_IMAGE_URLS=true, 17 image URLs are a 400 naming the limit of 16, none fetched", async () => {
+  await using upstream = startFakeGemini();
+  const resolved: string[] = [];
+  await using gateway = startGateway({
+    env: {
+      GEMINI_API_KEY: GEMINI_KEY,
+      GEMINI_BASE_URL: upstream.baseUrl,
+      CHOREOAI_FETCH_IMAGE_URLS: "true",
+    },
+    resolveDns: (host) => {
+      resolved.push(host);
+      return Promise.resolve([]);
+    },
+  });
+  const urls = Array.from({ length: 17 }, (_, i) => `https://images.example.com/${i}.png`);
+  const error = await openaiClient(gateway).chat.completions
+    .create({
+      model: "gemini-2.5-flash",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "Compare these" },
+          ...urls.map((url) => ({ type: "image_url" as const, image_url: { url } })),
+        ],
+      }],
+    })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+  assert.equal(error.type, "invalid_request_error");
+  assert.equal(error.param, "messages");
+  assert.match(error.message, /at most 16 image URLs/);
+  assert.match(error.message, /has 17/);
+  assert.deepEqual(resolved, [], "no host looked up");
+  assert.equal(upstream.requests.length, 0);
+});
+
 Deno.test("Gemini errors map as DESIGN.md says, and a mid-stream error ends the stream", async (t) => {
   const cases = [
     { code: 400, status: "INVALID_ARGUMENT", expected: 400, reason: undefined },
