@@ -45,6 +45,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "20971520",
   },
   {
+    name: "CHOREOAI_MAX_RESPONSE_BYTES",
+    description: "largest non-streamed upstream answer read (past it: 502 upstream_error)",
+    default: "67108864",
+  },
+  {
     name: "CHOREOAI_BODY_TIMEOUT_MS",
     description: "longest time to receive a request body",
     default: "30000",
@@ -160,6 +165,7 @@ const EnvSchema = z
     ),
     CHOREOAI_UPSTREAM_TIMEOUT_MS: optional(integer(1)),
     CHOREOAI_MAX_BODY_BYTES: optional(integer(1)),
+    CHOREOAI_MAX_RESPONSE_BYTES: optional(integer(1)),
     CHOREOAI_BODY_TIMEOUT_MS: optional(integer(1)),
     CHOREOAI_DRAIN_MS: optional(integer(0)),
     CHOREOAI_CORS_ORIGINS: optional(commaList(origin)),
@@ -215,6 +221,8 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly upstreamTimeoutMs: number;
   readonly maxBodyBytes: number;
+  /** Largest non-streamed upstream answer (or error body) read; past it, 502 `upstream_error`. */
+  readonly maxResponseBytes: number;
   readonly bodyTimeoutMs: number;
   readonly drainMs: number;
   readonly corsOrigins: readonly string[];
@@ -274,6 +282,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     redisUrl: e.CHOREOAI_REDIS_URL,
     upstreamTimeoutMs: e.CHOREOAI_UPSTREAM_TIMEOUT_MS ?? 600_000,
     maxBodyBytes: e.CHOREOAI_MAX_BODY_BYTES ?? 20 * 1024 * 1024,
+    maxResponseBytes: e.CHOREOAI_MAX_RESPONSE_BYTES ?? 64 * 1024 * 1024,
     bodyTimeoutMs: e.CHOREOAI_BODY_TIMEOUT_MS ?? 30_000,
     drainMs: e.CHOREOAI_DRAIN_MS ?? 25_000,
     corsOrigins: e.CHOREOAI_CORS_ORIGINS ?? [],

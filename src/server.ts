@@ -11,6 +11,7 @@ import type { Config } from "./config.ts";
 import { createDeadlines } from "./deadlines.ts";
 import { errorResponse, errors, GatewayError, toGatewayError } from "./errors.ts";
 import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
+import { MAX_IMAGE_BYTES, MAX_IMAGE_URLS, MAX_REQUEST_IMAGE_BYTES } from "./http/image_fetch.ts";
 import { pickRequestId } from "./http/request_id.ts";
 import { describeError, type Logger } from "./log.ts";
 import { createModelCatalog } from "./models/catalog.ts";
@@ -144,7 +145,9 @@ export function createHandler(
       ? {
         fetch: deps.fetch,
         resolve: deps.resolveDns,
-        maxBytes: 20 * 1024 * 1024,
+        maxBytes: MAX_IMAGE_BYTES,
+        maxImages: MAX_IMAGE_URLS,
+        maxTotalBytes: MAX_REQUEST_IMAGE_BYTES,
         timeoutMs: 10_000,
       }
       : undefined,

@@ -12,7 +12,11 @@
  * the upstream request.
  */
 import type { Deadlines } from "./deadlines.ts";
-import { errors, type GatewayError } from "./errors.ts";
+import { errors, GatewayError } from "./errors.ts";
+import { readAtMost } from "./http/bounded_read.ts";
+
+/** The default of `CHOREOAI_MAX_RESPONSE_BYTES`: 64 MiB. */
+export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /** What {@linkcode sendUpstream} needs from the outside. */
 export interface UpstreamOptions {
@@ -31,6 +35,11 @@ export interface UpstreamOptions {
   readonly signal?: AbortSignal | undefined;
   /** Aborts the call because the client went away. */
   readonly clientSignal?: AbortSignal | undefined;
+  /**
+   * The most bytes {@linkcode readUpstreamText} reads of a whole (non-streamed) answer or error
+   * body: `CHOREOAI_MAX_RESPONSE_BYTES`. Default {@linkcode DEFAULT_MAX_ANSWER_BYTES}.
+   */
+  readonly maxAnswerBytes?: number | undefined;
 }
 
 /** An upstream call whose response headers have arrived. */
@@ -42,6 +51,10 @@ export interface UpstreamCall {
   close(): void;
   /** The client-facing error for a failure while reading the body. */
   explain(error: unknown): GatewayError;
+  /** The provider's name, for messages. */
+  readonly provider: string;
+  /** The most bytes of a whole answer {@linkcode readUpstreamText} reads. */
+  readonly maxAnswerBytes: number;
 }
 
 class IdleTimeout extends Error {
@@ -98,7 +111,8 @@ export async function sendUpstream(
     // Headers are a sign of life. Under a deadline shorter than the idle timeout (retries and
     // fallbacks to come), the wait for the first event keeps counting from the same start.
     if (waitedMs === idleTimeoutMs) idle.reset();
-    return { response, touch, close, explain };
+    const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+    return { response, touch, close, explain, provider, maxAnswerBytes };
   } catch (error) {
     const gatewayError = explain(error);
     close();
@@ -108,11 +122,34 @@ export async function sendUpstream(
   }
 }
 
-/** Reads a whole upstream body as text; the idle timer keeps running meanwhile. */
+/**
+ * Reads a whole upstream body as text, at most `call.maxAnswerBytes` of it; the idle timer keeps
+ * running meanwhile.
+ *
+ * @throws {GatewayError} 502 `upstream_error` naming the limit and `CHOREOAI_MAX_RESPONSE_BYTES`
+ *   as soon as the body (or its `Content-Length`) passes the limit; the rest is cancelled, unread.
+ *   A failure while reading is explained by the call.
+ */
 export async function readUpstreamText(call: UpstreamCall): Promise<string> {
+  const { response, maxAnswerBytes } = call;
+  const tooLarge = () =>
+    errors.upstream(
+      `The answer from ${call.provider} is larger than the gateway's limit of ` +
+        `${maxAnswerBytes} bytes (CHOREOAI_MAX_RESPONSE_BYTES)`,
+    );
+  if (response.body === null) return "";
+  if (Number(response.headers.get("content-length") ?? 0) > maxAnswerBytes) {
+    await response.body.cancel().catch(() => {});
+    throw tooLarge();
+  }
   try {
-    return await call.response.text();
+    const bytes = await readAtMost(response.body.getReader(), {
+      maxBytes: maxAnswerBytes,
+      tooLarge,
+    });
+    return new TextDecoder().decode(bytes);
   } catch (error) {
+    if (error instanceof GatewayError) throw error;
     throw call.explain(error);
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Deadline, Deadlines } from "../src/deadlines.ts";
 import { createDeadlines } from "../src/deadlines.ts";
 import { GatewayError } from "../src/errors.ts";
-import { sendUpstream } from "../src/upstream.ts";
+import { readUpstreamText, sendUpstream } from "../src/upstream.ts";
 
 /** Deadlines driven by a hand-moved clock: the timer fires when the clock passes it. */
 function manualDeadlines() {
@@ -146,5 +146,61 @@ Deno.test("sendUpstream() names why a call ended", async (t) => {
     assert.equal(error.status, 502);
     assert.equal(error.code, "upstream_error");
     assert.match(error.message, /local-vllm/);
+  });
+});
+
+/** An answer body of `chunks` chunks of 1 KiB, made on demand, recording pulls and cancellation. */
+function kibChunks(chunks: number) {
+  const seen = { pulled: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (seen.pulled === chunks) return controller.close();
+      seen.pulled++;
+      controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+    },
+    cancel() {
+      seen.cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  return { body, seen };
+}
+
+Deno.test("readUpstreamText() reads at most CHOREOAI_MAX_RESPONSE_BYTES of an answer", async (t) => {
+  const deadlines = createDeadlines(() => performance.now());
+  const call = (response: Response) =>
+    sendUpstream(REQUEST(), {
+      fetch: () => Promise.resolve(response),
+      idleTimeoutMs: 1_000,
+      deadlines,
+      provider: "local-vllm",
+      maxAnswerBytes: 4 * 1024,
+    });
+  await t.step("within the limit: the whole text", async () => {
+    const { body, seen } = kibChunks(4);
+    const text = await readUpstreamText(await call(new Response(body)));
+    assert.equal(text.length, 4 * 1024);
+    assert.equal(seen.cancelled, false);
+  });
+  await t.step("past it: 502 upstream_error naming the limit; the rest is never read", async () => {
+    const { body, seen } = kibChunks(100_000);
+    const error = await readUpstreamText(await call(new Response(body))).catch((e) => e);
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.status, 502);
+    assert.equal(error.type, "api_error");
+    assert.equal(error.code, "upstream_error");
+    assert.match(error.message, /local-vllm/);
+    assert.match(error.message, /4096 bytes/);
+    assert.match(error.message, /CHOREOAI_MAX_RESPONSE_BYTES/);
+    assert.equal(seen.cancelled, true);
+    assert.equal(seen.pulled, 5);
+  });
+  await t.step("a Content-Length past it: refused before reading", async () => {
+    const { body, seen } = kibChunks(100);
+    const response = new Response(body, { headers: { "content-length": String(100 * 1024) } });
+    const error = await readUpstreamText(await call(response)).catch((e) => e);
+    assert.ok(error instanceof GatewayError);
+    assert.equal(error.code, "upstream_error");
+    assert.equal(seen.cancelled, true);
+    assert.equal(seen.pulled, 0);
   });
 });

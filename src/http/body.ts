@@ -4,6 +4,7 @@
  */
 import type { Deadlines } from "../deadlines.ts";
 import { errors } from "../errors.ts";
+import { readAtMost } from "./bounded_read.ts";
 
 /** Limits on request bodies. */
 export interface BodyLimits {
@@ -66,7 +67,10 @@ async function readLimited(request: Request, limits: BodyLimits): Promise<Uint8A
   );
   try {
     const reader = request.body.getReader();
-    const read = readChunks(reader, limits.maxBytes);
+    const read = readAtMost(reader, {
+      maxBytes: limits.maxBytes,
+      tooLarge: () => errors.requestTooLarge(limits.maxBytes),
+    });
     return await Promise.race([read, timedOut.promise]).catch((error) => {
       reader.cancel().catch(() => {});
       throw error;
@@ -75,27 +79,4 @@ async function readLimited(request: Request, limits: BodyLimits): Promise<Uint8A
     deadline.cancel();
     timedOut.promise.catch(() => {});
   }
-}
-
-async function readChunks(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) throw errors.requestTooLarge(maxBytes);
-    chunks.push(value);
-  }
-  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

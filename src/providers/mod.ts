@@ -99,7 +99,10 @@ export interface ProviderAdapter {
   readonly name: string;
   /** The provider speaks OpenAI's format: a successful non-stream body is sent on byte for byte. */
   readonly passThrough: boolean;
-  /** The provider takes image bytes only: http(s) image URLs are fetched first (when allowed). */
+  /**
+   * http(s) image URLs are fetched and inlined as `data:` URLs before translation when
+   * `CHOREOAI_FETCH_IMAGE_URLS=true` (for servers of this kind that cannot fetch them).
+   */
   readonly inlinesImageUrls: boolean;
   /**
    * Builds the upstream request (`stream` requests ask the provider for usage too), or a 400 for

@@ -59,6 +59,7 @@ export async function sendAttempt(
       provider: attempt.target.provider.name,
       signal: deps.shutdownSignal,
       clientSignal,
+      maxAnswerBytes: deps.config.maxResponseBytes,
     });
     return { ok: true, value: call };
   } catch (error) {
@@ -67,8 +68,9 @@ export async function sendAttempt(
 }
 
 /**
- * Reads a whole upstream answer and releases the call: its text, or the provider's error
- * (through its adapter) for a non-2xx status, or the read's own failure.
+ * Reads a whole upstream answer (at most `CHOREOAI_MAX_RESPONSE_BYTES` of it, error bodies too)
+ * and releases the call: its text, or the provider's error (through its adapter) for a non-2xx
+ * status, or the read's own failure (502 past the limit).
  */
 export async function readAnswer(
   call: UpstreamCall,

@@ -2,8 +2,9 @@
  * A fake Anthropic Messages API on 127.0.0.1 that speaks the real wire format (FACTS.md §3) and
  * rejects what the real API rejects: a missing or wrong `x-api-key` (401), a missing
  * `anthropic-version`, a body without `max_tokens`, unknown top-level fields, roles other than
- * user/assistant, empty text blocks, and tool_use blocks not answered by tool_result blocks at the
- * start of the next user turn. Tests script its answers per request.
+ * user/assistant, empty text blocks, tool_use blocks not answered by tool_result blocks at the
+ * start of the next user turn, and tool_result blocks that answer no tool_use block of the previous
+ * assistant turn. Tests script its answers per request.
  */
 
 /** One request the fake received. */
@@ -89,6 +90,13 @@ export function validateMessages(body: Record<string, unknown>): string | undefi
     for (const block of blocks) {
       if (block.type === "text" && (typeof block.text !== "string" || block.text === "")) {
         return "messages: text content blocks must be non-empty";
+      }
+    }
+    for (const [j, block] of blocks.entries()) {
+      if (block.type === "tool_result" && !pendingToolUses.includes(String(block.tool_use_id))) {
+        return `messages.${i}.content.${j}: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${
+          String(block.tool_use_id)
+        }. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
       }
     }
     if (pendingToolUses.length > 0) {

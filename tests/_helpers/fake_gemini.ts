@@ -2,7 +2,9 @@
  * A fake Gemini API (generativelanguage v1beta) on 127.0.0.1 that speaks the real wire format
  * (FACTS.md §4) and rejects what the real API rejects: no `x-goog-api-key` (or a key in the URL),
  * unknown fields anywhere in the body, JSON-Schema keys outside Gemini's Schema subset, roles other
- * than user/model, and function responses that do not answer the previous turn's calls one for one.
+ * than user/model, function responses that do not answer the previous turn's calls one for one,
+ * and `fileData` parts without an http(s) `fileUri` or with a `mimeType` outside the types Google
+ * lists for external URLs (`mimeType` itself is optional, as on the real API).
  * `:batchEmbedContents` likewise rejects unknown fields, a request `model` other than the path's,
  * and more than 100 requests.
  */
@@ -101,6 +103,53 @@ const PART_FIELDS = new Set([
   "thoughtSignature",
 ]);
 
+/** The types Google's "File input methods" guide lists for external (http(s)) URLs. */
+export const GEMINI_URL_TYPES: ReadonlySet<string> = new Set([
+  "text/html",
+  "text/css",
+  "text/plain",
+  "text/xml",
+  "text/csv",
+  "text/rtf",
+  "text/javascript",
+  "application/json",
+  "application/pdf",
+  "image/bmp",
+  "image/jpeg",
+  "image/png",
+  "image/webp",
+  "video/mp4",
+  "video/mpeg",
+  "video/quicktime",
+  "video/avi",
+  "video/x-flv",
+  "video/mpg",
+  "video/webm",
+  "video/wmv",
+  "video/3gpp",
+]);
+
+/** The checks the real API makes on a `fileData` part; undefined when valid. */
+function checkFileData(fileData: unknown, where: string): string | undefined {
+  if (typeof fileData !== "object" || fileData === null || Array.isArray(fileData)) {
+    return `Invalid value at '${where}': must be an object`;
+  }
+  for (const key of Object.keys(fileData)) {
+    if (key !== "fileUri" && key !== "mimeType") return unknownName(key, where);
+  }
+  const { fileUri, mimeType } = fileData as { fileUri?: unknown; mimeType?: unknown };
+  if (typeof fileUri !== "string" || fileUri === "") {
+    return `* GenerateContentRequest.${where}.file_uri: a file_uri is required`;
+  }
+  if (!/^https?:\/\//i.test(fileUri) || !URL.canParse(fileUri)) {
+    return `* GenerateContentRequest.${where}.file_uri: Invalid or unsupported file uri: ${fileUri}`;
+  }
+  if (mimeType !== undefined && (typeof mimeType !== "string" || !GEMINI_URL_TYPES.has(mimeType))) {
+    return `Unsupported MIME type: ${String(mimeType)}`;
+  }
+  return undefined;
+}
+
 /** Google's error body. */
 export function geminiError(
   code: number,
@@ -171,9 +220,13 @@ export function validateGenerate(body: Record<string, unknown>): string | undefi
     if (!Array.isArray(parts) || parts.length === 0) {
       return `contents[${i}].parts: must contain at least one part`;
     }
-    for (const part of parts) {
+    for (const [j, part] of parts.entries()) {
       for (const key of Object.keys(part)) {
-        if (!PART_FIELDS.has(key)) return unknownName(key, `contents[${i}].parts[0]`);
+        if (!PART_FIELDS.has(key)) return unknownName(key, `contents[${i}].parts[${j}]`);
+      }
+      if (part.fileData !== undefined) {
+        const problem = checkFileData(part.fileData, `contents[${i}].parts[${j}].file_data`);
+        if (problem !== undefined) return problem;
       }
     }
     const responses = parts.filter((p) => p.functionResponse !== undefined);

@@ -32,6 +32,8 @@ export interface GatewayOptions {
   readonly routing?: AppDeps["routing"];
   /** The random source of weighted choices and jitter. */
   readonly random?: () => number;
+  /** Name resolution for image fetching (`CHOREOAI_FETCH_IMAGE_URLS=true`); unset: no fetching. */
+  readonly resolveDns?: AppDeps["resolveDns"];
 }
 
 /** Starts a gateway. */
@@ -61,6 +63,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     ...(routing === undefined ? {} : { routing }),
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

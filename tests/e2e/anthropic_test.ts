@@ -420,6 +420,64 @@ Deno.test("Claude errors map as DESIGN.md says, and a mid-stream error ends the 
   });
 });
 
+Deno.test("Claude: a tool result that answers no earlier call is our 400, before any upstream call", async (t) => {
+  await using upstream = startFakeAnthropic();
+  await using gateway = gatewayFor(upstream);
+  await t.step("the fake refuses it as Anthropic does", async () => {
+    const response = await fetch(`${upstream.baseUrl}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-api-key": ANTHROPIC_KEY,
+        "anthropic-version": "2023-06-01",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({
+        model: "claude-sonnet-4-5",
+        max_tokens: 10,
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "assistant", content: "Hello" },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "call_x", content: "1" }] },
+        ],
+      }),
+    });
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /unexpected `tool_use_id`/);
+  });
+  await t.step("the gateway refuses it itself, naming the message and the id", async () => {
+    upstream.requests.length = 0;
+    const error = await openaiClient(gateway).chat.completions.create({
+      model: "claude-sonnet-4-5",
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "Hello" },
+        { role: "tool", tool_call_id: "call_x", content: "1" },
+      ],
+    }).then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+    assert.equal(error.param, "messages[2].tool_call_id");
+    assert.equal(error.code, "invalid_request");
+    assert.match(error.message, /"call_x"/);
+    assert.equal(upstream.requests.length, 0);
+  });
+});
+
+Deno.test("Claude: Anthropic's 404 for an unknown model is model_not_found", async () => {
+  await using upstream = startFakeAnthropic((body) =>
+    body.model === "claude-x"
+      ? anthropicError(404, "not_found_error", "model: claude-x")
+      : undefined
+  );
+  await using gateway = gatewayFor(upstream);
+  const error = await openaiClient(gateway).chat.completions
+    .create({ model: "claude-x", messages: [{ role: "user", content: "Hi" }] })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof OpenAI.NotFoundError, String(error));
+  assert.equal(error.code, "model_not_found");
+  assert.equal(error.param, "model");
+  assert.match(error.message, /model: claude-x/);
+});
+
 Deno.test("/v1/models lists Anthropic's models as anthropic/<id>", async () => {
   await using upstream = startFakeAnthropic();
   await using gateway = gatewayFor(upstream);

@@ -188,7 +188,7 @@ Deno.test("Gemini tools: schema cleaned, parallel calls with ids, results round 
   });
 });
 
-Deno.test("Gemini images (data URL), JSON mode, max tokens and a safety block", async (t) => {
+Deno.test("Gemini images (data URL and http(s) URL), JSON mode, max tokens and a safety block", async (t) => {
   await using upstream = startFakeGemini((body) => {
     const contents = body.contents as { parts: Record<string, unknown>[] }[];
     const text = JSON.stringify(contents);
@@ -226,25 +226,39 @@ Deno.test("Gemini images (data URL), JSON mode, max tokens and a safety block", 
     });
     assert.equal(body.generationConfig.responseMimeType, "application/json");
   });
-  await t.step(
-    "an http(s) image URL is refused, naming the part, while fetching is off",
-    async () => {
-      const error = await client.chat.completions
-        .create({
-          model: "gemini-2.5-flash",
-          messages: [{
-            role: "user",
-            content: [
-              { type: "text", text: "What is this?" },
-              { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
-            ],
-          }],
-        })
-        .then(() => undefined, (e: unknown) => e);
-      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
-      assert.equal(error.param, "messages[0].content[1].image_url");
-    },
-  );
+  await t.step("an http(s) image URL goes as fileData for Gemini to fetch", async () => {
+    const url = "https://bucket.example.com/cat.jpg?X-Amz-Signature=ab12";
+    const completion = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url } },
+        ],
+      }],
+    });
+    assert.equal(completion.choices[0]?.message.content, "Hello from Gemini");
+    const body = upstream.requests.at(-1)?.body as {
+      contents: { parts: Record<string, unknown>[] }[];
+    };
+    assert.deepEqual(body.contents[0]?.parts[1], {
+      fileData: { fileUri: url, mimeType: "image/jpeg" },
+    });
+  });
+  await t.step("a type Gemini does not fetch gets Gemini's own 400", async () => {
+    const error = await client.chat.completions
+      .create({
+        model: "gemini-2.5-flash",
+        messages: [{
+          role: "user",
+          content: [{ type: "image_url", image_url: { url: "https://example.com/cat.gif" } }],
+        }],
+      })
+      .then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+    assert.match(error.message, /Unsupported MIME type: image\/gif/);
+  });
   await t.step("MAX_TOKENS → length", async () => {
     const completion = await client.chat.completions.create({
       model: "gemini-2.5-flash",
@@ -263,6 +277,42 @@ Deno.test("Gemini images (data URL), JSON mode, max tokens and a safety block", 
     assert.equal(result.code, "content_filter");
     assert.match(result.message, /SAFETY/);
   });
+});
+
+Deno.test("with CHOREOAI_FETCH_IMAGE_URLS=true, 17 image URLs are a 400 naming the limit of 16, none fetched", async () => {
+  await using upstream = startFakeGemini();
+  const resolved: string[] = [];
+  await using gateway = startGateway({
+    env: {
+      GEMINI_API_KEY: GEMINI_KEY,
+      GEMINI_BASE_URL: upstream.baseUrl,
+      CHOREOAI_FETCH_IMAGE_URLS: "true",
+    },
+    resolveDns: (host) => {
+      resolved.push(host);
+      return Promise.resolve([]);
+    },
+  });
+  const urls = Array.from({ length: 17 }, (_, i) => `https://images.example.com/${i}.png`);
+  const error = await openaiClient(gateway).chat.completions
+    .create({
+      model: "gemini-2.5-flash",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "Compare these" },
+          ...urls.map((url) => ({ type: "image_url" as const, image_url: { url } })),
+        ],
+      }],
+    })
+    .then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+  assert.equal(error.type, "invalid_request_error");
+  assert.equal(error.param, "messages");
+  assert.match(error.message, /at most 16 image URLs/);
+  assert.match(error.message, /has 17/);
+  assert.deepEqual(resolved, [], "no host looked up");
+  assert.equal(upstream.requests.length, 0);
 });
 
 Deno.test("Gemini errors map as DESIGN.md says, and a mid-stream error ends the stream", async (t) => {

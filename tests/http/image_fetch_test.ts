@@ -34,6 +34,8 @@ function network(answers: Record<string, () => Response>, dns: Record<string, st
       }) as typeof fetch,
       resolve: (host: string) => Promise.resolve(dns[host] ?? []),
       maxBytes: 1_000,
+      maxImages: 3,
+      maxTotalBytes: 2_500,
       timeoutMs: 1_000,
     },
   };
@@ -178,4 +180,70 @@ Deno.test("inlineImageUrls() leaves data: URLs and text alone", async () => {
   const result = await inlineImageUrls(chat, net.deps);
   assert.deepEqual(result, chat);
   assert.deepEqual(net.fetched, []);
+});
+
+/** A chat whose one user message holds an image part per URL. */
+function chatWithImages(urls: readonly string[]) {
+  const parsed = parseChatCompletionRequest({
+    model: "gemini-2.5-flash",
+    messages: [
+      { role: "system", content: "Be brief." },
+      { role: "user", content: urls.map((url) => ({ type: "image_url", image_url: { url } })) },
+    ],
+  });
+  if (!parsed.ok) throw parsed.error;
+  return parsed.request;
+}
+
+/** `count` public PNG images of `size` bytes each, and the network that serves them. */
+function images(count: number, size: number) {
+  const urls = Array.from({ length: count }, (_, i) => `https://images.example.com/${i}.png`);
+  const net = network(
+    Object.fromEntries(urls.map((url) => [
+      url,
+      () => new Response(new Uint8Array(size), { headers: { "content-type": "image/png" } }),
+    ])),
+    { "images.example.com": ["93.184.216.34"] },
+  );
+  return { urls, net };
+}
+
+Deno.test("inlineImageUrls() fetches at most maxImages URLs per request, and none when there are more", async (t) => {
+  await t.step("at the limit: all fetched", async () => {
+    const { urls, net } = images(3, 10);
+    const result = await inlineImageUrls(chatWithImages(urls), net.deps);
+    assert.ok(!(result instanceof GatewayError), String(result));
+    assert.equal(net.fetched.length, 3);
+  });
+  await t.step("one more: a 400 naming the limit, nothing fetched", async () => {
+    const { urls, net } = images(4, 10);
+    const result = await inlineImageUrls(
+      chatWithImages([...urls, "data:image/png;base64,AAAA"]),
+      net.deps,
+    );
+    assert.ok(result instanceof GatewayError);
+    assert.equal(result.status, 400);
+    assert.equal(result.type, "invalid_request_error");
+    assert.equal(result.param, "messages");
+    assert.match(result.message, /at most 3 image URLs/);
+    assert.match(result.message, /has 4/);
+    assert.deepEqual(net.fetched, []);
+  });
+});
+
+Deno.test("inlineImageUrls() fetches at most maxTotalBytes per request, all images together", async (t) => {
+  await t.step("within the total: all inlined", async () => {
+    const { urls, net } = images(3, 800);
+    const result = await inlineImageUrls(chatWithImages(urls), net.deps);
+    assert.ok(!(result instanceof GatewayError), String(result));
+  });
+  await t.step("past it: a 400 naming the total limit at the image that passes it", async () => {
+    const { urls, net } = images(3, 900);
+    const result = await inlineImageUrls(chatWithImages(urls), net.deps);
+    assert.ok(result instanceof GatewayError);
+    assert.equal(result.status, 400);
+    assert.equal(result.param, "messages[1].content[2].image_url");
+    assert.match(result.message, /2500 bytes/);
+    assert.match(result.message, /all images of one request/);
+  });
 });

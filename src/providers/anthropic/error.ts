@@ -6,7 +6,7 @@
  * | --- | --- |
  * | 401 `authentication_error`, 403 `permission_error` | 502 `upstream_error`, without Anthropic's text (the gateway's key is bad) |
  * | 402 `billing_error` | 502 `upstream_error` with Anthropic's message (the gateway's account) |
- * | 400, 404, 409, 413, 429 and other 4xx | same status, Anthropic's message, OpenAI `type` (`invalid_request_error`, or `rate_limit_error` for 429); `code` is Anthropic's error type; `retry-after` kept |
+ * | 400, 404, 409, 413, 429 and other 4xx | same status, Anthropic's message, OpenAI `type` (`invalid_request_error`, or `rate_limit_error` for 429); `code` is Anthropic's error type (`model_not_found`, param `model`, for a 404 about the model: `model: claude-x`); `retry-after` kept |
  * | 500 `api_error` and other 5xx | 502 `upstream_error`, message kept |
  * | 503, 529 `overloaded_error` | 503 `upstream_overloaded`, message kept, `retry-after` kept |
  * | 504 `timeout_error` | 504 `upstream_timeout`, message kept |
@@ -15,6 +15,9 @@ import { errors, GatewayError } from "../../errors.ts";
 import { AnthropicErrorBodySchema } from "./wire.ts";
 
 const PROVIDER = "anthropic";
+
+/** How Anthropic words a 404 for an unknown model: `model: claude-x`. */
+const MODEL_NOT_FOUND_REGEXP = /^model:\s/i;
 
 /** Anthropic `error.type` → OpenAI `error.type` for errors passed on with their status. */
 const OPENAI_TYPES: Readonly<Record<string, string>> = {
@@ -60,10 +63,12 @@ export function fromAnthropicError(
   if (status === 402) return errors.upstream(`${provider}: ${message}`);
   if (status >= 400 && status < 500) {
     const mapped = upstream === undefined ? undefined : OPENAI_TYPES[upstream.type];
+    const notFoundModel = status === 404 && MODEL_NOT_FOUND_REGEXP.test(message);
     return new GatewayError(message, {
       status,
       type: mapped ?? (status === 429 ? "rate_limit_error" : "invalid_request_error"),
-      code: upstream?.type ?? null,
+      code: notFoundModel ? "model_not_found" : upstream?.type ?? null,
+      ...(notFoundModel ? { param: "model" } : {}),
       ...retryHeaders,
     });
   }

@@ -7,13 +7,15 @@
  *   one side are merged, and a merged user turn starts with all its `tool_result` blocks (T7, T23).
  * - Assistant `tool_calls` become `tool_use` blocks after the text, with `arguments` parsed from
  *   their JSON string (`""` is `{}`); a string that is not a JSON object is a 400 (T21).
- * - `tool` messages become `tool_result` blocks (T22).
+ * - `tool` messages become `tool_result` blocks (T22); one whose `tool_call_id` matches no earlier
+ *   assistant tool call is a 400 naming it (T39), as Anthropic would refuse it in its own words.
  * - `image_url` parts: `data:` URLs of image/jpeg, png, gif or webp → base64 sources, http(s)
  *   URLs → url sources; `detail` has no equivalent and is dropped (T25, T26).
  * - Empty and whitespace-only text is never sent (Anthropic rejects it); a message left with no
  *   content is dropped (T8). A final assistant message is a prefill: its trailing whitespace is
  *   trimmed (T9). `name` is dropped (T10).
  */
+import { ToolCalls } from "../_tool_calls.ts";
 import { mergeTurns } from "../_turns.ts";
 import { errors, GatewayError } from "../../errors.ts";
 import type { ChatMessage } from "../../openai/schema.ts";
@@ -111,6 +113,7 @@ export function toAnthropicPrompt(
 function translate(messages: readonly ChatMessage[]): AnthropicPrompt {
   const system: AnthropicTextBlock[] = [];
   const turns: AnthropicRequestMessage[] = [];
+  const calls = new ToolCalls();
   messages.forEach((message, i) => {
     const param = `messages[${i}]`;
     switch (message.role) {
@@ -122,10 +125,11 @@ function translate(messages: readonly ChatMessage[]): AnthropicPrompt {
         turns.push({ role: "user", content: userBlocks(message.content, param) });
         return;
       case "tool":
+        calls.answeredBy(message, param);
         turns.push({ role: "user", content: [toolResult(message, param)] });
         return;
       case "assistant":
-        turns.push({ role: "assistant", content: assistantBlocks(message, param) });
+        turns.push({ role: "assistant", content: assistantBlocks(message, param, calls) });
         return;
       case "function":
         throw errors.invalidRequest(
@@ -174,7 +178,11 @@ function userBlocks(content: Content, param: string): AnthropicRequestBlock[] {
   });
 }
 
-function assistantBlocks(message: ChatMessage, param: string): AnthropicRequestBlock[] {
+function assistantBlocks(
+  message: ChatMessage,
+  param: string,
+  calls: ToolCalls,
+): AnthropicRequestBlock[] {
   const blocks: AnthropicRequestBlock[] = [];
   const { content } = message;
   if (typeof content === "string") blocks.push(...textBlock(content));
@@ -195,6 +203,7 @@ function assistantBlocks(message: ChatMessage, param: string): AnthropicRequestB
         `${callParam}.type`,
       );
     }
+    calls.add(call.id, call.function.name);
     blocks.push({
       type: "tool_use",
       id: call.id,

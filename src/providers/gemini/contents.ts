@@ -12,11 +12,17 @@
  * - `tool` messages become `functionResponse{name, response: {output}}`, `name` from the
  *   assistant tool call with that `tool_call_id`, `output` the content parsed as JSON, or the text
  *   when it is not JSON (T22).
- * - `image_url` `data:` URLs become `inlineData{mimeType, data}` (T25); an http(s) URL is a 400.
- *   `input_audio` becomes `inlineData` with `audio/wav` or `audio/mp3`.
+ * - `image_url` `data:` URLs become `inlineData{mimeType, data}` (T25). http(s) URLs become
+ *   `fileData{fileUri, mimeType}`, which Gemini fetches itself (public and signed URLs, Google's
+ *   "File input methods" guide; T26), `mimeType` from the URL path's extension; for an extension
+ *   that names no image type it is left out, as the Gemini API allows (`FileData.mimeType` is
+ *   optional there), and Gemini goes by what it fetches. (With `CHOREOAI_FETCH_IMAGE_URLS=true`
+ *   the route has already replaced such URLs with `data:` URLs.) `input_audio` becomes
+ *   `inlineData` with `audio/wav` or `audio/mp3`.
  * - Empty text is never sent (Gemini rejects it). The `function` role and content parts other
  *   than text, image_url and input_audio are refused. `name` is dropped (T10).
  */
+import { ToolCalls } from "../_tool_calls.ts";
 import { mergeTurns } from "../_turns.ts";
 import { errors, type GatewayError } from "../../errors.ts";
 import type { ChatMessage } from "../../openai/schema.ts";
@@ -26,6 +32,7 @@ import { decodeToolCallId } from "./tool_ids.ts";
 export interface GeminiRequestPart {
   text?: string;
   inlineData?: { mimeType: string; data: string };
+  fileData?: { fileUri: string; mimeType?: string };
   functionCall?: { name: string; args: Record<string, unknown> };
   functionResponse?: { name: string; response: { output: unknown } };
   thoughtSignature?: string;
@@ -42,6 +49,32 @@ const DATA_URL_REGEXP = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
 /** Matches an http(s) URL. */
 export const HTTP_URL_REGEXP = /^https?:\/\//i;
 
+/** Image types by the extension of a URL's path (lower case). */
+const IMAGE_TYPES: Readonly<Record<string, string>> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  jpe: "image/jpeg",
+  webp: "image/webp",
+  bmp: "image/bmp",
+  gif: "image/gif",
+  heic: "image/heic",
+  heif: "image/heif",
+};
+
+const EXTENSION_REGEXP = /\.([a-z0-9]+)$/i;
+
+/**
+ * The image type an http(s) URL's path names by its extension (`.png`, `.JPG`; the query of a
+ * signed URL does not count), or undefined.
+ */
+export function imageTypeOfUrl(url: URL): string | undefined {
+  const extension = EXTENSION_REGEXP.exec(url.pathname)?.[1]?.toLowerCase();
+  return extension !== undefined && Object.hasOwn(IMAGE_TYPES, extension)
+    ? IMAGE_TYPES[extension]
+    : undefined;
+}
+
 type Content = ChatMessage["content"];
 type Part = Exclude<Content, string | null | undefined>[number];
 
@@ -54,7 +87,7 @@ export function toGeminiContents(
 ): { system: { text: string }[]; contents: GeminiRequestContent[] } {
   const system: { text: string }[] = [];
   const turns: GeminiRequestContent[] = [];
-  const toolNames = new Map<string, string>();
+  const calls = new ToolCalls();
   messages.forEach((message, i) => {
     const param = `messages[${i}]`;
     switch (message.role) {
@@ -66,10 +99,10 @@ export function toGeminiContents(
         turns.push({ role: "user", parts: userParts(message.content, param) });
         return;
       case "assistant":
-        turns.push({ role: "model", parts: modelParts(message, param, toolNames) });
+        turns.push({ role: "model", parts: modelParts(message, param, calls) });
         return;
       case "tool":
-        turns.push({ role: "user", parts: [functionResponse(message, param, toolNames)] });
+        turns.push({ role: "user", parts: [functionResponse(message, param, calls)] });
         return;
       case "function":
         throw errors.invalidRequest(
@@ -118,7 +151,7 @@ function userParts(content: Content, param: string): GeminiRequestPart[] {
 function modelParts(
   message: ChatMessage,
   param: string,
-  toolNames: Map<string, string>,
+  calls: ToolCalls,
 ): GeminiRequestPart[] {
   const parts: GeminiRequestPart[] = [];
   const { content } = message;
@@ -142,7 +175,7 @@ function modelParts(
         `${callParam}.type`,
       );
     }
-    toolNames.set(call.id, call.function.name);
+    calls.add(call.id, call.function.name);
     const part: GeminiRequestPart = {
       functionCall: {
         name: call.function.name,
@@ -159,17 +192,9 @@ function modelParts(
 function functionResponse(
   message: ChatMessage,
   param: string,
-  toolNames: ReadonlyMap<string, string>,
+  calls: ToolCalls,
 ): GeminiRequestPart {
-  const id = message.tool_call_id ?? "";
-  const name = toolNames.get(id);
-  if (name === undefined) {
-    return throwInvalid(
-      `Invalid value for '${param}.tool_call_id': no earlier assistant tool call has the id ` +
-        `"${id.slice(0, 100)}"; Gemini needs the function name of every tool result`,
-      `${param}.tool_call_id`,
-    );
-  }
+  const name = calls.answeredBy(message, param);
   const { content } = message;
   const text = typeof content === "string"
     ? content
@@ -227,12 +252,9 @@ function imagePart(part: Part, param: string): GeminiRequestPart {
     }
     return { inlineData: { mimeType, data: payload } };
   }
-  if (HTTP_URL_REGEXP.test(url)) {
-    return throwInvalid(
-      `Unsupported image URL in '${imageParam}' for Gemini models: the gateway does not fetch ` +
-        "image URLs (CHOREOAI_FETCH_IMAGE_URLS is off); send the image as a base64 data: URL",
-      imageParam,
-    );
+  if (HTTP_URL_REGEXP.test(url) && URL.canParse(url)) {
+    const mimeType = imageTypeOfUrl(new URL(url));
+    return { fileData: mimeType === undefined ? { fileUri: url } : { fileUri: url, mimeType } };
   }
   return throwInvalid(
     `Invalid value for '${imageParam}': must be a data: URL or an http(s) URL`,

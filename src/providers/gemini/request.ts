@@ -12,7 +12,8 @@
  * | `user` / `assistant` / `tool` messages | `contents` with roles `user` / `model` / `user`; consecutive turns of one role merged; a merged user turn starts with its `functionResponse` parts (T6, T7, T23) |
  * | assistant `tool_calls` | `functionCall{name, args}` parts after the text, `args` parsed (`""` is `{}`), the `thoughtSignature` decoded from the id put back on the part (T21, T24) |
  * | `tool` messages | `functionResponse{name, response: {output}}`, `name` from the assistant tool call with that `tool_call_id`, `output` the content parsed as JSON, or the text when it is not JSON (T22) |
- * | `image_url` `data:` URL | `inlineData{mimeType, data}` (T25); an http(s) URL is a 400 here: the route inlines such URLs before translating when `CHOREOAI_FETCH_IMAGE_URLS=true` ({@linkcode collectImageUrls} lists them) |
+ * | `image_url` `data:` URL | `inlineData{mimeType, data}` (T25) |
+ * | `image_url` http(s) URL | `fileData{fileUri, mimeType}`: Gemini fetches public and signed URLs itself; `mimeType` from the path's extension, left out when it names no image type (T26). With `CHOREOAI_FETCH_IMAGE_URLS=true` the route fetches and inlines such URLs before translating ({@linkcode collectImageUrls} lists them) |
  * | `input_audio` | `inlineData` with `audio/wav` or `audio/mp3` |
  * | `max_completion_tokens` ?? `max_tokens` | `generationConfig.maxOutputTokens` (T11) |
  * | `temperature`, `top_p`, `seed` | `temperature`, `topP`, `seed` (T13) |

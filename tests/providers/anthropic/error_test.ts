@@ -36,7 +36,7 @@ Deno.test("fromAnthropicError() keeps the status and message of errors about the
       "messages: text content blocks must be non-empty",
       "invalid_request_error",
     ],
-    [404, "not_found_error", "model: claude-nonexistent", "invalid_request_error"],
+    [404, "not_found_error", "Not found: file_011CNha8iCJcU1wXNR6q4V8w", "invalid_request_error"],
     [
       413,
       "request_too_large",
@@ -60,6 +60,19 @@ Deno.test("fromAnthropicError() keeps the status and message of errors about the
       assert.equal(error.param, null);
     });
   }
+});
+
+Deno.test("fromAnthropicError() maps a 404 about the model to model_not_found, as other providers do", () => {
+  const error = fromAnthropicError(
+    404,
+    errorBody("not_found_error", "model: claude-x"),
+    new Headers(),
+  );
+  assert.equal(error.status, 404);
+  assert.equal(error.type, "invalid_request_error");
+  assert.equal(error.code, "model_not_found");
+  assert.equal(error.param, "model");
+  assert.equal(error.message, "model: claude-x");
 });
 
 Deno.test("fromAnthropicError() keeps retry-after", async (t) => {

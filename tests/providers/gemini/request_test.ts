@@ -370,18 +370,38 @@ Deno.test("toGeminiRequest() turns data: image URLs into inlineData", async () =
   }]);
 });
 
-Deno.test("toGeminiRequest() refuses http(s) image URLs naming the part", () => {
-  const error = refused({
-    messages: [{
-      role: "user",
-      content: [
-        { type: "text", text: "See" },
-        { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
-      ],
+Deno.test("toGeminiRequest() sends http(s) image URLs as fileData for Gemini to fetch, typed by extension", async (t) => {
+  const signed = "https://bucket.s3.amazonaws.com/cat.webp?X-Amz-Expires=300&X-Amz-Signature=ab12";
+  const cases: [string, string, Json][] = [
+    ["png", "https://example.com/cat.png", { mimeType: "image/png" }],
+    ["upper-case JPG", "http://example.com/photos/CAT.JPG", { mimeType: "image/jpeg" }],
+    ["jpeg", "https://example.com/cat.jpeg", { mimeType: "image/jpeg" }],
+    ["signed URL: the query does not count", signed, { mimeType: "image/webp" }],
+    ["bmp", "https://example.com/a.bmp", { mimeType: "image/bmp" }],
+    ["gif (Gemini decides whether it takes it)", "https://example.com/a.gif", {
+      mimeType: "image/gif",
     }],
-  });
-  assertInvalid(error, "messages[0].content[1].image_url");
-  assert.match(error.message, /CHOREOAI_FETCH_IMAGE_URLS/);
+    ["no extension: no mimeType, Gemini goes by what it fetches", "https://example.com/image", {}],
+    ["an extension that is no image type", "https://example.com/image.php?id=3", {}],
+    ["an extension only in the query", "https://example.com/render?format=.png", {}],
+  ];
+  for (const [name, url, type] of cases) {
+    await t.step(name, async () => {
+      const body = await bodyOf({
+        messages: [{
+          role: "user",
+          content: [
+            { type: "text", text: "See" },
+            { type: "image_url", image_url: { url, detail: "low" } },
+          ],
+        }],
+      });
+      assert.deepEqual(body.contents, [{
+        role: "user",
+        parts: [{ text: "See" }, { fileData: { fileUri: url, ...type } }],
+      }]);
+    });
+  }
 });
 
 Deno.test("toGeminiRequest() refuses bad data URLs and non-image types", async (t) => {
