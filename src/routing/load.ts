@@ -68,8 +68,8 @@ export function openRoutingFile(
     compile: (text) => compileRoutingFile(text, config, env),
     label: "routing file",
     describe: (routing) => ({
-      models: routing.models.size,
-      providers: routing.providers.size,
+      routing_models: routing.models.size,
+      routing_providers: routing.providers.size,
       ...(routing.warnings.length > 0 ? { not_routable: routing.warnings } : {}),
     }),
     log,
