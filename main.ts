@@ -30,7 +30,7 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
-import type { WatchedFile } from "./src/files/watched.ts";
+import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
 import { openRoutingFile } from "./src/routing/load.ts";
 import type { Routing } from "./src/routing/table.ts";
 
@@ -97,7 +97,6 @@ async function serve(log: Logger): Promise<number> {
     }
     const keys = store;
     keys.watch();
-    Deno.addSignalListener("SIGHUP", () => void keys.reload("SIGHUP"));
     verifier = createKeyListVerifier(() => keys.current());
     log.info("key list loaded", { file: config.keysFile, keys: keys.current().size });
   }
@@ -116,7 +115,6 @@ async function serve(log: Logger): Promise<number> {
     }
     const file = routing;
     file.watch();
-    Deno.addSignalListener("SIGHUP", () => void file.reload("SIGHUP"));
     log.info("routing file loaded", {
       file: config.routingFile,
       models: file.current().models.size,
@@ -124,6 +122,9 @@ async function serve(log: Logger): Promise<number> {
     });
     for (const warning of file.current().warnings) log.warn(`routing file: ${warning}`);
   }
+  // SIGHUP reloads both files at once and logs one line saying what is in force.
+  const watched = [store, routing].filter((file) => file !== undefined);
+  if (watched.length > 0) Deno.addSignalListener("SIGHUP", () => void reloadFiles(watched, log));
   let usage: UsageRecorder;
   try {
     usage = openUsageRecorder(config.dbPath, { log });

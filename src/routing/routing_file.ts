@@ -121,10 +121,39 @@ export type RoutingFile = z.infer<typeof RoutingFileSchema>;
 /** The routing file is invalid; `problems` has one line per mistake, each naming its place. */
 export class RoutingFileError extends Error {
   readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
+  /**
+   * Set when the text is JSON whose shape is refused: the names the file declares and uses, read
+   * as far as they go, so that the checks of those names (which need the whole configuration)
+   * still run and every mistake is reported at once (see {@linkcode withNameProblems}).
+   */
+  readonly names: RoutingFile | undefined;
+  /** Places of the values the shape check refused (not of unknown or refused keys). */
+  readonly #refused: readonly string[];
+
+  constructor(
+    problems: readonly string[],
+    reading?: { readonly names: RoutingFile; readonly refused: readonly string[] },
+  ) {
     super(`Invalid routing file:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "RoutingFileError";
     this.problems = problems;
+    this.names = reading?.names;
+    this.#refused = reading?.refused ?? [];
+  }
+
+  /**
+   * This error with the problems found in {@linkcode names} added, except those at (or inside)
+   * a place whose value was already refused: a refused value is reported once.
+   */
+  withNameProblems(problems: readonly string[]): RoutingFileError {
+    const reported = (problem: string) => {
+      const at = problem.slice(0, problem.indexOf(": "));
+      return this.#refused.some((place) =>
+        place === "(file)" || at === place || at.startsWith(`${place}.`) ||
+        at.startsWith(`${place}[`)
+      );
+    };
+    return new RoutingFileError([...this.problems, ...problems.filter((p) => !reported(p))]);
   }
 }
 
@@ -138,9 +167,10 @@ function place(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Parses the routing file's text (shape only; names are checked by `compileRouting`).
+ * Parses the routing file's text (shape only; names are checked by `compileRouting`, and
+ * `compileRoutingFile` does both).
  *
- * @throws {RoutingFileError} naming every mistake.
+ * @throws {RoutingFileError} naming every mistake of shape, with the names it could read.
  */
 export function parseRoutingFile(text: string): RoutingFile {
   let json: unknown;
@@ -151,9 +181,15 @@ export function parseRoutingFile(text: string): RoutingFile {
   }
   const problems = builtInNameProblems(json);
   const result = RoutingFileSchema.safeParse(json);
-  if (!result.success) problems.push(...result.error.issues.flatMap(describeIssue));
-  if (problems.length > 0 || !result.success) throw new RoutingFileError(problems);
-  return result.data;
+  const issues = result.success ? [] : result.error.issues;
+  problems.push(...issues.flatMap(describeIssue));
+  if (problems.length === 0 && result.success) return result.data;
+  // The shape check does not stop the name checks: an unknown key (or any other refused value)
+  // must not hide a target naming no provider elsewhere in the file.
+  const refused = issues
+    .filter((issue) => issue.code !== "unrecognized_keys" && issue.code !== "invalid_key")
+    .map((issue) => place(issue.path));
+  throw new RoutingFileError(problems, { names: namesOf(json), refused });
 }
 
 /** One line per zod issue; a refused record key says why (zod nests the key's own issues). */
@@ -176,4 +212,47 @@ function builtInNameProblems(json: unknown): string[] {
       (BUILT_IN_PROVIDERS as readonly string[]).includes(name) || name === "choreoai"
     )
     .map((name) => `providers.${name}: "${name}" is a built-in provider name; choose another`);
+}
+
+function recordOf(value: unknown): Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? value as Record<string, unknown>
+    : {};
+}
+
+function listOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function textOf(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+const STAND_IN_PROVIDER: ProviderDeclaration = {
+  kind: "openai-compatible",
+  base_url: "http://127.0.0.1",
+};
+
+/**
+ * Every name the file declares (providers, models) and uses (each target's provider, each
+ * fallback, at its own index), read from JSON whose shape was refused. Nothing else is read:
+ * declared providers stand in as keyless local servers, since only their names are checked.
+ * A value that is not a name reads as "", whose problem is dropped as already reported.
+ */
+function namesOf(json: unknown): RoutingFile {
+  const file = recordOf(json);
+  const providers = Object.fromEntries(
+    Object.keys(recordOf(file.providers)).map((name) => [name, STAND_IN_PROVIDER]),
+  );
+  const models = Object.fromEntries(
+    Object.entries(recordOf(file.models)).map(([name, value]) => {
+      const model = recordOf(value);
+      const targets = listOf(model.targets).map((target) => ({
+        provider: textOf(recordOf(target).provider),
+        model: textOf(recordOf(target).model),
+      }));
+      return [name, { targets, fallbacks: listOf(model.fallbacks).map(textOf) }];
+    }),
+  );
+  return { providers, models };
 }

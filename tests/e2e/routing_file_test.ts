@@ -41,6 +41,8 @@ Deno.test("a bad routing file stops the start, naming every mistake and no secre
     assert.match(stderr, /CHOREOAI_CONFIG/);
     assert.match(stderr, /models\.smart/);
     assert.match(stderr, /fallback/);
+    // The unknown key does not hide the target that names no provider.
+    assert.match(stderr, /models\.smart\.targets\[0\]\.provider: no provider named "ghost"/);
     assert.ok(!stderr.includes("sk-should-never-be-printed"));
     assert.ok(!stderr.includes("    at "), "no stack trace");
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { parseConfig } from "../../src/config.ts";
+import { compileRoutingFile } from "../../src/routing/load.ts";
 import { parseRoutingFile, RoutingFileError } from "../../src/routing/routing_file.ts";
 
 /** DESIGN.md's example routing file, verbatim. */
@@ -549,4 +551,58 @@ Deno.test("parseRoutingFile() throws only RoutingFileError", async (t) => {
       { numRuns: 1000 },
     );
   });
+});
+
+/** What compileRoutingFile reports for `value`: its problems, none when it compiles. */
+function compiledProblems(value: unknown): readonly string[] {
+  try {
+    compileRoutingFile(JSON.stringify(value), parseConfig({ OPENAI_API_KEY: "sk" }), {});
+    return [];
+  } catch (error) {
+    if (!(error instanceof RoutingFileError)) throw error;
+    return error.problems;
+  }
+}
+
+/** Files that are nearly right: names that resolve or not, a few values refused. */
+const nearlyRight = fc.record({
+  providers: fc.dictionary(
+    fc.constantFrom("vllm", "team", "Bad Name", "gemini"),
+    fc.constantFrom(VLLM, { kind: "openai" }, { ...VLLM, weight: 1 }),
+  ),
+  models: fc.dictionary(
+    fc.constantFrom("smart", "fast", "my model"),
+    fc.record({
+      targets: fc.array(
+        fc.oneof(
+          fc.record({
+            provider: fc.constantFrom("vllm", "team", "ghost", "openai", "anthropic", ""),
+            model: fc.constantFrom("m", ""),
+          }),
+          fc.constant(5),
+        ),
+        { maxLength: 3 },
+      ),
+      fallbacks: fc.array(
+        fc.constantFrom("smart", "fast", "my model", "gpt-4o", "nowhere", "vllm/m", "ghost/m", ""),
+        { maxLength: 3 },
+      ),
+      retries: fc.integer({ min: 0, max: 11 }),
+    }, { requiredKeys: ["targets"] }),
+  ),
+}, { requiredKeys: [] });
+
+Deno.test("compileRoutingFile(): an unknown key adds its own problem and hides none", () => {
+  fc.assert(
+    fc.property(fc.oneof(routingLike, nearlyRight), (value: Record<string, unknown>) => {
+      const { fallback: _, ...file } = value;
+      const alone = compiledProblems(file);
+      const beside = compiledProblems({ ...file, extra_key: true });
+      assert.deepEqual(
+        [...beside].sort(),
+        [...alone, '(file): Unrecognized key: "extra_key"'].sort(),
+      );
+    }),
+    { numRuns: 1000 },
+  );
 });
