@@ -11,7 +11,7 @@
  * | `top_k` | `top_k`, an extension field: the route keeps it only for providers that take it |
  * | `stop_sequences` | `stop` (none: omitted); more than 4 is a 400, as OpenAI takes at most 4 and dropping one would let the model run past it |
  * | `stream: true` | `stream: true`, `stream_options.include_usage: true` (Messages streams always carry usage) |
- * | `metadata.user_id` | `user` |
+ * | `metadata.user_id` | `user`; an id longer than OpenAI's limit of 64 characters (Claude Code's are about 150) becomes its SHA-256 hex digest, 64 characters and as stable |
  * | `tools` (custom) | `{type: "function", function: {name, description, parameters: input_schema}}` |
  * | `tool_choice` `auto` / `any` / `tool` / `none` | `"auto"` / `"required"` / `{type: "function", function: {name}}` / `"none"` (only with tools: OpenAI refuses it without; `any` or `tool` without tools is a 400) |
  * | `disable_parallel_tool_use: true` | `parallel_tool_calls: false` |
@@ -33,6 +33,7 @@
  * `thinking: {type: "disabled" | "adaptive"}` (the provider's default), `service_tier`,
  * `inference_geo`, `speed`, `diagnostics`, and any field this file does not know.
  */
+import { createHash } from "node:crypto";
 import { GatewayError } from "../../errors.ts";
 import type { ChatCompletionRequest, ChatMessage } from "../../openai/schema.ts";
 import { encodeText, estimatePromptTokens } from "../../tokens.ts";
@@ -47,6 +48,15 @@ import {
 
 /** The most stop sequences OpenAI takes. */
 export const MAX_STOP_SEQUENCES = 4;
+
+/** The longest `user` OpenAI takes. */
+export const MAX_USER_LENGTH = 64;
+
+/** `metadata.user_id` as OpenAI's `user`: kept when it fits, else its SHA-256 hex digest. */
+export function toUserField(userId: string): string {
+  if (userId.length <= MAX_USER_LENGTH) return userId;
+  return createHash("sha256").update(userId).digest("hex");
+}
 
 /** `reasoning_effort` for a thinking budget (see the table above). */
 export function effortOfBudget(budgetTokens: number): "low" | "medium" | "high" {
@@ -89,6 +99,12 @@ function toConversation(request: MessagesCountTokensRequest, adjusted: Adjusted)
   request.messages.forEach((message, i) => {
     messages.push(...toChatMessages(message, `messages[${i}]`, adjusted));
   });
+  if (messages.length === 0) {
+    refuse(
+      "Invalid value for 'messages': no message has content that can be sent to this model",
+      "messages",
+    );
+  }
   const last = request.messages.length - 1;
   if (request.messages[last]?.role === "assistant") adjusted.push(`messages[${last}]`);
   const tools = (request.tools ?? []).map((tool, i) => toChatTool(tool, i, adjusted));
@@ -196,7 +212,7 @@ function translate(request: MessagesRequest): { chat: ChatCompletionRequest; adj
   }
   if (stops.length > 0) chat.stop = [...stops];
   const user = request.metadata?.user_id;
-  if (typeof user === "string") chat.user = user;
+  if (typeof user === "string") chat.user = toUserField(user);
   if (tools.length > 0) chat.tools = tools;
   Object.assign(chat, toolChoiceFields(request, tools));
   const effort = reasoningEffort(request, adjusted);

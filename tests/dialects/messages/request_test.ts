@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { GatewayError } from "../../../src/errors.ts";
 import {
@@ -271,6 +272,9 @@ Deno.test("toChatRequest() turns tool use into tool_calls and tool messages", as
     ]);
     assert.deepEqual(messages, [{ role: "user", content: "a" }, { role: "user", content: "b" }]);
   });
+  await t.step("a conversation of thinking only is refused", () => {
+    refused({ messages: [assistant([{ type: "thinking", thinking: "" }])] }, "messages");
+  });
   await t.step("results become tool messages before the rest of the turn", () => {
     const messages = messagesOf([
       user("Weather?"),
@@ -321,6 +325,48 @@ Deno.test("toChatRequest() turns tool use into tool_calls and tool messages", as
       }),
       [{ role: "tool", tool_call_id: "toolu_1", content: "Tool loaded: WebFetch" }],
     );
+  });
+  await t.step("a PDF of a result opens the next user message; a text document is text", () => {
+    const pdf = {
+      type: "document",
+      source: { type: "base64", media_type: "application/pdf", data: PDF },
+    };
+    const textDoc = { type: "document", source: { type: "text", data: "notes" } };
+    const messages = messagesOf([
+      user("q"),
+      assistant([call]),
+      user([
+        { type: "tool_result", tool_use_id: "toolu_1", content: [textDoc, pdf] },
+        { type: "text", text: "Summarise" },
+      ]),
+    ]);
+    assert.deepEqual(messages.slice(2), [
+      { role: "tool", tool_call_id: "toolu_1", content: "notes" },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "The result of tool call toolu_1:" },
+          {
+            type: "file",
+            file: { filename: "document.pdf", file_data: `data:application/pdf;base64,${PDF}` },
+          },
+          { type: "text", text: "Summarise" },
+        ],
+      },
+    ]);
+  });
+  await t.step("a block only Anthropic knows inside a result is refused", () => {
+    refused({
+      messages: [
+        user("q"),
+        assistant([call]),
+        user([{
+          type: "tool_result",
+          tool_use_id: "toolu_1",
+          content: [{ type: "web_search_result", url: "u" }],
+        }]),
+      ],
+    }, "messages[2].content[0].content[0].type");
   });
   await t.step("images of a result open the next user message", () => {
     const image = { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } };
@@ -428,6 +474,16 @@ Deno.test("toChatRequest() maps the generation parameters", async (t) => {
     assert.equal(chat.stream, true);
     assert.deepEqual(chat.stream_options, { include_usage: true });
     assert.equal("stream" in chatOf({ stream: false }), false);
+  });
+  await t.step("a user_id longer than 64 characters (Claude Code's) is its SHA-256 digest", () => {
+    const id = JSON.stringify({
+      device_id: "d".repeat(64),
+      account_uuid: "00000000-0000-4000-8000-000000000000",
+      session_id: "11111111-1111-4111-8111-111111111111",
+    });
+    const digest = createHash("sha256").update(id).digest("hex");
+    assert.equal(chatOf({ metadata: { user_id: id } }).user, digest);
+    assert.equal(chatOf({ metadata: { user_id: "u".repeat(64) } }).user, "u".repeat(64));
   });
   await t.step("metadata.user_id null is no user", () => {
     assert.equal("user" in chatOf({ metadata: { user_id: null } }), false);

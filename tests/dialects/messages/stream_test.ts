@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
+import fc from "fast-check";
 import { errors } from "../../../src/errors.ts";
 import type { StreamItem } from "../../../src/providers/mod.ts";
 import {
@@ -383,4 +384,79 @@ Deno.test("pingEvent() is Anthropic's ping, which the SDK skips", async () => {
   const [first, ...rest] = events.split(/(?<=\n\n)/);
   const message = await finalMessage([first, pingEvent(), ...rest, pingEvent()].join(""));
   assert.deepEqual(message.content.map((block) => block.type), ["text"]);
+});
+
+Deno.test("createMessagesSseWriter() keeps every tool call whole however its pieces interleave", async () => {
+  const input = fc.dictionary(
+    fc.constantFrom("a", "city", "path", "text", "n"),
+    fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null)),
+    { maxKeys: 3 },
+  );
+  const scenario = fc.record({
+    inputs: fc.array(input, { minLength: 1, maxLength: 3 }),
+    cuts: fc.array(fc.array(fc.nat(), { maxLength: 6 }), { minLength: 3, maxLength: 3 }),
+    schedule: fc.array(fc.nat(2), { maxLength: 40 }),
+    text: fc.string({ maxLength: 10 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(scenario, async ({ inputs, cuts, schedule, text }) => {
+      // Each call's JSON cut into pieces; the pieces of all calls merged in a random order that
+      // keeps each call's own order (as a provider that interleaves would send them).
+      const queues = inputs.map((value, i) => {
+        const json = JSON.stringify(value);
+        const points = [...new Set((cuts[i] ?? []).map((n) => n % (json.length + 1)))].sort(
+          (a, b) => a - b,
+        );
+        const pieces = [0, ...points, json.length].slice(1).map((end, k, all) =>
+          json.slice(k === 0 ? 0 : all[k - 1], end)
+        );
+        return pieces.map((piece, k) =>
+          k === 0 ? toolPiece(i, piece, `call_${i}`, `tool_${i}`) : toolPiece(i, piece)
+        );
+      });
+      const items: StreamItem[] = [START];
+      if (text !== "") items.push(delta({ content: text }));
+      // Calls start in index order (OpenAI numbers them as they appear); then any may go on.
+      let started = 0;
+      const next = (want: number) => {
+        const ready = (i: number) => i <= started && (queues[i]?.length ?? 0) > 0;
+        const i = ready(want) ? want : queues.findIndex((_, k) => ready(k));
+        if (i < 0) return undefined;
+        if (i === started) started++;
+        return queues[i]?.shift();
+      };
+      for (const want of schedule) {
+        const item = next(want);
+        if (item !== undefined) items.push(item);
+      }
+      for (let item = next(0); item !== undefined; item = next(0)) items.push(item);
+      items.push(delta({}, "tool_calls"), usage(10, 5), DONE);
+      const sse = render(items);
+      // Blocks open and close one at a time, with consecutive indexes.
+      let open: number | undefined;
+      let expected = 0;
+      for (const { event, data } of eventsOf(sse)) {
+        if (event === "content_block_start") {
+          assert.equal(open, undefined);
+          assert.equal(data.index, expected++);
+          open = data.index as number;
+        } else if (event === "content_block_delta") assert.equal(data.index, open);
+        else if (event === "content_block_stop") {
+          assert.equal(data.index, open);
+          open = undefined;
+        }
+      }
+      const message = await finalMessage(sse);
+      const tools = message.content.filter((block) => block.type === "tool_use");
+      assert.deepEqual(
+        tools.map((block) => ({ id: block.id, name: block.name, input: block.input })),
+        inputs.map((value, i) => ({
+          id: `call_${i}`,
+          name: `tool_${i}`,
+          input: JSON.parse(JSON.stringify(value)),
+        })),
+      );
+    }),
+    { numRuns: 150 },
+  );
 });
