@@ -21,7 +21,8 @@
  *
  * Refused with 400 naming the field: Anthropic's own tools (`tools[i]` whose `type` is not
  * `custom`: web search, bash, text editor, code execution, …), `mcp_servers`, `container`, a
- * `tool_choice` naming a tool not in `tools`, and the content `content.ts` refuses.
+ * `tool_choice` naming a tool not in `tools`, an unknown `output_config.effort`, a conversation
+ * left with no message once translated (thinking only), and the content `content.ts` refuses.
  *
  * Named in `adjusted` (the answer may differ): `context_management` (nothing clears old tool
  * results), `tools[i].strict` (no schema guarantee), `tools[i].input_examples` (not sent), a last
