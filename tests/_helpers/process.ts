@@ -1,5 +1,7 @@
 /** Spawning the real `main.ts` with a controlled environment, for start-up and multi-process tests. */
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** Needs `--allow-run=./bin/choreoai` (the test task grants it). */
+const LAUNCHER = new URL("../../bin/choreoai", import.meta.url).pathname;
 const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
 
 /** The environment a spawned gateway gets: what Deno needs to find its cache, plus `env`. */
@@ -49,8 +51,24 @@ export interface Spawned extends AsyncDisposable {
   readonly exited: Promise<Deno.CommandStatus>;
 }
 
-export async function spawnGateway(env: Record<string, string>): Promise<Spawned> {
-  const process = command([], { CHOREOAI_PORT: "0", ...env }).spawn();
+/** Starts `main.ts` on a free port and waits for its `listening` line. */
+export function spawnGateway(env: Record<string, string>): Promise<Spawned> {
+  return watchGateway(command([], { CHOREOAI_PORT: "0", ...env }).spawn());
+}
+
+/** The production start command, `bin/choreoai`, as a process manager runs it (no shell). */
+export function launcherCommand(env: Record<string, string>): Deno.Command {
+  return new Deno.Command(LAUNCHER, {
+    env: processEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Collects a started gateway's output and waits for its `listening` line (20 s at most). */
+export async function watchGateway(process: Deno.ChildProcess): Promise<Spawned> {
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const pump = (async () => {
