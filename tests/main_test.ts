@@ -283,3 +283,27 @@ Deno.test("SIGINT (Ctrl-C) stops the gateway with exit 0", async () => {
   gateway.process.kill("SIGINT");
   assert.equal((await gateway.exited).code, 0);
 });
+
+Deno.test("a port already in use is exit 1 with one plain line naming the address and CHOREOAI_PORT", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "choreoai-main-" });
+  using holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String(holder.addr.port);
+    const { code, stdout, stderr } = await run([], {
+      CHOREOAI_PORT: port,
+      CHOREOAI_DB: `${dir}/usage.db`,
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    const last = stderr.trimEnd().split("\n").at(-1) ?? "";
+    assert.equal(
+      last,
+      `Cannot listen on 127.0.0.1:${port} (CHOREOAI_HOST=127.0.0.1, CHOREOAI_PORT=${port}): ` +
+        "the address is already in use by another process; stop it, or set CHOREOAI_PORT to a " +
+        "free port",
+    );
+    assert.ok(!stderr.includes("    at "), "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
