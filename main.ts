@@ -31,6 +31,7 @@ import {
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
 import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
+import { describeListenFailure } from "./src/listen.ts";
 import { openRoutingFile } from "./src/routing/load.ts";
 import type { Routing } from "./src/routing/table.ts";
 
@@ -186,14 +187,22 @@ async function serve(log: Logger): Promise<number> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     Deno.addSignalListener(signal, () => stop(signal));
   }
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen(addr) {
-      const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-      log.info("listening", { url: `http://${host}:${addr.port}`, version: VERSION });
-    },
-  }, handler);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen(addr) {
+        const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+        log.info("listening", { url: `http://${host}:${addr.port}`, version: VERSION });
+      },
+    }, handler);
+  } catch (error) {
+    printText(describeListenFailure(error, config), "stderr");
+    await usage.close();
+    await limiter.close();
+    return 1;
+  }
 
   await server.finished;
   // Access-log and usage callbacks run as the last responses complete: let them, then flush.

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
 import { isIpOrCidr } from "./keys/scopes.ts";
+import { maskUrlListSecrets, maskUrlSecrets } from "./url_secrets.ts";
 
 /** One documented environment variable (for `--help` and `.env.example`). */
 export interface VariableDoc {
@@ -16,6 +17,8 @@ export interface VariableDoc {
   readonly default?: string;
   /** Never echo this variable's value in an error. */
   readonly secret?: boolean;
+  /** A URL, or a comma-separated list of them: echoed without user-info, query or fragment. */
+  readonly url?: "one" | "list";
 }
 
 /** Every variable the gateway reads, in the order they are documented. */
@@ -33,7 +36,11 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   { name: "CHOREOAI_CONFIG", description: "optional JSON routing file" },
   { name: "CHOREOAI_DB", description: "SQLite file for usage records", default: "./choreoai.db" },
-  { name: "CHOREOAI_REDIS_URL", description: "Redis URL for rate limits shared by replicas" },
+  {
+    name: "CHOREOAI_REDIS_URL",
+    description: "Redis URL for rate limits shared by replicas",
+    url: "one",
+  },
   {
     name: "CHOREOAI_UPSTREAM_TIMEOUT_MS",
     description: "idle timeout for upstream headers and between stream events",
@@ -62,6 +69,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   {
     name: "CHOREOAI_CORS_ORIGINS",
     description: "comma-separated browser origins allowed (* for any)",
+    url: "list",
   },
   {
     name: "CHOREOAI_TRUSTED_PROXIES",
@@ -79,17 +87,20 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "OPENAI_BASE_URL",
     description: "OpenAI or any OpenAI-compatible base URL",
     default: "https://api.openai.com/v1",
+    url: "one",
   },
   { name: "ANTHROPIC_API_KEY", description: "Anthropic API key", secret: true },
   {
     name: "ANTHROPIC_BASE_URL",
     description: "Anthropic base URL",
     default: "https://api.anthropic.com",
+    url: "one",
   },
   { name: "AZURE_OPENAI_API_KEY", description: "Azure OpenAI API key", secret: true },
   {
     name: "AZURE_OPENAI_ENDPOINT",
     description: "Azure OpenAI resource endpoint, e.g. https://NAME.openai.azure.com",
+    url: "one",
   },
   {
     name: "AZURE_OPENAI_API_VERSION",
@@ -101,6 +112,7 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "GEMINI_BASE_URL",
     description: "Gemini base URL",
     default: "https://generativelanguage.googleapis.com",
+    url: "one",
   },
 ];
 
@@ -136,6 +148,21 @@ function commaList(item: z.ZodType<string, string>) {
     .pipe(z.array(item));
 }
 
+/** A URL node-redis can use: a host, a numeric database if any, percent-encoding that decodes. */
+function isRedisUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  if (!/^rediss?:$/.test(url.protocol) || url.hostname === "") return false;
+  if (!/^(\/\d*)?$/.test(url.pathname)) return false;
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const origin = z.string().refine(
   (v) => v === "*" || (URL.canParse(v) && new URL(v).origin === v.replace(/\/$/, "")),
   { message: "each origin must be * or scheme://host[:port]" },
@@ -158,10 +185,9 @@ const EnvSchema = z
     CHOREOAI_CONFIG: optional(z.string()),
     CHOREOAI_DB: optional(z.string()),
     CHOREOAI_REDIS_URL: optional(
-      z.string().refine(
-        (v) => URL.canParse(v) && /^rediss?:$/.test(new URL(v).protocol),
-        { message: "must be a redis:// or rediss:// URL" },
-      ),
+      z.string().refine(isRedisUrl, {
+        message: "must be a URL redis://[user:password@]host[:port][/database] (or rediss://)",
+      }),
     ),
     CHOREOAI_UPSTREAM_TIMEOUT_MS: optional(integer(1)),
     CHOREOAI_MAX_BODY_BYTES: optional(integer(1)),
@@ -250,11 +276,24 @@ export class ConfigError extends Error {
 }
 
 const SECRET_NAMES = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
+const URLS = new Map(VARIABLES.flatMap((v) => v.url === undefined ? [] : [[v.name, v.url]]));
+
+/** A variable's value as an error may show it: secrets never, URLs masked, at most 200 chars. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined || SECRET_NAMES.has(name)) return "";
+  const masked = URLS.get(name) === "one"
+    ? maskUrlSecrets(value)
+    : URLS.get(name) === "list"
+    ? maskUrlListSecrets(value)
+    : value;
+  return ` (got ${JSON.stringify(masked.slice(0, 200))})`;
+}
 
 /**
  * Parses the environment into a {@linkcode Config}.
  *
- * @throws {ConfigError} naming every bad variable (secret values are never echoed).
+ * @throws {ConfigError} naming every bad variable (secret values are never echoed, and URLs are
+ * shown without their user-info or query).
  */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const result = EnvSchema.safeParse(env);
@@ -263,11 +302,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? "environment");
       if (problems.has(name)) continue;
-      const value = env[name];
-      const shown = value === undefined || SECRET_NAMES.has(name)
-        ? ""
-        : ` (got ${JSON.stringify(value.slice(0, 200))})`;
-      problems.set(name, `${name}: ${issue.message}${shown}`);
+      problems.set(name, `${name}: ${issue.message}${shownValue(name, env[name])}`);
     }
     throw new ConfigError([...problems.values()]);
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { type Config, ConfigError, isLoopbackHost, parseConfig } from "../src/config.ts";
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
@@ -270,6 +271,168 @@ Deno.test("parseConfig() never echoes a secret value", () => {
   const visible = [error.message, String(error), ...error.problems].join("\n");
   for (const secret of Object.values(secrets)) {
     assert.ok(!visible.includes(secret), `${secret} leaked into: ${visible}`);
+  }
+});
+
+Deno.test("parseConfig() masks the user-info and the query of a URL setting it shows", async (t) => {
+  const cases: [string, string, string, string][] = [
+    // [case, variable, bad value, as the error shows it]
+    [
+      "malformed Redis URL (a space)",
+      "CHOREOAI_REDIS_URL",
+      "redis://default:hunter2-pw@redis internal:6379/0",
+      "redis://***@redis internal:6379/0",
+    ],
+    [
+      "Redis URL with the wrong scheme",
+      "CHOREOAI_REDIS_URL",
+      "http://user:hunter2-pw@redis.internal:6379",
+      "http://***@redis.internal:6379",
+    ],
+    [
+      "password with an unencoded @ and /",
+      "CHOREOAI_REDIS_URL",
+      "redis://:hun@ter/2-pw@redis.internal:6379",
+      "redis://***@redis.internal:6379",
+    ],
+    [
+      "no host after the password",
+      "CHOREOAI_REDIS_URL",
+      "redis://:hunter2-pw",
+      "redis://***",
+    ],
+    [
+      "one slash after the scheme",
+      "CHOREOAI_REDIS_URL",
+      "redis:/user:hunter2-pw@redis.internal",
+      "redis:/***@redis.internal",
+    ],
+    ["no scheme", "CHOREOAI_REDIS_URL", "user:hunter2-pw@redis.internal", "***@redis.internal"],
+    [
+      "Redis database that is not a number",
+      "CHOREOAI_REDIS_URL",
+      "redis://:hunter2-pw@redis.internal:6379/cache",
+      "redis://***@redis.internal:6379/cache",
+    ],
+    [
+      "Redis password that is not valid percent-encoding",
+      "CHOREOAI_REDIS_URL",
+      "redis://:hunter2-pw%zz@redis.internal:6379",
+      "redis://***@redis.internal:6379",
+    ],
+    [
+      "OpenAI base URL",
+      "OPENAI_BASE_URL",
+      "ftp://user:hunter2-pw@llm.internal/v1",
+      "ftp://***@llm.internal/v1",
+    ],
+    [
+      "Anthropic base URL",
+      "ANTHROPIC_BASE_URL",
+      "https://user:hunter2-pw@llm.internal:99999",
+      "https://***@llm.internal:99999",
+    ],
+    [
+      "Azure endpoint",
+      "AZURE_OPENAI_ENDPOINT",
+      "https://user:hunter2-pw@ bad.openai.azure.com",
+      "https://***@ bad.openai.azure.com",
+    ],
+    [
+      "Gemini base URL with a key in its query",
+      "GEMINI_BASE_URL",
+      "file://gemini.internal/v1beta?key=hunter2-pw&alt=sse",
+      "file://gemini.internal/v1beta?***",
+    ],
+    [
+      "CORS origins, each one masked",
+      "CHOREOAI_CORS_ORIGINS",
+      "https://a:hunter2-pw@app.example.com,https://app.example.com/x",
+      "https://***@app.example.com,https://app.example.com/x",
+    ],
+  ];
+  for (const [name, variable, value, shown] of cases) {
+    await t.step(name, () => {
+      const line = problemFor(configErrorOf({ [variable]: value }), variable);
+      assert.ok(!line.includes("hunter2-pw"), `the password leaked into: ${line}`);
+      assert.ok(!line.includes("hun@ter"), `part of the password leaked into: ${line}`);
+      assert.ok(line.endsWith(`(got ${JSON.stringify(shown)})`), line);
+    });
+  }
+});
+
+Deno.test("parseConfig() shows no password of a URL setting, whatever the password", () => {
+  const URL_VARIABLES = [
+    "CHOREOAI_REDIS_URL",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "AZURE_OPENAI_ENDPOINT",
+    "GEMINI_BASE_URL",
+    "CHOREOAI_CORS_ORIGINS",
+  ];
+  // Shapes that are refused: malformed, wrong scheme, bad port, no host, a path where a Redis
+  // database goes, a missing "//", no "@" at all. PW is replaced by the generated password.
+  const SHAPES = [
+    "redis://user:PW@host:6379/0 x",
+    "redis://:PW@",
+    "redis://:PW",
+    "redis:PW@host",
+    "redis:/PW@host",
+    "ftp://user:PW@host/v1",
+    "https://user:PW@host:99999/v1",
+    "https://PW@host/path with space",
+    "PW@host",
+    "gopher://host/v1?token=PW",
+    "https://u:PW@a.example.com,nope",
+  ];
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...URL_VARIABLES),
+      fc.constantFrom(...SHAPES),
+      // Distinct enough that finding it in the message means it leaked (8 spaces would not).
+      // One that starts with "@" cannot be told from a host ("redis://:@host" shown as
+      // "redis://***@host"), nor one that starts with "*@": not tested.
+      fc.string({ unit: "grapheme-ascii", minLength: 8, maxLength: 300 })
+        .filter((password) => new Set(password).size >= 5 && !/^\**@/.test(password)),
+      (variable, shape, password) => {
+        const value = shape.replace("PW", password);
+        let message: string;
+        try {
+          parseConfig({ [variable]: value });
+          return; // a value that happens to be valid is not shown at all
+        } catch (error) {
+          assert.ok(error instanceof ConfigError);
+          message = error.message;
+        }
+        for (const form of [password, JSON.stringify(password).slice(1, -1)]) {
+          assert.ok(!message.includes(form), `${JSON.stringify(password)} leaked: ${message}`);
+        }
+      },
+    ),
+    { numRuns: 2_000 },
+  );
+});
+
+Deno.test("parseConfig() refuses a Redis URL node-redis cannot use", async (t) => {
+  for (
+    const value of [
+      "redis://redis.internal:6379/cache",
+      "redis://:p%zz@redis.internal:6379",
+      "redis://",
+      "redis://:pw@",
+    ]
+  ) {
+    await t.step(value, () => {
+      assert.match(
+        problemFor(configErrorOf({ CHOREOAI_REDIS_URL: value }), "CHOREOAI_REDIS_URL"),
+        /redis:\/\//,
+      );
+    });
+  }
+  for (const value of ["redis://redis.internal", "rediss://u:p%40ss@[::1]:6380/15", "redis://h/"]) {
+    await t.step(`${value} is accepted`, () => {
+      assert.equal(parseConfig({ CHOREOAI_REDIS_URL: value }).redisUrl, value);
+    });
   }
 });
 

@@ -283,3 +283,59 @@ Deno.test("SIGINT (Ctrl-C) stops the gateway with exit 0", async () => {
   gateway.process.kill("SIGINT");
   assert.equal((await gateway.exited).code, 0);
 });
+
+Deno.test("a port already in use is exit 1 with one plain line naming the address and CHOREOAI_PORT", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "choreoai-main-" });
+  using holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String(holder.addr.port);
+    const { code, stdout, stderr } = await run([], {
+      CHOREOAI_PORT: port,
+      CHOREOAI_DB: `${dir}/usage.db`,
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    const last = stderr.trimEnd().split("\n").at(-1) ?? "";
+    assert.equal(
+      last,
+      `Cannot listen on 127.0.0.1:${port} (CHOREOAI_HOST=127.0.0.1, CHOREOAI_PORT=${port}): ` +
+        "the address is already in use by another process; stop it, or set CHOREOAI_PORT to a " +
+        "free port",
+    );
+    assert.ok(!stderr.includes("    at "), "no stack trace");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a Redis URL's password appears in no start-up error or log line", async (t) => {
+  const password = "s3cret-Redis-pw-0123456789";
+  const dir = await Deno.makeTempDir({ prefix: "choreoai-main-" });
+  try {
+    await t.step("malformed URL: exit 1, the URL shown without its password", async () => {
+      const { code, stdout, stderr } = await run([], {
+        CHOREOAI_REDIS_URL: `redis://default:${password}@redis internal:6379`,
+        CHOREOAI_DB: `${dir}/usage.db`,
+      });
+      assert.equal(code, 1);
+      assert.match(stderr, /CHOREOAI_REDIS_URL: .*\(got "redis:\/\/\*\*\*@redis internal:6379"\)/);
+      assert.ok(!(stdout + stderr).includes(password), stderr);
+    });
+    await t.step("Redis unreachable: the warnings do not name the password", async () => {
+      using closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = closed.addr.port;
+      closed.close();
+      await using gateway = await spawnGateway({
+        CHOREOAI_REDIS_URL: `redis://default:${password}@127.0.0.1:${port}/0`,
+        CHOREOAI_DB: `${dir}/usage.db`,
+      });
+      gateway.process.kill("SIGTERM");
+      assert.equal((await gateway.exited).code, 0);
+      const output = [...gateway.lines, ...gateway.errors].join("\n");
+      assert.match(output, /Redis unavailable/);
+      assert.ok(!output.includes(password), output);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,7 @@
 /** Spawning the real `main.ts` with a controlled environment, for start-up and multi-process tests. */
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** Needs `--allow-run=./bin/choreoai` (the test task grants it). */
+const LAUNCHER = new URL("../../bin/choreoai", import.meta.url).pathname;
 const PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
 
 /** The environment a spawned gateway gets: what Deno needs to find its cache, plus `env`. */
@@ -69,9 +71,30 @@ export interface Spawned extends AsyncDisposable {
 }
 
 /** Starts `main.ts` on port 0 (usage database: see `withTempDb`); disposing kills it. */
-export async function spawnGateway(env: Record<string, string>): Promise<Spawned> {
+export function spawnGateway(env: Record<string, string>): Promise<Spawned> {
   const scratch = withTempDb({ CHOREOAI_PORT: "0", ...env });
-  const process = command([], scratch.env).spawn();
+  return watchGateway(command([], scratch.env).spawn(), scratch.dir);
+}
+
+/** The production start command, `bin/choreoai`, as a process manager runs it (no shell). */
+export function launcherCommand(env: Record<string, string>): Deno.Command {
+  return new Deno.Command(LAUNCHER, {
+    env: processEnv(env),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/**
+ * Collects a started gateway's output and waits for its `listening` line (20 s at most);
+ * `scratchDir` is removed once the process ends.
+ */
+export async function watchGateway(
+  process: Deno.ChildProcess,
+  scratchDir?: string,
+): Promise<Spawned> {
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const pump = (async () => {
@@ -102,7 +125,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<Spawned
   );
   const url = await listening.promise.finally(() => clearTimeout(timer));
   const exited = Promise.all([process.status, pump, stderr]).then(async ([status]) => {
-    await removeDir(scratch.dir);
+    await removeDir(scratchDir);
     return status;
   });
   return {
