@@ -101,3 +101,40 @@ Deno.test("the README's authentication error table is what the gateway answers",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Shell command lines of the README's bash blocks, and its inline code spans. */
+function commandsAndSpans(): { commands: string[]; spans: string[] } {
+  const commands = [...README.matchAll(/```bash\n([\s\S]*?)\n```/g)]
+    .flatMap((m) => (m[1] ?? "").replaceAll("\\\n", " ").split("\n"))
+    .map((line) => line.replace(/#.*$/, "").trim())
+    .filter((line) => line !== "");
+  const prose = README.replaceAll(/```[\s\S]*?```/g, "");
+  const spans = [...prose.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? "");
+  return { commands, spans };
+}
+
+Deno.test("every command in the README runs with only Node.js and npm, as the set-up says", async (t) => {
+  const { commands, spans } = commandsAndSpans();
+  const deno = /(^|[|;&]\s*|^(\w+=\S+\s+)+)deno\s/;
+  await t.step("no shell command calls a bare deno", () => {
+    const bare = commands.filter((line) => deno.test(line));
+    assert.deepEqual(bare, []);
+  });
+  await t.step("no inline command calls a bare deno", () => {
+    assert.deepEqual(spans.filter((span) => /^deno\s/.test(span)), []);
+  });
+  await t.step("every npx names the Deno version CI installs", async () => {
+    const ci = await Deno.readTextFile(new URL("../../.ci/run", import.meta.url));
+    const version = ci.match(/^DENO_VERSION=(\S+)$/m)?.[1];
+    const launcher = await Deno.readTextFile(new URL("../../bin/choreoai", import.meta.url));
+    assert.equal(launcher.match(/^DENO_VERSION=(\S+)$/m)?.[1], version);
+    const named = [...README.matchAll(/npx -y deno@(\S+?)[\s`]/g)].map((m) => m[1]);
+    assert.ok(named.length > 0);
+    for (const found of named) assert.equal(found, version);
+  });
+  await t.step("bin/choreoai, which the commands use, is an executable file", async () => {
+    assert.ok(commands.some((line) => /(^|\s)bin\/choreoai\s/.test(line)));
+    const info = await Deno.stat(new URL("../../bin/choreoai", import.meta.url));
+    assert.ok(info.isFile && (info.mode ?? 0) & 0o111, "bin/choreoai is executable");
+  });
+});
