@@ -137,6 +137,7 @@ export function createHandler(
       now,
       log,
       timeoutMs: Math.min(config.upstreamTimeoutMs, 10_000),
+      maxBytes: config.maxResponseBytes,
     }),
     shutdownSignal: deps.shutdownSignal,
     deadlines: createDeadlines(now),

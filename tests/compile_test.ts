@@ -13,8 +13,10 @@ Deno.test({
     : "compiled binary runs --version",
   ignore: denort === undefined,
   async fn() {
-    // The task's --allow-run names this path, so the binary may be run.
-    const output = new URL("../dist/choreoai", import.meta.url).pathname;
+    // Built into a temporary directory (never the checkout's dist/) and run through bash, which
+    // the test task may run.
+    const dir = await Deno.makeTempDir({ prefix: "choreoai-compile-" });
+    const output = `${dir}/choreoai`;
     const build = await new Deno.Command("deno", {
       args: [
         "compile",
@@ -29,9 +31,17 @@ Deno.test({
       stdout: "piped",
       stderr: "piped",
     }).output();
+    if (build.code !== 0) await Deno.remove(dir, { recursive: true });
     assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
-    const run = await new Deno.Command(output, { args: ["--version"], stdout: "piped" }).output();
-    assert.equal(run.code, 0);
-    assert.match(new TextDecoder().decode(run.stdout), /^choreoai \d+\.\d+\.\d+/);
+    try {
+      const run = await new Deno.Command("bash", {
+        args: ["-c", '"$0" --version', output],
+        stdout: "piped",
+      }).output();
+      assert.equal(run.code, 0);
+      assert.match(new TextDecoder().decode(run.stdout), /^choreoai \d+\.\d+\.\d+/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

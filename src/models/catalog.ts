@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import { ECHO_MODEL } from "../routing/route.ts";
 import type { ConfiguredProvider, Routing } from "../routing/table.ts";
 import { describeError } from "../log.ts";
+import { readAtMost } from "../http/bounded_read.ts";
 
 /** OpenAI's `model` object. */
 export interface ModelEntry {
@@ -24,6 +25,8 @@ export interface CatalogDeps {
   readonly log: Logger;
   /** Longest wait for a provider's list. */
   readonly timeoutMs: number;
+  /** The most bytes of a list read (`CHOREOAI_MAX_RESPONSE_BYTES`); a longer one is left out. */
+  readonly maxBytes: number;
 }
 
 /** The list of routable models. */
@@ -65,7 +68,14 @@ export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
         await response.body?.cancel();
         throw new Error(`HTTP ${response.status}`);
       }
-      const models = provider.adapter.parseModelList(await response.json());
+      const bytes = response.body === null ? new Uint8Array() : await readAtMost(
+        response.body.getReader(),
+        {
+          maxBytes: deps.maxBytes,
+          tooLarge: () => new RangeError(`the list is larger than ${deps.maxBytes} bytes`),
+        },
+      );
+      const models = provider.adapter.parseModelList(JSON.parse(new TextDecoder().decode(bytes)));
       return models.map((model) => ({
         id: `${name}/${model.id}`,
         object: "model",

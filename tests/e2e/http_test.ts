@@ -264,6 +264,24 @@ Deno.test("/v1/models leaves out a provider whose list fails, without an error",
   assert.deepEqual(body.data.map((m: { id: string }) => m.id), ["choreoai/echo"]);
 });
 
+Deno.test("/v1/models leaves out a list larger than CHOREOAI_MAX_RESPONSE_BYTES", async () => {
+  const models = Array.from({ length: 200 }, (_, i) => `model-${i}`);
+  await using upstream = startFakeOpenAI({ models });
+  await using gateway = startGateway({
+    env: {
+      OPENAI_API_KEY: PROVIDER_KEY,
+      OPENAI_BASE_URL: upstream.baseUrl,
+      CHOREOAI_MAX_RESPONSE_BYTES: "4096",
+    },
+  });
+  const response = await fetch(`${gateway.url}/v1/models`, { headers: AUTH });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.deepEqual(body.data.map((m: { id: string }) => m.id), ["choreoai/echo"]);
+  const warning = gateway.logs.find((line) => line.msg === "model list unavailable");
+  assert.match(String(warning?.error ?? JSON.stringify(warning)), /larger than 4096 bytes/);
+});
+
 Deno.test("choreoai/echo works with no provider key, stream and non-stream", async (t) => {
   await using gateway = startGateway();
   const client = openaiClient(gateway);

@@ -13,7 +13,7 @@
  * | assistant `tool_calls` | `functionCall{name, args}` parts after the text, `args` parsed (`""` is `{}`), the `thoughtSignature` decoded from the id put back on the part (T21, T24) |
  * | `tool` messages | `functionResponse{name, response: {output}}`, `name` from the assistant tool call with that `tool_call_id`, `output` the content parsed as JSON, or the text when it is not JSON (T22) |
  * | `image_url` `data:` URL | `inlineData{mimeType, data}` (T25) |
- * | `image_url` http(s) URL | `fileData{fileUri, mimeType}`: Gemini fetches public and signed URLs itself; `mimeType` from the path's extension, left out when it names no image type (T26). With `CHOREOAI_FETCH_IMAGE_URLS=true` the route fetches and inlines such URLs before translating ({@linkcode collectImageUrls} lists them) |
+ * | `image_url` http(s) URL | `fileData{fileUri, mimeType}`: Gemini fetches public and signed URLs itself; `mimeType` from the path's extension, left out when it names no image type (T26). With `CHOREOAI_FETCH_IMAGE_URLS=true` the route fetches and inlines such URLs before translating |
  * | `input_audio` | `inlineData` with `audio/wav` or `audio/mp3` |
  * | `max_completion_tokens` ?? `max_tokens` | `generationConfig.maxOutputTokens` (T11) |
  * | `temperature`, `top_p`, `seed` | `temperature`, `topP`, `seed` (T13) |
@@ -45,13 +45,7 @@
 import { errors, GatewayError } from "../../errors.ts";
 import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderTarget, UpstreamRequest } from "../mod.ts";
-import {
-  type GeminiRequestContent,
-  type GeminiRequestPart,
-  HTTP_URL_REGEXP,
-  imageUrlOf,
-  toGeminiContents,
-} from "./contents.ts";
+import { type GeminiRequestContent, type GeminiRequestPart, toGeminiContents } from "./contents.ts";
 import { type GeminiSchema, toGeminiSchema } from "./schema.ts";
 import { type GeminiToolFields, toGeminiTools } from "./tools.ts";
 import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
@@ -80,14 +74,6 @@ export interface GeminiRequestBody extends GeminiToolFields {
   generationConfig?: GeminiGenerationConfig;
 }
 
-/** An http(s) image URL of a request and where it is. */
-export interface ImageUrlReference {
-  /** `messages[i].content[j].image_url`. */
-  readonly param: string;
-  readonly messageIndex: number;
-  readonly partIndex: number;
-  readonly url: string;
-}
 /**
  * Builds the upstream request, or returns a 400 for a request Gemini cannot serve. Pure: it only
  * builds a `Request`.
@@ -176,41 +162,6 @@ export function toGeminiBody(
   return { body: out, adjusted };
 }
 
-/**
- * Lists the http(s) `image_url`s of a request's user messages, with their parameter paths, for
- * a step that fetches them and replaces them with `data:` URLs before translation.
- *
- * @example Usage
- * ```ts
- * import { collectImageUrls } from "./request.ts";
- * collectImageUrls({ messages: [{ role: "user", content: [
- *   { type: "image_url", image_url: { url: "https://example.com/cat.png" } },
- * ] }] });
- * // [{ param: "messages[0].content[0].image_url", messageIndex: 0, partIndex: 0,
- * //    url: "https://example.com/cat.png" }]
- * ```
- */
-export function collectImageUrls(
-  body: Pick<ChatCompletionRequest, "messages">,
-): ImageUrlReference[] {
-  const found: ImageUrlReference[] = [];
-  body.messages.forEach((message, messageIndex) => {
-    if (!Array.isArray(message.content)) return;
-    message.content.forEach((part, partIndex) => {
-      if (part.type !== "image_url") return;
-      const url = imageUrlOf(part);
-      if (url !== undefined && HTTP_URL_REGEXP.test(url)) {
-        found.push({
-          param: `messages[${messageIndex}].content[${partIndex}].image_url`,
-          messageIndex,
-          partIndex,
-          url,
-        });
-      }
-    });
-  });
-  return found;
-}
 // ---------------------------------------------------------------------------------------------
 // Generation parameters
 

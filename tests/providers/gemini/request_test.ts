@@ -5,7 +5,7 @@ import {
   parseChatCompletionRequest,
 } from "../../../src/openai/schema.ts";
 import type { ProviderTarget } from "../../../src/providers/mod.ts";
-import { collectImageUrls, toGeminiRequest } from "../../../src/providers/gemini/request.ts";
+import { toGeminiRequest } from "../../../src/providers/gemini/request.ts";
 import { encodeToolCallId } from "../../../src/providers/gemini/tool_ids.ts";
 
 type Json = Record<string, unknown>;
@@ -434,38 +434,6 @@ Deno.test("toGeminiRequest() turns input_audio into inlineData and refuses other
     refused({ messages: [{ role: "user", content: [{ type: "file", file: { file_id: "f" } }] }] }),
     "messages[0].content[0].type",
   );
-});
-
-Deno.test("collectImageUrls() lists http(s) image URLs with their params", () => {
-  const found = collectImageUrls(chat({
-    model: "m",
-    messages: [
-      { role: "system", content: "S" },
-      {
-        role: "user",
-        content: [
-          { type: "text", text: "x" },
-          { type: "image_url", image_url: { url: "https://example.com/a.png" } },
-          { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
-          { type: "image_url", image_url: { url: "http://example.com/b.jpg" } },
-        ],
-      },
-    ],
-  }));
-  assert.deepEqual(found, [
-    {
-      param: "messages[1].content[1].image_url",
-      messageIndex: 1,
-      partIndex: 1,
-      url: "https://example.com/a.png",
-    },
-    {
-      param: "messages[1].content[3].image_url",
-      messageIndex: 1,
-      partIndex: 3,
-      url: "http://example.com/b.jpg",
-    },
-  ]);
 });
 
 Deno.test("toGeminiRequest() maps generation parameters to generationConfig", async (t) => {
