@@ -1,34 +1,44 @@
 /**
- * Calls to a server that answers in order (Redis), kept few and bounded in time.
+ * Calls to a server that answers in order (Redis), kept few, and given up only when the server
+ * itself falls silent.
  *
  * At most `maxInFlight` calls are sent at once; the others wait their turn here. A burst of
  * thousands of calls sent together would otherwise wait for the whole pipeline to be written
- * before the first answer could be read, and would time out although the server was fine.
+ * before the first answer could be read.
  *
- * One watchdog covers every call in flight (thousands of timers firing together would starve
- * the very answers they wait for). Answers come in order, so the question is whether the server
- * answers at all: when it has answered nothing for `timeoutMs` while calls are in flight, every
- * call gives up at once. A server that keeps answering is busy, not gone, but no call waits
- * more than {@linkcode MAX_WAIT_FACTOR} × `timeoutMs` in all.
+ * How long a call has waited says nothing about the server: it may have waited for its turn, or
+ * its answer may sit unread because this process was busy (a burst of requests, a CPU shared
+ * with other processes, a garbage collection). So no call has a deadline of its own. Instead one
+ * watchdog (thousands of timers firing together would starve the very answers they wait for)
+ * ticks every `timeoutMs / SILENT_TICKS` ms while calls are in flight, and counts the ticks that
+ * come on time since the last answer. A late tick shows that the event loop was busy: answers
+ * may be waiting unread, and the count starts over. Only when the loop has been free for
+ * `timeoutMs` in a row (more than {@linkcode SILENT_TICKS} ticks on time) and the server has
+ * answered nothing is it silent: then every call gives up at once. A process too busy for its
+ * timers therefore never gives up on a server; calls wait, at most `maxQueued` of them.
  *
  * Times are real (`performance.now()`), never an injected clock: tests freeze theirs.
  */
 
-/** A call gave up: the server fell silent, the call waited too long, or the gate was aborted. */
+/** A call gave up: the server fell silent, or the gate was aborted. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
 
 /** A call was not even queued: too many were waiting already. */
 export const BUSY: unique symbol = Symbol("busy");
 
-/** No call waits longer than this many times `timeoutMs`, even while the server answers. */
-export const MAX_WAIT_FACTOR = 10;
+/** Watchdog ticks per `timeoutMs`: the server is silent after more than this many on time. */
+export const SILENT_TICKS = 4;
 
-/** A watchdog this late (ms) means the event loop was busy, not that the server was silent. */
-const LAG_TOLERANCE_MS = 25;
+/**
+ * A tick this late (ms) means the event loop was busy, not that the server was silent. Small
+ * against `timeoutMs`: a loop whose turns take up to this long still reads an answer (a few
+ * turns through the socket and the client) well within `timeoutMs`.
+ */
+export const LAG_TOLERANCE_MS = 10;
 
 /** Options of {@linkcode createCallGate}. */
 export interface CallGateOptions {
-  /** How long the server may stay silent while calls are in flight. */
+  /** How long the server may stay silent, while this process is free to hear it, before calls give up. */
   readonly timeoutMs: number;
   readonly maxInFlight: number;
   readonly maxQueued: number;
@@ -45,127 +55,98 @@ export interface CallGate {
   abort(): void;
 }
 
-interface Sent {
-  /** performance.now() when it was sent (see `send`). */
-  start: number;
-  /** performance.now() past which it gives up, whatever the server does. */
-  readonly deadline: number;
-  readonly expire: () => void;
-}
-
-interface Waiting {
-  /** performance.now() when it began to wait. */
-  readonly since: number;
-  readonly admit: (admitted: boolean) => void;
-}
-
 /** Creates a gate; see the module documentation. */
 export function createCallGate(options: CallGateOptions): CallGate {
   const { timeoutMs, maxInFlight, maxQueued } = options;
-  const maxWaitMs = timeoutMs * MAX_WAIT_FACTOR;
-  /** Calls sent and neither answered nor given up; each holds one of the `slots`. */
-  const sent = new Set<Sent>();
-  const waiting = new Set<Waiting>();
+  const tickMs = Math.max(1, timeoutMs / SILENT_TICKS);
+  /** The calls sent and neither answered nor given up: how each gives up. */
+  const sent = new Set<() => void>();
+  /** The calls waiting for a slot: how each is let in (true) or given up (false). */
+  const waiting = new Set<(admitted: boolean) => void>();
   /** Slots taken: by the calls in `sent`, and by calls admitted but not yet sent. */
   let slots = 0;
-  let lastAnswerAt = -Infinity;
+  /** Watchdog ticks on time in a row with no answer (the first may cover part of a period). */
+  let quietTicks = 0;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
 
-  function arm(delay: number): void {
-    const due = performance.now() + delay;
-    watchdog = setTimeout(() => inspect(due), delay);
+  function arm(): void {
+    const due = performance.now() + tickMs;
+    watchdog = setTimeout(() => tick(due), tickMs);
   }
 
-  /** The watchdog runs only while calls are in flight. */
-  function disarmIfIdle(): void {
-    if (sent.size > 0 || watchdog === undefined) return;
-    clearTimeout(watchdog);
+  function tick(due: number): void {
     watchdog = undefined;
+    if (sent.size === 0) return;
+    quietTicks = performance.now() - due > LAG_TOLERANCE_MS ? 0 : quietTicks + 1;
+    if (quietTicks > SILENT_TICKS) return abort();
+    arm();
   }
 
-  function inspect(due: number): void {
-    watchdog = undefined;
-    const time = performance.now();
-    // A late watchdog means the event loop was busy (with a burst of our own calls, say) and
-    // answers may be waiting unread: look again once they have been read, not before.
-    if (time - due > LAG_TOLERANCE_MS) return arm(0);
-    for (const call of sent) {
-      if (time < call.deadline) break;
-      giveUp(call);
-    }
-    const oldest = sent.values().next();
-    if (oldest.done === true) return;
-    const quiet = time - Math.max(oldest.value.start, lastAnswerAt);
-    if (quiet >= timeoutMs) return abort();
-    arm(Math.max(1, Math.min(timeoutMs - quiet, oldest.value.deadline - time)));
-  }
-
-  /** Hands a slot to the next waiting call (unless it has waited too long), or frees it. */
+  /** Hands the slot of a call that ended to the next waiting call, or frees it. */
   function release(): void {
-    for (const next of waiting) {
-      waiting.delete(next);
-      if (performance.now() - next.since < maxWaitMs) return next.admit(true);
-      next.admit(false);
+    const next = waiting.values().next();
+    if (next.done === true) {
+      slots--;
+      return;
     }
-    slots--;
+    waiting.delete(next.value);
+    next.value(true);
   }
 
-  function giveUp(call: Sent): void {
-    if (!sent.delete(call)) return;
-    call.expire();
+  function end(giveUp: () => void): void {
+    if (!sent.delete(giveUp)) return;
     release();
-    disarmIfIdle();
+    if (sent.size === 0 && watchdog !== undefined) {
+      clearTimeout(watchdog);
+      watchdog = undefined;
+    }
   }
 
   function abort(): void {
-    for (const call of waiting) call.admit(false);
+    for (const admit of waiting) admit(false);
     waiting.clear();
-    for (const call of sent) giveUp(call);
+    for (const giveUp of sent) giveUp();
   }
 
-  async function send<T>(call: () => Promise<T>, since: number): Promise<T | typeof TIMED_OUT> {
+  async function send<T>(call: () => Promise<T>): Promise<T | typeof TIMED_OUT> {
     const expired = Promise.withResolvers<typeof TIMED_OUT>();
-    const entry: Sent = {
-      start: performance.now(),
-      deadline: since + maxWaitMs,
-      expire: () => expired.resolve(TIMED_OUT),
+    const giveUp = () => {
+      expired.resolve(TIMED_OUT);
+      end(giveUp);
     };
-    sent.add(entry);
-    // The client writes the call once the running code yields; a burst of calls started
-    // together is written only after all of them have been. The call counts as sent from then.
-    queueMicrotask(() => entry.start = performance.now());
-    if (watchdog === undefined) arm(timeoutMs);
+    sent.add(giveUp);
+    if (watchdog === undefined) {
+      quietTicks = 0;
+      arm();
+    }
     let answer: Promise<T>;
     try {
       answer = call();
     } catch (error) {
       answer = Promise.reject(error);
     }
-    answer = answer.finally(() => lastAnswerAt = performance.now());
+    // Any answer, even an error, shows that the server is there.
+    answer = answer.finally(() => quietTicks = 0);
     answer.catch(() => {}); // once given up, its outcome no longer matters
     try {
       return await Promise.race([answer, expired.promise]);
     } finally {
-      if (sent.delete(entry)) {
-        release();
-        disarmIfIdle();
-      }
+      end(giveUp);
     }
   }
 
   return {
     async run(call) {
-      const since = performance.now();
       if (slots < maxInFlight) {
         slots++;
       } else {
         if (waiting.size >= maxQueued) return BUSY;
         const turn = Promise.withResolvers<boolean>();
-        waiting.add({ since, admit: turn.resolve });
+        waiting.add(turn.resolve);
         // Admitted: the slot was handed over by release().
         if (!(await turn.promise)) return TIMED_OUT;
       }
-      return await send(call, since);
+      return await send(call);
     },
     abort,
   };

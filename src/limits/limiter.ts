@@ -68,6 +68,11 @@ export interface MemoryLimiterOptions {
 /** The in-process limiter; `size` is how many keys it holds (for tests and metrics). */
 export interface MemoryLimiter extends RateLimiter {
   readonly size: number;
+  /**
+   * Sets a key's buckets to a shared store's (Redis's) as they were at `now`: where this
+   * limiter goes on from, as the store's fallback, if the store goes away.
+   */
+  mirror(keyId: string, spec: LimitSpec, state: { buckets: BucketPair; now: number }): void;
 }
 
 /** Default of {@linkcode MemoryLimiterOptions.maxKeys}: at most about 30 MB (300 bytes a key). */
@@ -154,6 +159,9 @@ export function createMemoryLimiter(options: MemoryLimiterOptions): MemoryLimite
       } catch (error) {
         return Promise.reject(error);
       }
+    },
+    mirror(keyId, spec, { buckets, now }) {
+      checkIn(keyId, { buckets, spec, now: Math.floor(now) });
     },
     status: () => "ok",
     close: () => Promise.resolve(),

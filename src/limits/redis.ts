@@ -3,19 +3,32 @@
  *
  * Each `take` is one atomic check-and-take: a Lua script that refills and tests both of the key's
  * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. At
- * most 64 calls are sent at once and the others wait their turn (`_call_gate.ts`), so a burst
- * does not look like a dead Redis. When Redis cannot answer (down, unreachable, or silent for
- * `timeoutMs`), calls are answered by the in-process fallback limiter instead: limits then hold
- * per replica, never vanish, and the client never sees an error. The limiter reports
- * "degraded", warns at most once a minute, and node-redis keeps reconnecting in the background;
- * once Redis answers again, so does the limiter.
+ * most 64 calls are sent at once and the others wait their turn (`_call_gate.ts`).
+ *
+ * A call the in-process fallback limiter answers is a call the other replicas never see, so a
+ * call waits as long as Redis keeps answering, however busy this process is. Only a Redis that
+ * is down, unreachable, or silent for `timeoutMs` while this process was free to hear it (see
+ * `_call_gate.ts`) is left for the fallback. Limits then hold per replica, never vanish, and the
+ * client never sees an error; the limiter reports "degraded", warns at most once a minute, and
+ * node-redis keeps reconnecting in the background. Once Redis answers again, so does the limiter.
+ *
+ * The fallback mirrors every answer from Redis: it goes on from the shared buckets as this
+ * replica last saw them, not from full ones, so that losing Redis does not hand each replica a
+ * whole new allowance. Redis in turn does not learn what the fallback admitted meanwhile.
  */
 import { createHash } from "node:crypto";
 import { createClient } from "redis";
 import { describeError, type LogFields, type Logger } from "../log.ts";
-import { BUSY, createCallGate, MAX_WAIT_FACTOR, TIMED_OUT } from "./_call_gate.ts";
-import { checkAmounts, checkLimitSpec, decideFromAvailable, UNITS_PER_TOKEN } from "./bucket.ts";
-import type { Decision, RateLimiter } from "./limiter.ts";
+import { BUSY, createCallGate, TIMED_OUT } from "./_call_gate.ts";
+import {
+  adjustBuckets,
+  type BucketPair,
+  checkAmounts,
+  checkLimitSpec,
+  takeFromBuckets,
+  UNITS_PER_TOKEN,
+} from "./bucket.ts";
+import type { Decision, LimitSpec, MemoryLimiter, RateLimiter } from "./limiter.ts";
 
 /**
  * The buckets of one key live in one hash, `{rl, ra, tl, ta}`: level (units) and time (ms) of the
@@ -116,12 +129,15 @@ export interface RedisLimiterOptions {
   /** The clock, in ms (fractions are dropped); shared by every replica through the script. */
   readonly now: () => number;
   readonly log: Logger;
-  /** Answers every call Redis cannot answer; normally {@linkcode createMemoryLimiter}'s. */
-  readonly fallback: RateLimiter;
   /**
-   * How long Redis may stay silent while calls wait before the fallback answers them (default
-   * 200 ms). A Redis that keeps answering a long queue of calls is busy, not gone: a call then
-   * waits its turn, but never more than 10 times this in all.
+   * Answers every call Redis cannot answer, and mirrors Redis's answers meanwhile (see the
+   * module documentation): an in-process limiter of its own ({@linkcode createMemoryLimiter}).
+   */
+  readonly fallback: MemoryLimiter;
+  /**
+   * How long Redis may stay silent, while this process is free to hear it, before the fallback
+   * answers the calls waiting for it (default 200 ms). Time this process spends busy does not
+   * count, nor does a call's wait for its turn: a Redis that keeps answering is never left.
    */
   readonly timeoutMs?: number;
 }
@@ -137,6 +153,18 @@ const UNLIMITED: Decision = {
 
 function isScriptMissing(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/** The key's buckets as the script found them at `now` (units available in each). */
+function sharedBuckets(
+  spec: LimitSpec,
+  reply: readonly [number, number, number],
+  now: number,
+): BucketPair {
+  return {
+    requests: spec.rpm === null ? undefined : { level: reply[1], at: now },
+    tokens: spec.tpm === null ? undefined : { level: reply[2], at: now },
+  };
 }
 
 /** The script's reply: admitted (0 or 1), then the units available in each bucket before. */
@@ -232,10 +260,7 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
     try {
       const reply = await gate.run(() => run([REDIS_KEY_PREFIX + keyId], args));
       if (reply === TIMED_OUT) {
-        trip(
-          `no answer in time: Redis silent for ${timeoutMs} ms, or a call waiting ` +
-            `${timeoutMs * MAX_WAIT_FACTOR} ms`,
-        );
+        trip(`no answer: Redis silent for ${timeoutMs} ms while this process was free`);
         return undefined;
       }
       if (reply === BUSY) {
@@ -258,23 +283,24 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
       checkLimitSpec(spec, "take from rate limit buckets");
       checkAmounts(cost, { action: "take from rate limit buckets", signed: false });
       if (spec.rpm === null && spec.tpm === null) return UNLIMITED;
+      const time = Math.floor(now());
       const reply = await evaluate(keyId, [
         "take",
-        String(Math.floor(now())),
+        String(time),
         limitArg(spec.rpm),
         limitArg(spec.tpm),
         String(cost.requests),
         String(cost.tokens),
       ]);
       if (reply === undefined) return await fallback.take(keyId, spec, cost);
-      return decideFromAvailable(
-        {
-          requests: spec.rpm === null ? undefined : reply[1],
-          tokens: spec.tpm === null ? undefined : reply[2],
-        },
+      // The script's decision, with bucket.ts's arithmetic on what it found.
+      const { decision, buckets } = takeFromBuckets(sharedBuckets(spec, reply, time), {
+        now: time,
         spec,
         cost,
-      );
+      });
+      fallback.mirror(keyId, spec, { buckets, now: time });
+      return decision;
     },
 
     async adjust(keyId, spec, delta) {
@@ -283,16 +309,19 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
       const requests = spec.rpm === null ? 0 : delta.requests;
       const tokens = spec.tpm === null ? 0 : delta.tokens;
       if (requests === 0 && tokens === 0) return;
+      const time = Math.floor(now());
       const reply = await evaluate(keyId, [
         "adjust",
-        String(Math.floor(now())),
+        String(time),
         // Every limited bucket is passed, so that the key's expiry covers the untouched one too.
         limitArg(spec.rpm),
         limitArg(spec.tpm),
         String(requests),
         String(tokens),
       ]);
-      if (reply === undefined) await fallback.adjust(keyId, spec, delta);
+      if (reply === undefined) return await fallback.adjust(keyId, spec, delta);
+      const buckets = adjustBuckets(sharedBuckets(spec, reply, time), { now: time, spec, delta });
+      fallback.mirror(keyId, spec, { buckets, now: time });
     },
 
     status() {

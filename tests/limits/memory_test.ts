@@ -151,3 +151,26 @@ Deno.test("createMemoryLimiter() stays bounded however many keys it sees", async
     assert.throws(() => createMemoryLimiter({ now: Date.now, maxKeys: 0 }), RangeError);
   });
 });
+
+Deno.test("createMemoryLimiter() goes on from the buckets it mirrors", async (t) => {
+  await t.step("a mirrored level, refilled since", async () => {
+    const clock = createClock();
+    const limiter = createMemoryLimiter({ now: clock.now });
+    const buckets = { requests: { level: 2 * 60_000, at: clock.now() }, tokens: undefined };
+    limiter.mirror("a", RPM_100, { buckets, now: clock.now() });
+    clock.advance(600); // one more request refilled
+    const decisions = await Promise.all(
+      Array.from({ length: 5 }, () => limiter.take("a", RPM_100, ONE_REQUEST)),
+    );
+    assert.equal(decisions.filter((d) => d.allowed).length, 3);
+  });
+  await t.step("a full mirror is not stored, and replaces what was there", async () => {
+    const clock = createClock();
+    const limiter = createMemoryLimiter({ now: clock.now });
+    await limiter.take("a", RPM_100, ONE_REQUEST);
+    const full = { requests: { level: 100 * 60_000, at: clock.now() }, tokens: undefined };
+    limiter.mirror("a", RPM_100, { buckets: full, now: clock.now() });
+    assert.equal(limiter.size, 0);
+    assert.equal((await limiter.take("a", RPM_100, ONE_REQUEST)).requests?.remaining, 99);
+  });
+});
