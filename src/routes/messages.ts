@@ -82,7 +82,12 @@ export async function handleMessages(
   const promptEstimate = (chat: ChatCompletionRequest) =>
     estimate ??= estimatePromptTokens(chat.messages);
   if (ctx.limits !== undefined) {
-    await admit(deps.limiter, ctx.limits, () => messagesReservation(messages, canonicalOf()));
+    await admit(deps.limiter, ctx.limits, () => {
+      const translated = canonicalOf();
+      const reservation = messagesReservation(messages, translated);
+      if (!(translated instanceof GatewayError)) estimate = reservation.prompt;
+      return reservation;
+    });
   }
   const id = deps.randomId();
   const context: MessagesContext = {

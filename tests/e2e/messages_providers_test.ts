@@ -18,7 +18,8 @@ import {
   openAIModel,
 } from "../_helpers/fake_model.ts";
 import { PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
-import { startGateway, type TestGateway } from "../_helpers/gateway.ts";
+import { startGateway, type TestGateway, waitFor } from "../_helpers/gateway.ts";
+import type { UsageRecord } from "../../src/usage/recorder.ts";
 import {
   estimateInputTokens,
   parseMessagesCountTokensRequest,
@@ -489,4 +490,44 @@ Deno.test("Messages → choreoai/echo: text, system, turns, stream, max_tokens, 
     ]);
     assert.equal(count.input_tokens, answer.usage.input_tokens);
   });
+});
+
+Deno.test("translated Messages requests reach usage records and the access log, stream and not", async (t) => {
+  await using upstream = startFakeOpenAI({ onChat: openAIModel() });
+  const records: UsageRecord[] = [];
+  await using gateway = startGateway({
+    env: { OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: upstream.baseUrl },
+    usage: { record: (entry) => records.push(entry) },
+  });
+  const client = anthropicClient(gateway);
+  const params = {
+    model: "openai/gpt-4o",
+    max_tokens: 100,
+    messages: [{ role: "user" as const, content: "Hi there" }],
+  };
+  for (const stream of [false, true]) {
+    await t.step(stream ? "stream" : "non-stream", async () => {
+      if (stream) await client.messages.stream(params).finalMessage();
+      else await client.messages.create(params);
+      await waitFor(() => records.length === (stream ? 2 : 1));
+      const record = records.at(-1);
+      assert.equal(record?.endpoint, "/v1/messages");
+      assert.equal(record?.model, "openai/gpt-4o");
+      assert.equal(record?.provider, "openai");
+      assert.equal(record?.status, 200);
+      assert.deepEqual(
+        [record?.prompt_tokens, record?.completion_tokens],
+        [FAKE_INPUT_TOKENS, 4],
+      );
+      const line = gateway.logs.findLast((entry) => entry.msg === "request");
+      assert.equal(line?.path, "/v1/messages");
+      assert.equal(line?.upstream_model, "gpt-4o");
+      assert.equal(line?.stream, stream);
+      assert.deepEqual(line?.usage, {
+        prompt_tokens: FAKE_INPUT_TOKENS,
+        completion_tokens: 4,
+        total_tokens: FAKE_INPUT_TOKENS + 4,
+      });
+    });
+  }
 });
