@@ -701,3 +701,19 @@ Deno.test("runKeysCommand() refuses a broken key list, naming it (exit 1)", asyn
     }
   });
 });
+
+Deno.test("runKeysCommand() takes the Messages endpoints as endpoint scopes", async () => {
+  await withTempFile(async (file) => {
+    const result = await run([
+      "create",
+      "--name",
+      "claude-code",
+      "--endpoints",
+      "/v1/messages,/v1/messages/count_tokens",
+      "--json",
+    ], file);
+    assertExit(result, 0, "create");
+    const stored = JSON.parse(await Deno.readTextFile(file));
+    assert.deepEqual(stored.keys[0].endpoints, ["/v1/messages", "/v1/messages/count_tokens"]);
+  });
+});
