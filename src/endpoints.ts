@@ -2,5 +2,7 @@
 export const ENDPOINTS: readonly string[] = [
   "/v1/chat/completions",
   "/v1/embeddings",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
   "/v1/models",
 ];

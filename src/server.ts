@@ -3,13 +3,14 @@
  *
  * Order of checks: CORS preflight, `/health` (no auth), authentication, then the route table
  * (404 unknown path, 405 wrong method — both after auth so outsiders cannot map routes), then
- * the route. This is the only place errors are caught and rendered.
+ * the route. This is the only place errors are caught and rendered, in the shape of the path's
+ * dialect (OpenAI's, or Anthropic's under `/v1/messages`).
  */
-import { parseAuthorization } from "./auth/authorization.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
 import { createDeadlines } from "./deadlines.ts";
-import { errorResponse, errors, GatewayError, toGatewayError } from "./errors.ts";
+import { type Dialect, dialectOf } from "./dialects/dialect.ts";
+import { errors, GatewayError, toGatewayError } from "./errors.ts";
 import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URLS, MAX_REQUEST_IMAGE_BYTES } from "./http/image_fetch.ts";
 import { pickRequestId } from "./http/request_id.ts";
@@ -21,6 +22,7 @@ import { buildRouting } from "./routing/load.ts";
 import type { Routing } from "./routing/table.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
 import { handleEmbeddings } from "./routes/embeddings.ts";
+import { handleCountTokens, handleMessages } from "./routes/messages.ts";
 import type { AccessFields, RequestContext, RouteDeps } from "./routes/context.ts";
 import { handleGetModel, handleListModels } from "./routes/models.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
@@ -60,10 +62,26 @@ export interface AppDeps {
   readonly routing?: () => Routing;
   /** A number in [0, 1), for weighted target choice and backoff jitter; default Math.random. */
   readonly random?: () => number;
+  /**
+   * Messages streams translated from another provider: a `ping` event after this many ms
+   * without output, once the stream has started; default {@linkcode DEFAULT_PING_INTERVAL_MS}.
+   */
+  readonly pingIntervalMs?: number;
 }
 
-/** Endpoints whose requests count against a key's limits. */
-const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set(["/v1/chat/completions", "/v1/embeddings"]);
+/** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
+export const DEFAULT_PING_INTERVAL_MS = 10_000;
+
+/**
+ * Endpoints whose requests count against a key's limits (`count_tokens` counts as a request and
+ * reserves no tokens).
+ */
+const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set([
+  "/v1/chat/completions",
+  "/v1/embeddings",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
+]);
 
 /** Access-log fields of one request. */
 type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
@@ -71,6 +89,8 @@ type LogFields = AccessFields & { key?: string; client_ip?: string | undefined }
 /** What the router knows of one request while handling it. */
 interface RequestState {
   readonly requestId: string;
+  /** The endpoint's dialect: how the key is read and errors are rendered. */
+  readonly dialect: Dialect;
   readonly started: number;
   readonly fields: LogFields;
   /** Set once the key is verified: only authenticated requests are recorded. */
@@ -84,6 +104,8 @@ type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => 
 const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> = {
   "/v1/chat/completions": { POST: handleChatCompletions },
   "/v1/embeddings": { POST: handleEmbeddings },
+  "/v1/messages": { POST: handleMessages },
+  "/v1/messages/count_tokens": { POST: handleCountTokens },
   "/v1/models": { GET: (_request, ctx, deps) => handleListModels(ctx, deps) },
 };
 
@@ -141,6 +163,7 @@ export function createHandler(
     shutdownSignal: deps.shutdownSignal,
     deadlines: createDeadlines(now),
     limiter,
+    pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
       ? {
         fetch: deps.fetch,
@@ -164,7 +187,7 @@ export function createHandler(
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return Response.json({ status: limiter.status() === "ok" ? "ok" : "degraded" });
     }
-    const auth = parseAuthorization(request.headers.get("authorization"));
+    const auth = state.dialect.credentials(request.headers);
     if (!auth.ok) throw auth.error;
     const verified = deps.verifier.verify(auth.token, { now: now(), ip: fields.client_ip });
     if (verified instanceof GatewayError) throw verified;
@@ -237,6 +260,7 @@ export function createHandler(
     };
     const state: RequestState = {
       requestId,
+      dialect: dialectOf(path),
       started,
       fields,
       keyId: undefined,
@@ -252,7 +276,7 @@ export function createHandler(
       }
       if (gatewayError.code !== null) fields.error_code = gatewayError.code;
       if (state.limits !== undefined) await countRejected(limiter, state.limits);
-      response = errorResponse(gatewayError);
+      response = state.dialect.renderError(gatewayError);
     }
     response.headers.set("x-request-id", requestId);
     if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);

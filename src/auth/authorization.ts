@@ -1,7 +1,8 @@
 /**
- * Parsing of the client's `Authorization: Bearer <token>` header (RFC 6750 §2.1).
+ * Parsing of the client's `Authorization: Bearer <token>` header (RFC 6750 §2.1), and of the
+ * `x-api-key: <token>` header Anthropic clients send (accepted on the Messages endpoints).
  *
- * Pure: the header value in, a token or the seed's exact 401 error out.
+ * Pure: the header values in, a token or the seed's exact 401 error out.
  */
 import { GatewayError } from "../errors.ts";
 
@@ -9,14 +10,15 @@ import { GatewayError } from "../errors.ts";
 export const MAX_TOKEN_BYTES = 512;
 
 const BEARER_REGEXP = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const TOKEN_REGEXP = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** The seed's three 401 errors, with `WWW-Authenticate: Bearer` on each. */
 export const authErrors = {
   missing(): GatewayError {
     return authError("Missing Authorization header", "missing_authorization");
   },
-  malformed(): GatewayError {
-    return authError("Malformed Authorization header", "malformed_authorization");
+  malformed(header = "Authorization"): GatewayError {
+    return authError(`Malformed ${header} header`, "malformed_authorization");
   },
   invalidKey(message = "Invalid API key provided"): GatewayError {
     return authError(message, "invalid_api_key");
@@ -50,6 +52,30 @@ export function parseAuthorization(header: string | null): ParsedAuthorization {
   const token = match?.[1];
   if (token === undefined || token.length > MAX_TOKEN_BYTES) {
     return { ok: false, error: authErrors.malformed() };
+  }
+  return { ok: true, token };
+}
+
+/**
+ * Extracts the key of a Messages request: `Authorization: Bearer <token>` when that header is
+ * present (it wins, and is parsed as {@linkcode parseAuthorization} does), else `x-api-key:
+ * <token>`, which must be the same b64token of at most {@linkcode MAX_TOKEN_BYTES} (else 401
+ * "Malformed x-api-key header"). With neither, the seed's "Missing Authorization header".
+ *
+ * @example Usage
+ * ```ts
+ * import { parseMessagesCredentials } from "./authorization.ts";
+ * parseMessagesCredentials(null, "sk-choreo-abc"); // { ok: true, token: "sk-choreo-abc" }
+ * ```
+ */
+export function parseMessagesCredentials(
+  authorization: string | null,
+  apiKey: string | null,
+): ParsedAuthorization {
+  if (authorization !== null || apiKey === null) return parseAuthorization(authorization);
+  const token = apiKey.trim();
+  if (!TOKEN_REGEXP.test(token) || token.length > MAX_TOKEN_BYTES) {
+    return { ok: false, error: authErrors.malformed("x-api-key") };
   }
   return { ok: true, token };
 }

@@ -10,6 +10,7 @@ import type {
   EmbeddingsResponse,
 } from "../embeddings/schema.ts";
 import type { SseEvent } from "../sse.ts";
+import type { SseWriter } from "../streaming/client_stream.ts";
 
 /** Where one upstream call goes and with which credentials (kept server-side). */
 export interface ProviderTarget {
@@ -129,6 +130,39 @@ export interface ProviderAdapter {
   parseModelList(body: unknown): ProviderModel[];
   /** `POST /v1/embeddings` translations; undefined when the provider has no embeddings API. */
   readonly embeddings?: EmbeddingsAdapter | undefined;
+  /**
+   * The provider speaks Anthropic's Messages API: a Messages request passes through natively
+   * instead of being translated to the canonical form. Undefined for other providers.
+   */
+  readonly messages?: MessagesPassThrough | undefined;
+}
+
+/** The client's Messages headers passed on to Anthropic (null: not sent by the client). */
+export interface MessagesHeaders {
+  /** `anthropic-version`; the adapter's default when null. */
+  readonly version: string | null;
+  /** `anthropic-beta`, as the client sent it. */
+  readonly beta: string | null;
+}
+
+/** A Messages request passed through to a provider that speaks it. All methods are pure. */
+export interface MessagesPassThrough {
+  /** `POST /v1/messages`: the client's body with `model` set to the upstream name. */
+  toRequest(
+    body: Readonly<Record<string, unknown>>,
+    target: ProviderTarget,
+    headers: MessagesHeaders,
+  ): Request;
+  /** `POST /v1/messages/count_tokens`, the same way. */
+  countTokensRequest(
+    body: Readonly<Record<string, unknown>>,
+    target: ProviderTarget,
+    headers: MessagesHeaders,
+  ): Request;
+  /** The usage of an answer body, for records and limits; undefined when it has none. */
+  answerUsage(body: unknown): Usage | undefined;
+  /** A writer that passes one stream's events on as they are, reading their usage. */
+  streamWriter(): SseWriter<SseEvent>;
 }
 
 /** Translations of `POST /v1/embeddings` for one provider. All methods are pure. */

@@ -60,6 +60,8 @@ export interface RouteDeps {
   readonly limiter: RateLimiter;
   /** How http(s) image URLs are fetched for providers that need bytes; undefined: refused. */
   readonly imageFetch: ImageFetchDeps | undefined;
+  /** Translated Messages streams: ms of provider silence before a `ping` event. */
+  readonly pingIntervalMs: number;
 }
 
 /** Records the model asked for, and refuses it (403) when the key may not use it. */

@@ -1,5 +1,7 @@
 /**
- * The SSE body sent to the client for a streamed completion.
+ * The SSE body sent to the client for a streamed completion, in the client's dialect: the
+ * writer passed in renders the items (OpenAI chunks here, Messages events, or a provider's own
+ * events passed through).
  *
  * Events are forwarded as soon as they arrive: every chunk read from the upstream is decoded,
  * translated and written at once, and the events that came in one read leave in one write. The
@@ -8,10 +10,11 @@
  * it asked for it, though the gateway always asks the provider. Cancelling the body (the client
  * went away) cancels the upstream request at once.
  */
+import type { Deadlines } from "../deadlines.ts";
 import { errors, type GatewayError, toGatewayError } from "../errors.ts";
 import type { Usage } from "../openai/schema.ts";
-import type { StreamItem, StreamTranslator } from "../providers/mod.ts";
-import { createSseDecoder, SSE_DONE, sseData, sseError } from "../sse.ts";
+import type { StreamItem } from "../providers/mod.ts";
+import { createSseDecoder, SSE_DONE, sseData, sseError, type SseEvent } from "../sse.ts";
 
 /** How a stream ended, for logs and usage records. */
 export interface StreamOutcome {
@@ -45,10 +48,19 @@ export function stripNullUsage(json: string): string {
   return json.replace(/"usage"\s*:\s*null\s*,?\s*/, "");
 }
 
-/** Turns stream items into the client's SSE text, batch by batch. */
-export interface SseWriter {
+/** The failure that ends a stream: the gateway's own, or the provider's as mapped. */
+export interface StreamFailure {
+  readonly type: "error";
+  readonly error: GatewayError;
+}
+
+/**
+ * Turns stream items into the client's SSE text, batch by batch. `I` is what the translator
+ * produces: OpenAI chunks ({@linkcode StreamItem}) or, for a pass-through, the provider's events.
+ */
+export interface SseWriter<I = StreamItem> {
   /** Adds one item; ignored once the stream is over. */
-  push(item: StreamItem): void;
+  push(item: I | StreamFailure): void;
   /** The text accumulated since the last call. */
   take(): string;
   /** Set once `done` or an error was pushed. */
@@ -118,11 +130,32 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
   };
 }
 
+/** Translates one provider stream into a writer's items, event by event, synchronously. */
+export interface EventTranslator<I> {
+  /** One provider event → zero or more items. */
+  event(event: SseEvent, emit: (item: I | StreamFailure) => void): void;
+  /** The provider's body ended. */
+  end(emit: (item: I | StreamFailure) => void): void;
+}
+
+/** Text sent to the client while the provider is silent, once the stream has started. */
+export interface KeepAlive {
+  /** Silence, in ms, before each keep-alive. */
+  readonly everyMs: number;
+  /** The keep-alive text (a whole SSE event, such as Messages' `ping`). */
+  readonly text: string;
+  /** Where the silence timer is kept. */
+  readonly deadlines: Deadlines;
+}
+
 /** Inputs of {@linkcode openUpstreamStream}. */
-export interface UpstreamStreamOptions {
+export interface UpstreamStreamOptions<I> {
   readonly body: ReadableStream<Uint8Array>;
-  readonly translator: StreamTranslator;
-  readonly includeUsage: boolean;
+  readonly translator: EventTranslator<I>;
+  /** Renders the translator's items in the client's dialect. */
+  readonly writer: SseWriter<I>;
+  /** Keep-alive events while the provider is silent; none when undefined. */
+  readonly keepAlive?: KeepAlive | undefined;
   /** Resets the upstream idle timer; called on every event. */
   touch(): void;
   /** Maps a read failure (timeout, reset) to the error event. */
@@ -148,12 +181,11 @@ const encoder = new TextEncoder();
  * returned instead of a stream and the upstream released, so the caller can still answer with a
  * plain HTTP error, retry or fall back: nothing has reached the client yet.
  */
-export async function openUpstreamStream(
-  options: UpstreamStreamOptions,
+export async function openUpstreamStream<I>(
+  options: UpstreamStreamOptions<I>,
 ): Promise<ReadableStream<Uint8Array> | GatewayError> {
-  const { translator, signal } = options;
+  const { translator, signal, writer, keepAlive } = options;
   const reader = options.body.getReader();
-  const writer = createSseWriter(options.includeUsage);
   const decoder = createSseDecoder(
     (event) => {
       options.touch();
@@ -226,6 +258,20 @@ export async function openUpstreamStream(
     }
   };
 
+  /** The read in progress, kept across a keep-alive so that no chunk is lost. */
+  let reading: Promise<void> | undefined;
+  /** One step, or "ping" when the keep-alive's silence passes first. */
+  const stepOrPing = async (alive: KeepAlive): Promise<"ping" | undefined> => {
+    const current = reading ??= step();
+    const silence = Promise.withResolvers<"ping">();
+    const timer = alive.deadlines.start(alive.everyMs, () => silence.resolve("ping"));
+    const winner = await Promise.race([current, silence.promise]);
+    timer.cancel();
+    if (winner === "ping") return "ping";
+    reading = undefined;
+    return undefined;
+  };
+
   let ended = false;
   let first = true;
   const end = (cancelled: boolean) => {
@@ -240,7 +286,11 @@ export async function openUpstreamStream(
         let text = pending;
         pending = "";
         if (text === "" && !writer.finished) {
-          await step();
+          if (keepAlive === undefined) await step();
+          else if (await stepOrPing(keepAlive) === "ping") {
+            if (!ended) controller.enqueue(encoder.encode(keepAlive.text));
+            return;
+          }
           if (ended) return; // the client left while the read was pending
           text = writer.take();
         }

@@ -1,10 +1,11 @@
 /**
  * A fake Anthropic Messages API on 127.0.0.1 that speaks the real wire format (FACTS.md §3) and
- * rejects what the real API rejects: a missing or wrong `x-api-key` (401), a missing
+ * rejects what the real API rejects: a missing or wrong `x-api-key` (401), a missing or unknown
  * `anthropic-version`, a body without `max_tokens`, unknown top-level fields, roles other than
  * user/assistant, empty text blocks, tool_use blocks not answered by tool_result blocks at the
  * start of the next user turn, and tool_result blocks that answer no tool_use block of the previous
- * assistant turn. Tests script its answers per request.
+ * assistant turn. Tests script its answers per request. `POST /v1/messages/count_tokens` answers
+ * the fake's own count, {@linkcode fakeTokenCount}.
  */
 
 /** One request the fake received. */
@@ -29,6 +30,17 @@ export interface FakeAnthropic extends AsyncDisposable {
 /** The provider key the fake expects. */
 export const ANTHROPIC_KEY = "sk-ant-fake-provider-key-0123456789";
 
+/**
+ * The `anthropic-version` values the fake accepts: the gateway's default, and the one
+ * `@anthropic-ai/sdk` 1.16 sends.
+ */
+export const ANTHROPIC_VERSIONS: readonly string[] = ["2023-06-01", "2026-10-21"];
+
+/** The fake's own token count of a `count_tokens` body: the length of its messages' JSON. */
+export function fakeTokenCount(body: Record<string, unknown>): number {
+  return JSON.stringify(body.messages).length;
+}
+
 const TOP_LEVEL = new Set([
   "model",
   "messages",
@@ -45,6 +57,9 @@ const TOP_LEVEL = new Set([
   "thinking",
   "output_config",
   "service_tier",
+  "context_management",
+  "mcp_servers",
+  "container",
 ]);
 
 /** Anthropic's error body. */
@@ -194,8 +209,16 @@ export function startFakeAnthropic(onMessages?: MessagesScript): FakeAnthropic {
     if (request.headers.has("authorization")) {
       return anthropicError(400, "invalid_request_error", "unexpected Authorization header");
     }
-    if (request.headers.get("anthropic-version") !== "2023-06-01") {
+    const version = request.headers.get("anthropic-version");
+    if (version === null) {
       return anthropicError(400, "invalid_request_error", "anthropic-version: header is required");
+    }
+    if (!ANTHROPIC_VERSIONS.includes(version)) {
+      return anthropicError(
+        400,
+        "invalid_request_error",
+        `anthropic-version: ${version} is not a valid version`,
+      );
     }
     if (request.method === "GET" && url.pathname === "/v1/models") {
       return Response.json({
@@ -209,6 +232,19 @@ export function startFakeAnthropic(onMessages?: MessagesScript): FakeAnthropic {
         first_id: "claude-sonnet-4-5",
         last_id: "claude-sonnet-4-5",
       });
+    }
+    if (
+      request.method === "POST" && url.pathname === "/v1/messages/count_tokens" &&
+      body !== undefined
+    ) {
+      const extra = ["max_tokens", "stream", "stop_sequences", "temperature"].find((key) =>
+        key in body
+      );
+      const problem = extra === undefined
+        ? validateMessages({ ...body, max_tokens: 1 })
+        : `${extra}: Extra inputs are not permitted`;
+      if (problem !== undefined) return anthropicError(400, "invalid_request_error", problem);
+      return Response.json({ input_tokens: fakeTokenCount(body) });
     }
     if (request.method !== "POST" || url.pathname !== "/v1/messages" || body === undefined) {
       return anthropicError(404, "not_found_error", `Not found: ${request.method} ${url.pathname}`);

@@ -34,6 +34,8 @@ export interface GatewayOptions {
   readonly random?: () => number;
   /** Name resolution for image fetching (`CHOREOAI_FETCH_IMAGE_URLS=true`); unset: no fetching. */
   readonly resolveDns?: AppDeps["resolveDns"];
+  /** Silence before a `ping` in translated Messages streams. */
+  readonly pingIntervalMs?: number;
 }
 
 /** Starts a gateway. */
@@ -64,6 +66,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(routing === undefined ? {} : { routing }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),
+    ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

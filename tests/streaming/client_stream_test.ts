@@ -264,9 +264,9 @@ interface Calls {
   explained: unknown[];
 }
 
-type StartOptions = Partial<
-  Pick<UpstreamStreamOptions, "includeUsage" | "signal" | "translator">
->;
+type StartOptions =
+  & Partial<Pick<UpstreamStreamOptions<StreamItem>, "signal" | "translator" | "keepAlive">>
+  & { includeUsage?: boolean };
 
 /** Opens the client stream; resolves once the upstream said something (or failed). */
 function open(
@@ -277,7 +277,8 @@ function open(
   const opened = openUpstreamStream({
     body,
     translator: options.translator ?? openAIStream(),
-    includeUsage: options.includeUsage ?? false,
+    writer: createSseWriter(options.includeUsage ?? false),
+    keepAlive: options.keepAlive,
     touch() {
       calls.touched++;
     },

@@ -1,7 +1,11 @@
-/** The Anthropic adapter: OpenAI chat completions ↔ the Messages API (FACTS.md §3, T2–T38). */
+/**
+ * The Anthropic adapter: OpenAI chat completions ↔ the Messages API (FACTS.md §3, T2–T38), and
+ * Messages requests passed through natively (`native.ts`).
+ */
 import { z } from "zod";
 import type { ProviderAdapter } from "../mod.ts";
 import { fromAnthropicError } from "./error.ts";
+import { createMessagesPassThrough } from "./native.ts";
 import { ANTHROPIC_API_VERSION, toAnthropicRequest } from "./request.ts";
 import { fromAnthropicResponse } from "./response.ts";
 import { anthropicStream } from "./stream.ts";
@@ -23,6 +27,7 @@ export function createAnthropicAdapter(name = "anthropic"): ProviderAdapter {
     fromResponse: fromAnthropicResponse,
     stream: (ctx) => anthropicStream(ctx, name),
     fromError: (status, body, headers) => fromAnthropicError(status, body, headers, name),
+    messages: createMessagesPassThrough(name),
     listModelsRequest: (target) =>
       new Request(`${target.baseUrl}/v1/models?limit=1000`, {
         headers: { "x-api-key": target.apiKey, "anthropic-version": ANTHROPIC_API_VERSION },

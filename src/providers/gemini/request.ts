@@ -17,6 +17,7 @@
  * | `input_audio` | `inlineData` with `audio/wav` or `audio/mp3` |
  * | `max_completion_tokens` ?? `max_tokens` | `generationConfig.maxOutputTokens` (T11) |
  * | `temperature`, `top_p`, `seed` | `temperature`, `topP`, `seed` (T13) |
+ * | `top_k` (an extension field, as vLLM takes it; the Messages dialect's `top_k`) | `topK` |
  * | `presence_penalty`, `frequency_penalty` | `presencePenalty`, `frequencyPenalty`, sent only when not 0 (the default; some models refuse the fields) |
  * | `stop` (string or list) | `stopSequences` (a list; empty strings dropped) (T14) |
  * | `n` > 1 | `candidateCount` (T15) |
@@ -64,6 +65,7 @@ export interface GeminiGenerationConfig {
   maxOutputTokens?: number;
   temperature?: number;
   topP?: number;
+  topK?: number;
   stopSequences?: string[];
   candidateCount?: number;
   seed?: number;
@@ -220,6 +222,7 @@ function generationConfig(body: ChatCompletionRequest): GeminiGenerationConfig |
   if (typeof maxTokens === "number") config.maxOutputTokens = maxTokens;
   if (typeof body.temperature === "number") config.temperature = body.temperature;
   if (typeof body.top_p === "number") config.topP = body.top_p;
+  if (typeof body.top_k === "number") config.topK = body.top_k;
   const stops = body.stop === undefined || body.stop === null
     ? []
     : (typeof body.stop === "string" ? [body.stop] : body.stop).filter((stop) => stop !== "");
