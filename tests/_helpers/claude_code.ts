@@ -108,6 +108,8 @@ export async function installClaudeCode(): Promise<ClaudeCode> {
       `${PACKAGE}@${CLAUDE_CODE_VERSION}`,
     ], INSTALL_TIMEOUT_MS);
   } catch (error) {
+    // A missing --allow-run=npm is a broken test task, not a missing npm: say so.
+    if (error instanceof Deno.errors.NotCapable) throw error;
     const why = error instanceof Deno.errors.NotFound ? "npm not found" : String(error);
     return { skipped: `cannot install ${PACKAGE}@${CLAUDE_CODE_VERSION}: ${reason(why)}` };
   }

@@ -131,6 +131,7 @@ interface PrintResult {
   readonly num_turns: number;
   readonly permission_denials: unknown[];
   readonly usage: { input_tokens: number; output_tokens: number };
+  readonly api_error_status?: number | null;
 }
 
 interface RunOptions {
@@ -226,9 +227,7 @@ Deno.test({
       await using gateway = startGateway({
         env: { OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: openai.baseUrl },
         routingFile: { models: { coder: { targets: [{ provider: "openai", model: "gpt-4o" }] } } },
-        verifier: createKeyListVerifier(() =>
-          compileKeyIndex({ version: 1, keys: [key.record] })
-        ),
+        verifier: createKeyListVerifier(() => compileKeyIndex({ version: 1, keys: [key.record] })),
       });
       await using proxy = startRecordingProxy();
       const run = (options: Omit<RunOptions, "baseUrl"> & { baseUrl?: string }) =>
@@ -267,8 +266,12 @@ Deno.test({
         const [request] = openai.requests;
         assert.equal(request?.path, "/v1/chat/completions");
         assert.equal(request?.headers.get("authorization"), `Bearer ${PROVIDER_KEY}`);
+        assert.equal(request?.headers.get("x-api-key"), null);
         assert.equal(request?.body?.model, "gpt-4o");
         assert.equal(request?.body?.stream, true);
+        assert.equal(request?.body?.max_completion_tokens, 16_384);
+        // Claude Code asks for effort "high"; gpt-4o takes no reasoning_effort (OpenAI: 400).
+        assert.equal(request?.body?.reasoning_effort, undefined);
         const messages = request?.body?.messages as ChatMessage[];
         assert.equal(messages[0]?.role, "system");
         assert.ok(textOf(messages.findLast((m) => m.role === "user")?.content).includes("pong"));
@@ -309,6 +312,15 @@ Deno.test({
         const toolResult = messages.findLast((m) => m.role === "tool");
         assert.equal(toolResult?.tool_call_id, "call_read_1");
         assert.ok(textOf(toolResult?.content).includes(secret), JSON.stringify(toolResult));
+        const served = gateway.logs.filter((line) => line.path === "/v1/messages");
+        assert.deepEqual(
+          served.map((line) => [line.status, line.provider, line.upstream_model, line.model]),
+          [
+            [200, "openai", "gpt-4o", "openai/gpt-4o"],
+            [200, "openai", "gpt-4o", "coder"],
+            [200, "openai", "gpt-4o", "coder"],
+          ],
+        );
       });
 
       await t.step("a wrong key is refused by the gateway, and nothing goes upstream", async () => {
@@ -320,8 +332,9 @@ Deno.test({
           prompt: "Say pong.",
         });
         assert.notEqual(code, 0, transcript);
-        assert.equal(result?.is_error ?? true, true, transcript);
-        assert.match(transcript, /401/);
+        assert.equal(result?.is_error, true, transcript);
+        assert.equal(result?.api_error_status, 401, transcript);
+        assert.match(result?.result ?? "", /Invalid API key provided/, transcript);
         assert.equal(openai.requests.length, before);
         assert.deepEqual(proxy.seen, []);
       });
