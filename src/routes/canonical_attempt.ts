@@ -5,24 +5,24 @@
  * dialect's writer (held until the provider's first output), or a whole answer through the
  * dialect's body.
  */
-import { errors, GatewayError } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
 import type { ChatCompletionRequest } from "../openai/schema.ts";
 import type { ChatCompletion, ProviderAdapter, TranslationContext } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import type { RouteTarget } from "../routing/table.ts";
-import { SSE_HEADERS } from "../sse.ts";
-import {
-  type KeepAlive,
-  openUpstreamStream,
-  type SseWriter,
-  type StreamOutcome,
-} from "../streaming/client_stream.ts";
+import type { KeepAlive, SseWriter } from "../streaming/client_stream.ts";
 import { withEstimatedUsage } from "../streaming/estimated_usage.ts";
 import { estimatePromptTokens } from "../tokens.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
-import { failure, providerTarget, readAnswer, sendAttempt } from "./upstream_attempt.ts";
+import {
+  failure,
+  providerTarget,
+  readAnswer,
+  sendAttempt,
+  streamAnswer,
+} from "./upstream_attempt.ts";
 
 /** How the client's dialect renders the answer of a canonical request. */
 export interface AnswerFormat {
@@ -97,36 +97,17 @@ export async function callCanonical(
     ? built.adjusted
     : [...new Set([...(call.adjusted ?? []), ...(fitted?.adjusted ?? []), ...built.adjusted])];
   if (adjusted.length > 0) headers["x-choreoai-adjusted"] = adjusted.join(", ");
-  const name = attempt.target.provider.name;
   if (chat.stream === true && response.ok) {
-    const contentType = response.headers.get("content-type") ?? "";
-    if (!contentType.startsWith("text/event-stream") || response.body === null) {
-      upstream.close();
-      await response.body?.cancel().catch(() => {});
-      return failure(
-        errors.upstream(`${name} did not answer the stream request with an event stream`),
-      );
-    }
-    const stream = await openUpstreamStream({
-      body: response.body,
+    const streamed = await streamAnswer(upstream, ctx, deps, {
       // A server that cannot be asked for usage gets it estimated (stream_usage: false).
       translator: attempt.target.provider.streamUsage
         ? adapter.stream(translation)
         : withEstimatedUsage(adapter.stream(translation), estimatePromptTokens(chat.messages)),
       writer: format.streamWriter(),
       keepAlive: format.keepAlive,
-      touch: upstream.touch,
-      explain: upstream.explain,
-      close: upstream.close,
-      onEnd: (outcome) => recordOutcome(ctx, outcome),
-      onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
-      signal: deps.shutdownSignal,
     });
-    if (stream instanceof GatewayError) return failure(stream);
-    return {
-      ok: true,
-      value: { response: new Response(stream, { headers: SSE_HEADERS }), headers },
-    };
+    if (!streamed.ok) return streamed;
+    return { ok: true, value: { response: streamed.value, headers } };
   }
   const read = await readAnswer(upstream, attempt);
   if (!read.ok) return read;
@@ -154,13 +135,4 @@ function answerOf(
       headers,
     },
   };
-}
-
-/** Writes how a stream ended into the request's log fields. */
-export function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
-  if (outcome.usage !== undefined) ctx.fields.usage = outcome.usage;
-  if (outcome.error !== undefined && outcome.error.code !== null) {
-    ctx.fields.error_code = outcome.error.code;
-  }
-  if (outcome.cancelled) ctx.fields.cancelled = true;
 }

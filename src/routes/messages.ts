@@ -32,7 +32,7 @@ import type { MessagesHeaders, MessagesPassThrough, TranslationContext } from ".
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { planRoute, type RoutePlan } from "../routing/route.ts";
 import { SSE_HEADERS, type SseEvent } from "../sse.ts";
-import { type EventTranslator, openUpstreamStream } from "../streaming/client_stream.ts";
+import type { EventTranslator } from "../streaming/client_stream.ts";
 import { encodeText, estimatePromptTokens } from "../tokens.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
 import {
@@ -40,7 +40,6 @@ import {
   type AnswerFormat,
   callCanonical,
   type ImageCache,
-  recordOutcome,
 } from "./canonical_attempt.ts";
 import { tokenReservation } from "./chat_completions.ts";
 import {
@@ -57,6 +56,7 @@ import {
   runAttempts,
   sendAttempt,
   servedBy,
+  streamAnswer,
 } from "./upstream_attempt.ts";
 
 type Canonical = { chat: ChatCompletionRequest; adjusted: string[] } | GatewayError;
@@ -309,39 +309,21 @@ async function callNative(
   const sent = await sendAttempt(upstreamRequest, attempt, call.signal, deps);
   if (!sent.ok) return sent;
   const upstream = sent.value;
-  const { response } = upstream;
-  const name = attempt.target.provider.name;
-  if (call.stream && response.ok) {
-    const contentType = response.headers.get("content-type") ?? "";
-    if (!contentType.startsWith("text/event-stream") || response.body === null) {
-      upstream.close();
-      await response.body?.cancel().catch(() => {});
-      return failure(
-        errors.upstream(`${name} did not answer the stream request with an event stream`),
-      );
-    }
-    const stream = await openUpstreamStream({
-      body: response.body,
+  if (call.stream && upstream.response.ok) {
+    const streamed = await streamAnswer(upstream, ctx, deps, {
       translator: PASS_EVENTS,
       writer: native.streamWriter(),
-      touch: upstream.touch,
-      explain: upstream.explain,
-      close: upstream.close,
-      onEnd: (outcome) => recordOutcome(ctx, outcome),
-      onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
-      signal: deps.shutdownSignal,
     });
-    if (stream instanceof GatewayError) return failure(stream);
-    return {
-      ok: true,
-      value: { response: new Response(stream, { headers: SSE_HEADERS }), headers: {} },
-    };
+    if (!streamed.ok) return streamed;
+    return { ok: true, value: { response: streamed.value, headers: {} } };
   }
   const read = await readAnswer(upstream, attempt);
   if (!read.ok) return read;
   const json = parseJsonOrUndefined(read.value);
   if (typeof json !== "object" || json === null) {
-    return failure(errors.upstream(`${name} answered with a body that is not JSON`));
+    return failure(
+      errors.upstream(`${attempt.target.provider.name} answered with a body that is not JSON`),
+    );
   }
   if (call.count !== true) {
     const usage = native.answerUsage(json);

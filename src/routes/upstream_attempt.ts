@@ -1,13 +1,22 @@
 /**
- * What the chat and embeddings routes share around one upstream attempt: the target's request
- * settings, the provider's extra headers, sending with the attempt's timeout, and how a failure
- * decides between retrying elsewhere and answering the client now.
+ * What the chat, embeddings and Messages routes share around one upstream attempt: the target's
+ * request settings, the provider's extra headers, sending with the attempt's timeout, reading a
+ * whole answer or opening a held stream, and how a failure decides between retrying elsewhere
+ * and answering the client now.
  */
-import { errors, type GatewayError, toGatewayError } from "../errors.ts";
+import { errors, GatewayError, toGatewayError } from "../errors.ts";
 import type { ProviderTarget } from "../providers/mod.ts";
 import { type Attempt, type AttemptOutcome, runPlan, type Served } from "../routing/attempts.ts";
 import type { RoutePlan } from "../routing/route.ts";
 import type { RouteTarget } from "../routing/table.ts";
+import { SSE_HEADERS } from "../sse.ts";
+import {
+  type EventTranslator,
+  type KeepAlive,
+  openUpstreamStream,
+  type SseWriter,
+  type StreamOutcome,
+} from "../streaming/client_stream.ts";
 import {
   parseJsonOrUndefined,
   readUpstreamText,
@@ -135,4 +144,59 @@ export function runAttempts<T>(
       deps.shutdownSignal?.aborted === true ? errors.shuttingDown() : errors.clientClosed(),
     requestId: ctx.id,
   });
+}
+
+/** How a streamed answer is rendered for the client. */
+export interface StreamRendering<I> {
+  readonly translator: EventTranslator<I>;
+  readonly writer: SseWriter<I>;
+  readonly keepAlive?: KeepAlive | undefined;
+}
+
+/**
+ * Opens the client's stream of an upstream call that answered a stream request: held until the
+ * provider's first output, so a provider that fails before it (or does not answer with an event
+ * stream) is a failure the attempts may retry or fall back from; its end is written into the
+ * request's log fields.
+ */
+export async function streamAnswer<I>(
+  upstream: UpstreamCall,
+  ctx: RequestContext,
+  deps: RouteDeps,
+  rendering: StreamRendering<I>,
+): Promise<AttemptOutcome<Response>> {
+  const { response } = upstream;
+  const contentType = response.headers.get("content-type") ?? "";
+  if (!contentType.startsWith("text/event-stream") || response.body === null) {
+    upstream.close();
+    await response.body?.cancel().catch(() => {});
+    return failure(
+      errors.upstream(
+        `${upstream.provider} did not answer the stream request with an event stream`,
+      ),
+    );
+  }
+  const stream = await openUpstreamStream({
+    body: response.body,
+    translator: rendering.translator,
+    writer: rendering.writer,
+    keepAlive: rendering.keepAlive,
+    touch: upstream.touch,
+    explain: upstream.explain,
+    close: upstream.close,
+    onEnd: (outcome) => recordOutcome(ctx, outcome),
+    onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
+    signal: deps.shutdownSignal,
+  });
+  if (stream instanceof GatewayError) return failure(stream);
+  return { ok: true, value: new Response(stream, { headers: SSE_HEADERS }) };
+}
+
+/** Writes how a stream ended into the request's log fields. */
+export function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
+  if (outcome.usage !== undefined) ctx.fields.usage = outcome.usage;
+  if (outcome.error !== undefined && outcome.error.code !== null) {
+    ctx.fields.error_code = outcome.error.code;
+  }
+  if (outcome.cancelled) ctx.fields.cancelled = true;
 }

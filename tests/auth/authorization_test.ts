@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { authErrors, parseAuthorization } from "../../src/auth/authorization.ts";
+import {
+  authErrors,
+  parseAuthorization,
+  parseMessagesCredentials,
+} from "../../src/auth/authorization.ts";
 import { errorResponse, type GatewayError } from "../../src/errors.ts";
 
 /** RFC 6750 §2.1 b64token, written out independently of the parser. */
@@ -209,4 +213,39 @@ Deno.test("parseAuthorization() round-trips any valid b64token with any-case sch
     }),
     { numRuns: 1000 },
   );
+});
+
+Deno.test("parseMessagesCredentials() reads Bearer first, else x-api-key", async (t) => {
+  const cases: [string, string | null, string | null, string | undefined, string | undefined][] = [
+    // name, authorization, x-api-key, token, or the error message
+    ["Bearer alone", "Bearer sk-a", null, "sk-a", undefined],
+    ["x-api-key alone", null, "sk-b", "sk-b", undefined],
+    ["x-api-key with surrounding spaces", null, "  sk-b ", "sk-b", undefined],
+    ["both: Authorization wins", "Bearer sk-a", "sk-b", "sk-a", undefined],
+    [
+      "both, Authorization malformed: not rescued by x-api-key",
+      "Basic sk-a",
+      "sk-b",
+      undefined,
+      "Malformed Authorization header",
+    ],
+    ["neither: the seed's missing header", null, null, undefined, "Missing Authorization header"],
+    ["x-api-key with a space inside", null, "sk b", undefined, "Malformed x-api-key header"],
+    ["x-api-key empty", null, "", undefined, "Malformed x-api-key header"],
+    ["x-api-key too long", null, "k".repeat(513), undefined, "Malformed x-api-key header"],
+    ["x-api-key of 512 bytes", null, "k".repeat(512), "k".repeat(512), undefined],
+  ];
+  for (const [name, authorization, apiKey, token, message] of cases) {
+    await t.step(name, () => {
+      const result = parseMessagesCredentials(authorization, apiKey);
+      if (token !== undefined) {
+        assert.deepEqual(result, { ok: true, token });
+        return;
+      }
+      assert.ok(!result.ok);
+      assert.equal(result.error.message, message);
+      assert.equal(result.error.status, 401);
+      assert.equal(result.error.headers["www-authenticate"], "Bearer");
+    });
+  }
 });

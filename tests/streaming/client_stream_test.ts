@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import type { Deadlines } from "../../src/deadlines.ts";
 import { errors, GatewayError } from "../../src/errors.ts";
 import type { StreamItem, StreamTranslator } from "../../src/providers/mod.ts";
 import { openAIStream } from "../../src/providers/openai/stream.ts";
@@ -404,6 +405,69 @@ Deno.test("openUpstreamStream() sends each event as soon as it arrives", async (
   assert.equal(await readText(reader), "data: [DONE]\n\n");
   assert.equal((await reader.read()).done, true);
   assert.equal(calls.ended.length, 1);
+});
+
+/** Lets pending reads reach the upstream. */
+function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Deadlines the test expires by hand; `started` counts the timers ever started. */
+function manualDeadlines(): { deadlines: Deadlines; expire(): void; readonly started: number } {
+  let timers: { live: boolean; onExpire: () => void }[] = [];
+  let started = 0;
+  return {
+    deadlines: {
+      start(_ms, onExpire) {
+        const timer = { live: true, onExpire };
+        timers.push(timer);
+        started++;
+        return {
+          reset() {},
+          cancel() {
+            timer.live = false;
+          },
+        };
+      },
+    },
+    expire() {
+      const due = timers.filter((timer) => timer.live);
+      timers = [];
+      for (const timer of due) timer.onExpire();
+    },
+    get started() {
+      return started;
+    },
+  };
+}
+
+Deno.test("openUpstreamStream() sends the keep-alive while the provider is silent, only once started", async () => {
+  const upstream = manualBody();
+  const clock = manualDeadlines();
+  const ping = "event: ping\ndata: {}\n\n";
+  const opening = start(upstream.body, {
+    keepAlive: { everyMs: 10_000, text: ping, deadlines: clock.deadlines },
+  });
+  clock.expire();
+  upstream.send(sse(chunkJson("first")));
+  const { stream } = await opening;
+  assert.equal(clock.started, 0, "no keep-alive before the first byte");
+  const reader = stream.getReader();
+  assert.equal(await readText(reader), sse(chunkJson("first")));
+  const silent = readText(reader);
+  await tick();
+  clock.expire();
+  assert.equal(await silent, ping);
+  const again = readText(reader);
+  await tick();
+  clock.expire();
+  assert.equal(await again, ping);
+  const next = readText(reader);
+  upstream.send(sse(chunkJson("second")));
+  assert.equal(await next, sse(chunkJson("second")), "the read pending across pings is not lost");
+  upstream.send(sse("[DONE]"));
+  assert.equal(await readText(reader), "data: [DONE]\n\n");
+  assert.equal((await reader.read()).done, true);
 });
 
 Deno.test("openUpstreamStream() writes what one upstream read brought in one chunk", async (t) => {

@@ -476,6 +476,7 @@ Deno.test("toGeminiRequest() maps generation parameters to generationConfig", as
     }],
     ["temperature", { temperature: 1.5 }, { temperature: 1.5 }],
     ["top_p", { top_p: 0.9 }, { topP: 0.9 }],
+    ["top_k (an extension field)", { top_k: 40 }, { topK: 40 }],
     ["stop string", { stop: "END" }, { stopSequences: ["END"] }],
     ["stop list", { stop: ["a", "b"] }, { stopSequences: ["a", "b"] }],
     ["n", { n: 3 }, { candidateCount: 3 }],
