@@ -73,6 +73,8 @@ export function toMessagesErrorBody(error: GatewayError): MessagesErrorBody {
 /**
  * The JSON response for an error (anything thrown: unknown errors become the generic 500), with
  * the error's status and headers (`retry-after`, `www-authenticate`, `allow`, …) and `headers`.
+ * A 401 also says `x-should-retry: false`: Claude Code retries a 401 ten times with backoff (for
+ * minutes) unless told that a retry cannot help, and a rejected gateway key does not get better.
  */
 export function messagesErrorResponse(error: unknown, headers?: HeadersInit): Response {
   const gatewayError = toGatewayError(error);
@@ -80,6 +82,7 @@ export function messagesErrorResponse(error: unknown, headers?: HeadersInit): Re
     status: gatewayError.status,
     ...(headers === undefined ? {} : { headers }),
   });
+  if (gatewayError.status === 401) response.headers.set("x-should-retry", "false");
   for (const [name, value] of Object.entries(gatewayError.headers)) {
     response.headers.set(name, value);
   }

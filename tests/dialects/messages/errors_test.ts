@@ -68,6 +68,18 @@ Deno.test("messagesErrorResponse() keeps status and headers; unknown errors are 
       },
     });
   });
+  await t.step("401 says it is final (x-should-retry: false); other statuses leave it", () => {
+    // Claude Code retries a 401 ten times with backoff unless told not to.
+    const cases: [GatewayError, string | null][] = [
+      [authErrors.invalidKey(), "false"],
+      [errors.invalidRequest("Invalid value for 'model'", "model"), null],
+      [new GatewayError("Upstream failed", { status: 502, type: "api_error", code: null }), null],
+    ];
+    for (const [error, expected] of cases) {
+      const response = messagesErrorResponse(error);
+      assert.equal(response.headers.get("x-should-retry"), expected, `status ${error.status}`);
+    }
+  });
   await t.step("a thrown TypeError", async () => {
     const response = messagesErrorResponse(new TypeError("secret detail"));
     assert.equal(response.status, 500);
