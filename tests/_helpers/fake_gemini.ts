@@ -7,6 +7,13 @@
  * lists for external URLs (`mimeType` itself is optional, as on the real API).
  * `:batchEmbedContents` likewise rejects unknown fields, a request `model` other than the path's,
  * and more than 100 requests.
+ *
+ * `thinkingConfig` is checked as Google's "Gemini thinking" guide describes it, by the model in the
+ * path: a level and a budget together are refused; Gemini 2.5 models refuse `thinkingLevel`
+ * ("Thinking level is not supported for this model.") and take budgets of -1 (dynamic) or, for
+ * Flash, 0 to 24,576, Flash-Lite 0 or 512 to 24,576, Pro 128 to 32,768 (a 0 is "Budget 0 is
+ * invalid. This model only works in thinking mode."); Gemini 3 Pro models refuse `minimal`. With
+ * `includeThoughts: true` (and thinking not off) the default answers start with a thought part.
  */
 
 /** One request the fake received. */
@@ -192,12 +199,81 @@ function checkSchema(schema: unknown, where: string): string | undefined {
   return undefined;
 }
 
-/** The checks the real API makes that a gateway could get wrong; undefined when valid. */
-export function validateGenerate(body: Record<string, unknown>): string | undefined {
+const THINKING_FIELDS = new Set(["includeThoughts", "thinkingBudget", "thinkingLevel"]);
+const THINKING_LEVELS = new Set(["MINIMAL", "LOW", "MEDIUM", "HIGH"]);
+
+/** The budgets a Gemini 2.5 model takes besides -1 (dynamic): `[least above 0, most, takes 0]`. */
+function budgetRange(model: string): [number, number, boolean] {
+  if (model.startsWith("gemini-2.5-pro")) return [128, 32_768, false];
+  if (model.includes("flash-lite")) return [512, 24_576, true];
+  return [1, 24_576, true];
+}
+
+/** The checks the real API makes on `generationConfig.thinkingConfig`; undefined when valid. */
+function checkThinking(config: unknown, model: string): string | undefined {
+  const where = "generation_config.thinking_config";
+  if (config === undefined) return undefined;
+  if (typeof config !== "object" || config === null || Array.isArray(config)) {
+    return `Invalid value at '${where}': must be an object`;
+  }
+  for (const key of Object.keys(config)) {
+    if (!THINKING_FIELDS.has(key)) return unknownName(key, where);
+  }
+  const { thinkingBudget: budget, thinkingLevel: level } = config as Record<string, unknown>;
+  if (budget !== undefined && level !== undefined) {
+    return "You can only set one of thinking_budget and thinking_level.";
+  }
+  const older = /^gemini-(1\.|2\.)/.test(model);
+  if (level !== undefined) {
+    const name = String(level).toUpperCase();
+    if (!THINKING_LEVELS.has(name)) {
+      return `Invalid value at '${where}.thinking_level' (type.googleapis.com/` +
+        `google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel), "${String(level)}"`;
+    }
+    if (older) return "Thinking level is not supported for this model.";
+    if (name === "MINIMAL" && /-pro(-|$)/.test(model)) {
+      return "Thinking level MINIMAL is not supported for this model.";
+    }
+  }
+  if (budget !== undefined && model.startsWith("gemini-2.5-")) {
+    if (!Number.isInteger(budget)) return `Invalid value at '${where}.thinking_budget': ${budget}`;
+    const [least, most, takesZero] = budgetRange(model);
+    const n = budget as number;
+    if (n === 0 && !takesZero) {
+      return "Budget 0 is invalid. This model only works in thinking mode.";
+    }
+    if (n !== -1 && n !== 0 && (n < least || n > most)) {
+      return `The thinking budget ${n} is invalid. Please choose a value between ${least} and ${most}.`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the request asks for thought summaries and leaves thinking on. */
+export function wantsThoughts(body: Record<string, unknown>): boolean {
+  const config = (body.generationConfig as { thinkingConfig?: Record<string, unknown> } | undefined)
+    ?.thinkingConfig;
+  return config?.includeThoughts === true && config.thinkingBudget !== 0;
+}
+
+/** The thought summary of the default answers. */
+export const FAKE_GEMINI_THOUGHT = "**Greeting** The user says hello; I will greet them back.";
+
+/**
+ * The checks the real API makes that a gateway could get wrong, for a request to `model`;
+ * undefined when valid.
+ */
+export function validateGenerate(
+  body: Record<string, unknown>,
+  model = "gemini-2.5-flash",
+): string | undefined {
   for (const key of Object.keys(body)) if (!REQUEST_FIELDS.has(key)) return unknownName(key, "");
-  for (const key of Object.keys((body.generationConfig ?? {}) as object)) {
+  const generation = (body.generationConfig ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(generation)) {
     if (!GENERATION_FIELDS.has(key)) return unknownName(key, "generation_config");
   }
+  const thinking = checkThinking(generation.thinkingConfig, model);
+  if (thinking !== undefined) return thinking;
   const tools = (body.tools ?? []) as { functionDeclarations?: Record<string, unknown>[] }[];
   for (const [t, tool] of tools.entries()) {
     for (const [f, declaration] of (tool.functionDeclarations ?? []).entries()) {
@@ -400,12 +476,20 @@ export function startFakeGemini(
     if (stream && url.searchParams.get("alt") !== "sse") {
       return geminiError(400, "INVALID_ARGUMENT", "this fake answers streams only with alt=sse");
     }
-    const problem = validateGenerate(body);
+    const problem = validateGenerate(body, decodeURIComponent(match[1] ?? ""));
     if (problem !== undefined) return geminiError(400, "INVALID_ARGUMENT", problem);
     const scripted = await onGenerate?.(body, stream);
     if (scripted !== undefined) return scripted;
+    const thought = wantsThoughts(body) ? [{ text: FAKE_GEMINI_THOUGHT, thought: true }] : [];
     if (stream) {
       const chunks = [
+        ...thought.map((part) =>
+          generateBody([part], null, {
+            promptTokenCount: 11,
+            candidatesTokenCount: 0,
+            totalTokenCount: 11,
+          })
+        ),
         generateBody([{ text: "Hello" }], null, {
           promptTokenCount: 11,
           candidatesTokenCount: 1,
@@ -415,7 +499,7 @@ export function startFakeGemini(
       ];
       return new Response(geminiSse(chunks), { headers: { "content-type": "text/event-stream" } });
     }
-    return Response.json(generateBody([{ text: "Hello from Gemini" }]));
+    return Response.json(generateBody([...thought, { text: "Hello from Gemini" }]));
   });
   return {
     baseUrl: `http://127.0.0.1:${server.addr.port}`,

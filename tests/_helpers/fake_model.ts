@@ -16,7 +16,13 @@
  */
 import { anthropicSse, type MessagesScript } from "./fake_anthropic.ts";
 import { type AzureScript, passedFilterResults, promptFilterResults } from "./fake_azure.ts";
-import { geminiError, geminiSse, generateBody, type GenerateScript } from "./fake_gemini.ts";
+import {
+  geminiError,
+  geminiSse,
+  generateBody,
+  type GenerateScript,
+  wantsThoughts,
+} from "./fake_gemini.ts";
 import { type ChatScript, SSE_RESPONSE_HEADERS, sseBody } from "./fake_openai.ts";
 
 type Json = Record<string, unknown>;
@@ -324,11 +330,11 @@ export function viewOfGemini(body: Json): View {
     tools: declarations.map((d) => d.name),
     maxTokens: config.maxOutputTokens as number | undefined,
     stops: (config.stopSequences as string[] | undefined) ?? [],
-    reasoning: false,
+    reasoning: wantsThoughts(body),
   };
 }
 
-/** A fake Gemini script that answers as the model (Gemini shows no reasoning here). */
+/** A fake Gemini script that answers as the model (thought parts with `includeThoughts`). */
 export function geminiModel(): GenerateScript {
   return (body, stream) => {
     const config = (body.generationConfig ?? {}) as Json;
@@ -345,13 +351,17 @@ export function geminiModel(): GenerateScript {
     const calls = reply.calls.map((call) => ({
       functionCall: { name: call.name, args: call.args },
     }));
+    const thought = reply.reasoning === undefined ? [] : [{ text: reply.reasoning, thought: true }];
     if (!stream) {
-      const parts = [...(reply.text === "" ? [] : [{ text: reply.text }]), ...calls];
+      const parts = [...thought, ...(reply.text === "" ? [] : [{ text: reply.text }]), ...calls];
       return Response.json(generateBody(parts, finish, usage(reply.outputTokens)));
     }
-    const chunks = words(reply.text).map((piece, i) =>
-      generateBody([{ text: piece }], null, usage(i + 1))
-    );
+    const chunks = [
+      ...words(reply.reasoning ?? "").map((piece) =>
+        generateBody([{ text: piece, thought: true }], null, usage(0))
+      ),
+      ...words(reply.text).map((piece, i) => generateBody([{ text: piece }], null, usage(i + 1))),
+    ];
     if (calls.length > 0) chunks.push(generateBody(calls, null, usage(reply.outputTokens)));
     chunks.push(generateBody([{ text: "" }], finish, usage(reply.outputTokens)));
     return new Response(geminiSse(chunks), { headers: { "content-type": "text/event-stream" } });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { CLIENT_KEY, openaiClient, startGateway, type TestGateway } from "../_helpers/gateway.ts";
 import {
+  FAKE_GEMINI_THOUGHT,
   type FakeGemini,
   GEMINI_KEY,
   geminiError,
@@ -85,6 +86,115 @@ Deno.test("Gemini, stream: alt=sse, deltas, usage only when asked, [DONE]", asyn
       assert.equal(seen?.search, "?alt=sse");
     });
   }
+});
+
+/** The reasoning text a chat message or delta carries (a field the openai client does not type). */
+function reasoningOf(message: unknown): string | undefined {
+  return (message as { reasoning_content?: string } | undefined)?.reasoning_content;
+}
+
+/** The thinkingConfig of the last request the fake received. */
+function thinkingSent(upstream: FakeGemini): unknown {
+  const config = upstream.requests.at(-1)?.body?.generationConfig as
+    | { thinkingConfig?: unknown }
+    | undefined;
+  return config?.thinkingConfig;
+}
+
+Deno.test("Gemini thinking: reasoning_effort → thinkingConfig, thoughts as reasoning_content", async (t) => {
+  await using upstream = startFakeGemini();
+  await using gateway = gatewayFor(upstream);
+  const client = openaiClient(gateway);
+  const messages = [{ role: "user" as const, content: "Hi" }];
+  await t.step("2.5 Flash, non-stream: a budget, and the thought summary", async () => {
+    const { data, response } = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      reasoning_effort: "low",
+      messages,
+    }).withResponse();
+    assert.equal(data.choices[0]?.message.content, "Hello from Gemini");
+    assert.equal(reasoningOf(data.choices[0]?.message), FAKE_GEMINI_THOUGHT);
+    assert.deepEqual(thinkingSent(upstream), { thinkingBudget: 4096, includeThoughts: true });
+    assert.equal(response.headers.get("x-choreoai-adjusted"), null);
+  });
+  await t.step("2.5 Flash, stream: reasoning_content deltas before the content", async () => {
+    const stream = await client.chat.completions.create({
+      model: "gemini-2.5-flash",
+      reasoning_effort: "high",
+      stream: true,
+      messages,
+    });
+    const kinds: string[] = [];
+    let reasoning = "";
+    let text = "";
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta;
+      const thought = reasoningOf(delta);
+      if (thought !== undefined) {
+        reasoning += thought;
+        kinds.push("reasoning");
+      }
+      if (delta?.content) {
+        text += delta.content;
+        kinds.push("content");
+      }
+    }
+    assert.equal(reasoning, FAKE_GEMINI_THOUGHT);
+    assert.equal(text, "Hello from Gemini");
+    assert.equal(kinds[0], "reasoning");
+    assert.deepEqual(thinkingSent(upstream), { thinkingBudget: 24576, includeThoughts: true });
+  });
+  await t.step("Gemini 3 Pro: a level; minimal, which Pro lacks, is low and named", async () => {
+    const { data, response } = await client.chat.completions.create({
+      model: "gemini-3.1-pro-preview",
+      reasoning_effort: "minimal",
+      messages,
+    }).withResponse();
+    assert.equal(reasoningOf(data.choices[0]?.message), FAKE_GEMINI_THOUGHT);
+    assert.deepEqual(thinkingSent(upstream), { thinkingLevel: "low", includeThoughts: true });
+    assert.equal(response.headers.get("x-choreoai-adjusted"), "reasoning_effort");
+  });
+  await t.step("2.5 Pro, none: its least budget (it refuses 0), no thoughts", async () => {
+    const { data, response } = await client.chat.completions.create({
+      model: "gemini-2.5-pro",
+      reasoning_effort: "none",
+      messages,
+    }).withResponse();
+    assert.equal(data.choices[0]?.message.content, "Hello from Gemini");
+    assert.equal(reasoningOf(data.choices[0]?.message), undefined);
+    assert.deepEqual(thinkingSent(upstream), { thinkingBudget: 128 });
+    assert.equal(response.headers.get("x-choreoai-adjusted"), "reasoning_effort");
+  });
+  await t.step("an effort OpenAI does not define: 400 naming reasoning_effort", async () => {
+    const sent = upstream.requests.length;
+    await assert.rejects(
+      client.chat.completions.create({
+        model: "gemini-2.5-flash",
+        reasoning_effort: "turbo" as "low",
+        messages,
+      }),
+      (error: unknown) =>
+        error instanceof OpenAI.BadRequestError && error.param === "reasoning_effort",
+    );
+    assert.equal(upstream.requests.length, sent, "nothing reached Gemini");
+  });
+  await t.step(
+    "without reasoning_effort: no thinkingConfig, the message keeps OpenAI's shape",
+    async () => {
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${CLIENT_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gemini-2.5-flash", messages }),
+      });
+      const body = await response.json() as { choices: { message: Record<string, unknown> }[] };
+      assert.deepEqual(Object.keys(body.choices[0]?.message ?? {}).sort(), [
+        "content",
+        "refusal",
+        "role",
+      ]);
+      assert.equal(thinkingSent(upstream), undefined);
+    },
+  );
 });
 
 Deno.test("Gemini tools: schema cleaned, parallel calls with ids, results round trip", async (t) => {

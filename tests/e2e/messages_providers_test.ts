@@ -161,8 +161,8 @@ const PROVIDERS: readonly Provider[] = [
         provider: "gemini",
         tools: true,
         wholeCalls: true,
-        reasons: false,
-        thinkingSent: false,
+        reasons: true,
+        thinkingSent: true,
         namesStop: false,
         topK: (body) => (body.generationConfig as Json | undefined)?.topK,
       });
@@ -449,6 +449,67 @@ for (const provider of PROVIDERS) {
     });
   });
 }
+
+Deno.test("Messages → Gemini: thinking becomes thinkingConfig, thoughts a thinking block then text", async (t) => {
+  await using upstream = startFakeGemini(geminiModel());
+  await using gateway = startGateway({
+    env: { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: upstream.baseUrl },
+  });
+  const client = anthropicClient(gateway);
+  const thinkingConfig = () =>
+    (upstream.requests.at(-1)?.body?.generationConfig as Json | undefined)?.thinkingConfig;
+  // model, budget_tokens, the thinkingConfig Gemini receives
+  const cases: [string, number, Json][] = [
+    ["gemini-3-flash-preview", 10_000, { thinkingLevel: "medium", includeThoughts: true }],
+    ["gemini-2.5-pro", 31_999, { thinkingBudget: 32_768, includeThoughts: true }],
+  ];
+  for (const [model, budget, sent] of cases) {
+    const params = {
+      model,
+      max_tokens: 32_000,
+      thinking: { type: "enabled" as const, budget_tokens: budget },
+      messages: [{ role: "user" as const, content: "Why is the sky blue?" }],
+    };
+    await t.step(`${model}, non-stream`, async () => {
+      // Claude Code's largest budget needs max_tokens 32,000, which the SDK sends without
+      // streaming only with a timeout of the caller's.
+      const { data, response } = await client.messages.create(params, { timeout: 60_000 })
+        .withResponse();
+      assert.deepEqual(thinkingConfig(), sent);
+      assert.deepEqual(data.content, [
+        { type: "thinking", thinking: 'Thinking about "Why is the sky blue?"', signature: "" },
+        { type: "text", text: "turns=1 images=0: Why is the sky blue?" },
+      ]);
+      assert.equal(response.headers.get("x-choreoai-adjusted"), null);
+    });
+    await t.step(`${model}, stream`, async () => {
+      const { events, message } = await streamed(client, params);
+      assert.deepEqual(thinkingConfig(), sent);
+      assert.deepEqual(message.content.map((block) => block.type), ["thinking", "text"]);
+      const thinking = message.content[0];
+      assert.equal(
+        thinking?.type === "thinking" ? thinking.thinking : "",
+        'Thinking about "Why is the sky blue?"',
+      );
+      assert.ok(
+        events.some((event) =>
+          event.type === "content_block_delta" && event.delta.type === "thinking_delta"
+        ),
+      );
+    });
+  }
+  await t.step("without thinking: no thinkingConfig, no thinking block", async () => {
+    const { thinking: _, ...plain } = {
+      model: "gemini-2.5-flash",
+      max_tokens: 100,
+      thinking: undefined,
+      messages: [{ role: "user" as const, content: "Hi" }],
+    };
+    const data = await client.messages.create(plain);
+    assert.equal(thinkingConfig(), undefined);
+    assert.deepEqual(data.content.map((block) => block.type), ["text"]);
+  });
+});
 
 Deno.test("Messages → choreoai/echo: text, system, turns, stream, max_tokens, count_tokens", async (t) => {
   await using gateway = startGateway();

@@ -6,7 +6,7 @@
  * | field | kept for | removed (adjusted) for |
  * | --- | --- | --- |
  * | `top_k` | Gemini (`topK`), OpenAI-compatible servers of the routing file (vLLM, llama.cpp, … take `top_k`) | OpenAI and Azure, which refuse it |
- * | `reasoning_effort` (from `thinking` or `output_config.effort`) | OpenAI and Azure reasoning models (`o1`…, `o3`…, `o4`…, `gpt-5`…, by the upstream name), OpenAI-compatible servers | other OpenAI and Azure models (`gpt-4o` refuses it), Gemini (not mapped to its thinking settings) |
+ * | `reasoning_effort` (from `thinking` or `output_config.effort`) | OpenAI and Azure reasoning models (`o1`…, `o3`…, `o4`…, `gpt-5`…, by the upstream name), OpenAI-compatible servers, Gemini (the adapter maps it to `thinkingConfig`) | other OpenAI and Azure models (`gpt-4o` refuses it) |
  */
 import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderKind } from "../../providers/registry.ts";
@@ -43,7 +43,6 @@ function takesTopK(target: FitTarget): boolean {
 }
 
 function takesReasoning(target: FitTarget): boolean {
-  if (target.kind === "gemini") return false;
   return !isOpenAIService(target) || REASONING_MODEL_REGEXP.test(target.model);
 }
 

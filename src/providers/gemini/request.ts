@@ -25,6 +25,29 @@
  * | `response_format` `json_schema` | `responseMimeType` + `responseSchema`, the schema cleaned by `toGeminiSchema` (T28). Chosen over `responseJsonSchema`, which older models lack, so that one schema subset serves tools and responses; without a schema it is handled as `json_object` |
  * | `tools` | one `tools[0].functionDeclarations` list, parameters cleaned by `toGeminiParameters`, none for a parameterless tool (T19) |
  * | `tool_choice` | `toolConfig.functionCallingConfig.mode`: `auto` AUTO, `none` NONE, `required` ANY, a named function ANY + `allowedFunctionNames` (T20) |
+ * | `reasoning_effort` | `thinkingConfig` by the upstream model's family (table below), with `includeThoughts: true` for every effort but `none`, so that the thought summaries come back as `reasoning_content` |
+ *
+ * `reasoning_effort` → `generationConfig.thinkingConfig` (`thinking.ts`; Google's "Gemini thinking"
+ * guide). Gemini 3 and later models (`gemini-3…`, `gemini-flash-latest`, …) take a level and
+ * cannot turn thinking off, and Pro models take no `minimal`; Gemini 2.5 models take a budget in
+ * tokens, and 2.5 Pro cannot turn thinking off (its budget is 128 to 32,768). Budgets match the
+ * Messages dialect's effort bands (below 8,000 low, below 24,000 medium), so a `thinking`
+ * budget keeps its band. ✱ marks a value named in `adjusted`:
+ *
+ * | `reasoning_effort` | Gemini 3+ `thinkingLevel` | Gemini 3+ Pro | 2.5 Flash, Flash-Lite `thinkingBudget` | 2.5 Pro `thinkingBudget` |
+ * | --- | --- | --- | --- | --- |
+ * | `none` | `minimal` ✱ | `low` ✱ | 0 (off) | 128 ✱ |
+ * | `minimal` | `minimal` | `low` ✱ | 512 | 512 |
+ * | `low` | `low` | `low` | 4,096 | 4,096 |
+ * | `medium` | `medium` | `medium` | 16,384 | 16,384 |
+ * | `high` | `high` | `high` | 24,576 | 32,768 |
+ * | `xhigh`, `max` | `high` ✱ | `high` ✱ | 24,576 ✱ | 32,768 ✱ |
+ *
+ * Models that do not think (`gemini-1…`, `gemini-2.0…`, names not starting with `gemini-`) get
+ * no `thinkingConfig`, and `reasoning_effort` is named in `adjusted`. A level a newer model does
+ * not take is answered by Gemini with a 400, passed on. A value OpenAI does not define is a 400
+ * naming `reasoning_effort`. Without `reasoning_effort`, no `thinkingConfig` is sent: the
+ * model thinks as it does by default and no thoughts come back.
  *
  * Refused with 400 `invalid_request` naming the parameter, when set to anything but OpenAI's
  * default: `logprobs: true` and `top_logprobs` > 0 (Gemini's `responseLogprobs` exist, but the
@@ -34,12 +57,11 @@
  * refused: the `function` role, content parts other than text, image_url and input_audio, tool
  * types other than `function`, a `tool_choice` naming a function not in `tools`.
  *
- * Adjusted (named in `adjusted`): `parallel_tool_calls: false`, which Gemini cannot express; the
- * model may still call several functions.
+ * Adjusted (named in `adjusted`): `parallel_tool_calls: false`, which Gemini cannot express (the
+ * model may still call several functions), and `reasoning_effort` where the table above marks it.
  *
  * Dropped silently: `stream_options` (Gemini always reports usage), `user`, `store`, `metadata`,
- * `service_tier`, `prediction`, `reasoning_effort` and `verbosity` (Gemini's thinking settings
- * differ per model generation; not mapped), `prompt_cache_key`, `image_url.detail`,
+ * `service_tier`, `prediction`, `verbosity`, `prompt_cache_key`, `image_url.detail`,
  * `tools[].function.strict`, `name` on messages (T10), and any field this file does not know. With
  * no tools, `tool_choice` is dropped.
  */
@@ -48,6 +70,7 @@ import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderTarget, UpstreamRequest } from "../mod.ts";
 import { type GeminiRequestContent, type GeminiRequestPart, toGeminiContents } from "./contents.ts";
 import { type GeminiSchema, toGeminiSchema } from "./schema.ts";
+import { type GeminiThinkingConfig, toGeminiThinking } from "./thinking.ts";
 import { type GeminiToolFields, toGeminiTools } from "./tools.ts";
 import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
 
@@ -67,6 +90,7 @@ export interface GeminiGenerationConfig {
   frequencyPenalty?: number;
   responseMimeType?: "application/json";
   responseSchema?: GeminiSchema;
+  thinkingConfig?: GeminiThinkingConfig;
 }
 
 /** The `GenerateContentRequest` body the gateway sends. */
@@ -94,7 +118,7 @@ export function toGeminiRequest(
   body: ChatCompletionRequest,
   target: ProviderTarget,
 ): UpstreamRequest | GatewayError {
-  const built = toGeminiBody(body);
+  const built = toGeminiBody(body, target.model);
   if (built instanceof GatewayError) return built;
   if (/^(models\/)?gemini-3/.test(target.model)) markUnsignedCalls(built.body.contents);
   const stream = body.stream === true;
@@ -133,9 +157,10 @@ function markUnsignedCalls(
   }
 }
 
-/** The request body alone, and the parameters changed to fit Gemini. */
+/** The request body alone for the upstream `model`, and the parameters changed to fit Gemini. */
 export function toGeminiBody(
   body: ChatCompletionRequest,
+  model: string,
 ): { body: GeminiRequestBody; adjusted: string[] } | GatewayError {
   const refused = unsupportedParameter(body);
   if (refused !== undefined) return refused;
@@ -160,6 +185,12 @@ export function toGeminiBody(
 
   const config = generationConfig(body);
   if (config instanceof GatewayError) return config;
+  if (body.reasoning_effort !== undefined && body.reasoning_effort !== null) {
+    const thinking = toGeminiThinking(body.reasoning_effort, model);
+    if (thinking instanceof GatewayError) return thinking;
+    if (thinking.config !== undefined) config.thinkingConfig = thinking.config;
+    if (thinking.adjusted) adjusted.push("reasoning_effort");
+  }
   if (Object.keys(config).length > 0) out.generationConfig = config;
   return { body: out, adjusted };
 }

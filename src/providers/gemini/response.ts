@@ -3,7 +3,9 @@
  *
  * - Each candidate becomes the choice with its `index` (proto3 JSON omits `index: 0`, so a
  *   missing index is the candidate's position); choices are sorted by index.
- * - Text parts are concatenated into `content`, thought parts (`thought: true`) skipped;
+ * - Text parts are concatenated into `content`; thought parts (`thought: true`, whose text is a
+ *   thought summary, sent only when the request set `includeThoughts`) into `reasoning_content`,
+ *   the field DeepSeek and vLLM answer with, present only when there were thoughts.
  *   `functionCall` parts become `tool_calls` with ids from `tool_ids.ts` (deterministic, carrying
  *   the part's `thoughtSignature`, T24) and `JSON.stringify(args)` as arguments. `content` is
  *   null when the candidate has no text and called functions or was filtered, else a string.
@@ -90,9 +92,13 @@ function toChoice(
   completionId: string,
 ): { index: number; [key: string]: unknown } {
   const texts: string[] = [];
+  const thoughts: string[] = [];
   const toolCalls: OpenAIToolCall[] = [];
   for (const part of candidate.content?.parts ?? []) {
-    if (part.thought === true) continue;
+    if (part.thought === true) {
+      if (typeof part.text === "string") thoughts.push(part.text);
+      continue;
+    }
     if (isGeminiFunctionCallPart(part)) {
       toolCalls.push({
         id: toolCallIdFor(completionId, {
@@ -115,11 +121,13 @@ function toChoice(
   const content = text === "" && (toolCalls.length > 0 || finishReason === "content_filter")
     ? null
     : text;
+  const reasoning = thoughts.join("");
   return {
     index,
     message: {
       role: "assistant",
       content,
+      ...(reasoning === "" ? {} : { reasoning_content: reasoning }),
       refusal: null,
       ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
     },

@@ -7,9 +7,10 @@
  * candidate's position in the array), and every chunk sent carries one choice:
  *
  * - A candidate's first chunk is `delta: {role: "assistant", content: ""}`.
- * - Text parts → `content` deltas; consecutive text parts of one event are sent as one delta.
- *   Thought parts (`thought: true`) and empty texts are skipped, as are parts with no Chat
- *   Completions equivalent (inline data, code execution, …).
+ * - Text parts → `content` deltas, thought parts (`thought: true`: thought summaries, sent only
+ *   when the request set `includeThoughts`) → `reasoning_content` deltas, as DeepSeek and vLLM
+ *   stream them; consecutive parts of one kind in one event are sent as one delta. Empty texts
+ *   are skipped, as are parts with no Chat Completions equivalent (inline data, code execution, …).
  * - Each `functionCall` part (Gemini sends it whole) → one `tool_calls` delta with the call's
  *   dense 0-based index among the candidate's calls, a minted id (`mintToolCallId`: deterministic
  *   in `ctx.id`, the candidate and the call index, the same as the non-stream translation's;
@@ -147,17 +148,23 @@ export function geminiStream(ctx: TranslationContext, provider = "gemini"): Stre
     const content = data.content;
     const parts = isObject(content) ? content.parts : undefined;
     if (parts !== undefined && !Array.isArray(parts)) return malformed("candidate content");
+    /** Text not sent yet, all of one kind: `content` or `reasoning_content` (thoughts). */
     let text = "";
+    let field: "content" | "reasoning_content" = "content";
     const flush = () => {
       if (text === "") return;
-      chunk(emit, index, { content: text });
+      chunk(emit, index, { [field]: text });
       text = "";
     };
     for (const part of parts ?? []) {
       if (!isObject(part)) return malformed("content part");
       if (part.text !== undefined) {
         if (typeof part.text !== "string") return malformed("text part");
-        if (part.thought !== true) text += part.text;
+        if (part.text === "") continue;
+        const kind = part.thought === true ? "reasoning_content" : "content";
+        if (kind !== field) flush();
+        field = kind;
+        text += part.text;
         continue;
       }
       const call = part.functionCall;

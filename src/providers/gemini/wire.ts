@@ -22,8 +22,9 @@ export type GeminiFunctionCall = z.infer<typeof GeminiFunctionCallSchema>;
 
 /**
  * One part of a candidate's content. A part holds one of `text`, `functionCall`, `inlineData`,
- * `fileData`, `executableCode`, … plus the flags `thought` (a thought summary, not shown to
- * OpenAI clients) and `thoughtSignature` (Gemini 3: must be sent back on the same part, T24).
+ * `fileData`, `executableCode`, … plus the flags `thought` (the text is a thought summary, shown
+ * to clients as `reasoning_content`) and `thoughtSignature` (Gemini 3: must be sent back on the
+ * same part, T24).
  * Unknown kinds pass and are ignored by the translations.
  */
 export const GeminiPartSchema = z.looseObject({

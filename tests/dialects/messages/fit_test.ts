@@ -29,7 +29,7 @@ Deno.test("fitToProvider() keeps top_k and reasoning_effort only where they are 
       false,
       true,
     ],
-    ["Gemini", { providerName: "gemini", kind: "gemini", model: "gemini-2.5-flash" }, true, false],
+    ["Gemini", { providerName: "gemini", kind: "gemini", model: "gemini-2.5-flash" }, true, true],
     [
       "an OpenAI-compatible server",
       { providerName: "vllm", kind: "openai-compatible", model: "qwen3" },

@@ -134,7 +134,6 @@ Deno.test("toGeminiRequest() sends no OpenAI field in the body", async () => {
     store: true,
     metadata: { a: "b" },
     service_tier: "auto",
-    reasoning_effort: "low",
     stream_options: { include_usage: true },
     parallel_tool_calls: true,
     n: 1,
@@ -691,4 +690,82 @@ Deno.test("toGeminiRequest() marks unsigned function calls for Gemini 3 only", a
   await t.step("Gemini 2.5: nothing added", async () => {
     assert.deepEqual(await signatures("gemini-2.5-flash", "call_other"), [undefined, undefined]);
   });
+});
+
+/** The generationConfig and adjusted list of a request with `reasoning_effort` to `model`. */
+async function thinkingOf(
+  model: string,
+  effort: string,
+): Promise<{ config: unknown; adjusted: readonly string[] }> {
+  const built = toGeminiRequest(
+    chat({ model, messages: HI, reasoning_effort: effort }),
+    { ...target(), model },
+  );
+  if (built instanceof GatewayError) assert.fail(`unexpected error: ${built.message}`);
+  const body = await built.request.json() as { generationConfig?: { thinkingConfig?: unknown } };
+  return { config: body.generationConfig?.thinkingConfig, adjusted: built.adjusted };
+}
+
+Deno.test("toGeminiRequest() maps reasoning_effort to thinkingConfig by the model's family", async (t) => {
+  const on = { includeThoughts: true };
+  // model, reasoning_effort, thinkingConfig, named in adjusted
+  const cases: ReadonlyArray<readonly [string, string, Json | undefined, boolean]> = [
+    ["gemini-3-flash-preview", "none", { thinkingLevel: "minimal" }, true],
+    ["gemini-3-flash-preview", "minimal", { thinkingLevel: "minimal", ...on }, false],
+    ["gemini-3-flash-preview", "low", { thinkingLevel: "low", ...on }, false],
+    ["gemini-3-flash-preview", "medium", { thinkingLevel: "medium", ...on }, false],
+    ["gemini-3-flash-preview", "high", { thinkingLevel: "high", ...on }, false],
+    ["gemini-3-flash-preview", "xhigh", { thinkingLevel: "high", ...on }, true],
+    ["gemini-3.1-flash-lite-preview", "minimal", { thinkingLevel: "minimal", ...on }, false],
+    ["gemini-flash-latest", "low", { thinkingLevel: "low", ...on }, false],
+    ["gemini-3.1-pro-preview", "none", { thinkingLevel: "low" }, true],
+    ["gemini-3.1-pro-preview", "minimal", { thinkingLevel: "low", ...on }, true],
+    ["gemini-3.1-pro-preview", "medium", { thinkingLevel: "medium", ...on }, false],
+    ["models/gemini-3-pro-preview", "high", { thinkingLevel: "high", ...on }, false],
+    ["gemini-pro-latest", "minimal", { thinkingLevel: "low", ...on }, true],
+    ["gemini-2.5-flash", "none", { thinkingBudget: 0 }, false],
+    ["gemini-2.5-flash", "minimal", { thinkingBudget: 512, ...on }, false],
+    ["gemini-2.5-flash", "low", { thinkingBudget: 4096, ...on }, false],
+    ["gemini-2.5-flash", "medium", { thinkingBudget: 16384, ...on }, false],
+    ["gemini-2.5-flash", "high", { thinkingBudget: 24576, ...on }, false],
+    ["gemini-2.5-flash", "xhigh", { thinkingBudget: 24576, ...on }, true],
+    ["gemini-2.5-flash-lite", "none", { thinkingBudget: 0 }, false],
+    ["gemini-2.5-flash-lite", "minimal", { thinkingBudget: 512, ...on }, false],
+    ["gemini-2.5-pro", "none", { thinkingBudget: 128 }, true],
+    ["gemini-2.5-pro", "minimal", { thinkingBudget: 512, ...on }, false],
+    ["gemini-2.5-pro", "high", { thinkingBudget: 32768, ...on }, false],
+    ["gemini-2.5-pro", "xhigh", { thinkingBudget: 32768, ...on }, true],
+    ["gemini-2.5-pro", "max", { thinkingBudget: 32768, ...on }, true],
+    ["gemini-3-flash-preview", "max", { thinkingLevel: "high", ...on }, true],
+    ["gemini-2.0-flash", "high", undefined, true],
+    ["gemini-1.5-pro", "low", undefined, true],
+    ["gemma-3-27b-it", "low", undefined, true],
+  ];
+  for (const [model, effort, config, adjusted] of cases) {
+    await t.step(`${model}, ${effort}`, async () => {
+      const built = await thinkingOf(model, effort);
+      assert.deepEqual(built.config, config);
+      assert.deepEqual(built.adjusted, adjusted ? ["reasoning_effort"] : []);
+    });
+  }
+});
+
+Deno.test("toGeminiRequest() sends no thinkingConfig without reasoning_effort", async (t) => {
+  for (const params of [{}, { reasoning_effort: null }]) {
+    await t.step(JSON.stringify(params), async () => {
+      const { body, adjusted } = await build({ messages: HI, max_tokens: 10, ...params });
+      assert.deepEqual(body.generationConfig, { maxOutputTokens: 10 });
+      assert.deepEqual(adjusted, []);
+    });
+  }
+});
+
+Deno.test("toGeminiRequest() refuses a reasoning_effort OpenAI does not define", async (t) => {
+  for (const effort of ["turbo", "LOW", 3]) {
+    await t.step(JSON.stringify(effort), () => {
+      const error = refused({ messages: HI, reasoning_effort: effort });
+      assertInvalid(error, "reasoning_effort");
+      assert.match(error.message, /is not one of none, minimal, low, medium, high, xhigh, max$/);
+    });
+  }
 });

@@ -66,9 +66,32 @@ Deno.test("fromGeminiResponse() translates a text reply with the context's ident
   });
 });
 
-Deno.test("fromGeminiResponse() skips thought parts", () => {
-  const body = response([{ text: "Let me think…", thought: true }, { text: "42" }]);
-  assert.equal(message(body).content, "42");
+Deno.test("fromGeminiResponse() turns thought parts into reasoning_content", async (t) => {
+  await t.step("thoughts, then the answer", () => {
+    const body = response([
+      { text: "**Adding** six and seven", thought: true },
+      { text: "; the sum is 13.", thought: true },
+      { text: "42", thoughtSignature: "c2ln" },
+    ]);
+    assert.deepEqual(message(body), {
+      role: "assistant",
+      content: "42",
+      reasoning_content: "**Adding** six and seven; the sum is 13.",
+      refusal: null,
+    });
+  });
+  await t.step("thoughts next to a call keep the call's signature in its id", () => {
+    const body = response([
+      { text: "I need the weather.", thought: true },
+      { functionCall: { name: "f", args: {} }, thoughtSignature: "CiQBjz1rX+sig/==" },
+    ]);
+    const msg = message(body) as { reasoning_content: string; tool_calls: { id: string }[] };
+    assert.equal(msg.reasoning_content, "I need the weather.");
+    assert.deepEqual(decodeToolCallId(msg.tool_calls[0]?.id ?? "").signature, "CiQBjz1rX+sig/==");
+  });
+  await t.step("no thoughts: no reasoning_content key", () => {
+    assert.equal("reasoning_content" in message(response([{ text: "42" }])), false);
+  });
 });
 
 Deno.test("fromGeminiResponse() turns functionCall parts into tool_calls with content null", () => {

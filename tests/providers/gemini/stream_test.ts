@@ -227,20 +227,39 @@ Deno.test("geminiStream() a functionCall's thoughtSignature is carried in its id
   });
 });
 
-Deno.test("geminiStream() thought parts are skipped", () => {
+Deno.test("geminiStream() thought parts become reasoning_content deltas, in order", () => {
   const items = run([
     ev(resp([{ text: "**Planning** the answer", thought: true }])),
-    ev(resp([{ text: "more thinking", thought: true }, { text: "Answer" }])),
+    ev(resp([
+      { text: "more ", thought: true },
+      { text: "thinking", thought: true },
+      { text: "", thought: true, thoughtSignature: "c2ln" },
+      { text: "Answer" },
+    ])),
     ev(resp([{ text: "." }], "STOP")),
   ]);
   assert.deepEqual(items, [
     chunk(ROLE),
+    chunk({ reasoning_content: "**Planning** the answer" }),
+    chunk({ reasoning_content: "more thinking" }),
     chunk({ content: "Answer" }),
     chunk({ content: "." }),
     chunk({}, "stop"),
     usageItem(fromGeminiUsage(USAGE_1)),
     DONE,
   ]);
+});
+
+Deno.test("geminiStream() a thought before a functionCall keeps the call's signature", () => {
+  const items = run([
+    ev(resp([{ text: "I need the weather.", thought: true }, call("f", {}, "c2ln")], "STOP")),
+  ]);
+  assert.deepEqual(items.slice(0, 3), [
+    chunk(ROLE),
+    chunk({ reasoning_content: "I need the weather." }),
+    chunk(toolDelta(0, encodeToolCallId(baseId(0, 0), "c2ln"), "f", "{}")),
+  ]);
+  assert.deepEqual(items[3], chunk({}, "tool_calls"));
 });
 
 Deno.test("geminiStream() finishReason → finish_reason (T30)", async (t) => {
