@@ -119,10 +119,15 @@ function toolChoiceFields(
       }
       return entry.name;
     });
-    return {
-      tools: tools.filter((tool) => allowed.includes(tool.function.name)),
-      fields: { tool_choice: choice.mode as "auto" | "required" },
-    };
+    const narrowed = tools.filter((tool) => allowed.includes(tool.function.name));
+    if (narrowed.length === 0 && choice.mode === "required") {
+      return refuse(
+        "Invalid value for 'tool_choice.tools': mode required needs at least one tool",
+        "tool_choice.tools",
+      );
+    }
+    if (narrowed.length === 0) return { tools: [], fields: {} };
+    return { tools: narrowed, fields: { tool_choice: choice.mode as "auto" | "required" } };
   }
   return refuse(
     `Unsupported value for 'tool_choice.type': "${choice.type.slice(0, 100)}": ${OPENAI_ONLY}`,

@@ -9,7 +9,7 @@
  * by its provider: the store only records which provider made the id, so that `GET`, `DELETE`
  * and `previous_response_id` reach it.
  */
-import { errors, type GatewayError } from "../../errors.ts";
+import { errors, GatewayError } from "../../errors.ts";
 import type { ResponseItem } from "./items.ts";
 import type { ItemIdPrefix, ResponseObject } from "./output.ts";
 import { itemType, type ResponsesRequest } from "./schema.ts";
@@ -210,4 +210,19 @@ export function pageItems(items: readonly ResponseItem[], query: InputItemsQuery
     last_id: idOf(data.at(-1)),
     has_more: ordered.length > data.length,
   };
+}
+
+/** The 404 for a response id that is unknown, expired or another key's (GET, DELETE, input_items). */
+export function responseNotFound(id: string): GatewayError {
+  return errors.notFound(`Response with id '${id.slice(0, 100)}' not found.`);
+}
+
+/** The 404 for a `previous_response_id` that is unknown, expired or another key's. */
+export function previousResponseNotFound(id: string): GatewayError {
+  return new GatewayError(`Previous response with id '${id.slice(0, 100)}' not found.`, {
+    status: 404,
+    type: "invalid_request_error",
+    code: "previous_response_not_found",
+    param: "previous_response_id",
+  });
 }

@@ -391,7 +391,19 @@ Deno.test("toChatRequest() translates tools and tool_choice", async (t) => {
     assert.deepEqual(chat.tools, [{ type: "function", function: { name: "clock" } }]);
     assert.equal(chat.tool_choice, "required");
   });
+  await t.step("allowed_tools allowing none leaves no tools (mode auto)", () => {
+    const chat = chatOf({
+      tools: [WEATHER],
+      tool_choice: { type: "allowed_tools", mode: "auto", tools: [] },
+    });
+    assert.deepEqual([chat.tools, chat.tool_choice], [undefined, undefined]);
+  });
   const bad: [string, Json, string][] = [
+    [
+      "allowed_tools allowing none with mode required",
+      { tools: [WEATHER], tool_choice: { type: "allowed_tools", mode: "required", tools: [] } },
+      "tool_choice.tools",
+    ],
     ["required without tools", { tool_choice: "required" }, "tool_choice"],
     [
       "a function not in tools",

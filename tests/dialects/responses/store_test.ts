@@ -4,7 +4,9 @@ import type { ResponseItem } from "../../../src/dialects/responses/items.ts";
 import {
   pageItems,
   parseInputItemsQuery,
+  previousResponseNotFound,
   referencedItemIds,
+  responseNotFound,
   toStoredInputItems,
 } from "../../../src/dialects/responses/store.ts";
 import { parseResponsesRequest } from "../../../src/dialects/responses/schema.ts";
@@ -174,4 +176,24 @@ Deno.test("pageItems() and parseInputItemsQuery() serve the SDK's auto-paginatio
   }
   assert.deepEqual(got, ["a", "b", "c", "d", "e"]);
   assert.equal(seen.length, 3);
+});
+
+Deno.test("responseNotFound() and previousResponseNotFound() are OpenAI's 404s", async () => {
+  const gone = responseNotFound("resp_x");
+  assert.deepEqual(gone.toJSON(), {
+    error: {
+      message: "Response with id 'resp_x' not found.",
+      type: "invalid_request_error",
+      param: null,
+      code: "not_found",
+    },
+  });
+  const previous = previousResponseNotFound("resp_y");
+  assert.equal(previous.status, 404);
+  assert.equal(previous.param, "previous_response_id");
+  const client = sdkClient(() => Response.json(previous.toJSON(), { status: 404 }));
+  await assert.rejects(
+    client.responses.create({ model: "m", input: "x", previous_response_id: "resp_y" }),
+    (error: unknown) => error instanceof Error && error.constructor.name === "NotFoundError",
+  );
 });

@@ -215,6 +215,28 @@ Deno.test("createResponsesSseWriter() streams what the openai SDK assembles", as
     assert.ok(call?.type === "function_call");
     assert.deepEqual([call.name, call.call_id, call.arguments], ["search", "call_x", '{"q":1}']);
   });
+  await t.step("JSON for a json_schema format, which the SDK parses", async () => {
+    const format = {
+      type: "json_schema" as const,
+      name: "answer",
+      schema: {
+        type: "object",
+        properties: { n: { type: "number" } },
+        required: ["n"],
+        additionalProperties: false,
+      },
+      strict: true,
+    };
+    const ctx = contextFor({ text: { format } });
+    const sse = render([START, delta({ content: '{"n":' }), delta({ content: "42}" }), DONE], ctx);
+    const response = await sdkStreamClient(sse).responses.stream({
+      model: "smart",
+      input: "Answer",
+      text: { format },
+    }).finalResponse();
+    assert.deepEqual(response.output_parsed, { n: 42 });
+    assert.deepEqual(response.text?.format, format);
+  });
   await t.step("a refusal", async () => {
     const sse = render([START, delta({ refusal: "I can't" }), delta({ refusal: " help." }), DONE]);
     assert.ok(sse.includes("event: response.refusal.delta\n"));
