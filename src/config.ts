@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
+import { parseDuration } from "./cli/duration.ts";
 import { isIpOrCidr } from "./keys/scopes.ts";
 import { maskUrlListSecrets, maskUrlSecrets } from "./url_secrets.ts";
 
@@ -35,7 +36,16 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "development",
   },
   { name: "CHOREOAI_CONFIG", description: "optional JSON routing file" },
-  { name: "CHOREOAI_DB", description: "SQLite file for usage records", default: "./choreoai.db" },
+  {
+    name: "CHOREOAI_DB",
+    description: "SQLite file for usage records and stored Responses",
+    default: "./choreoai.db",
+  },
+  {
+    name: "CHOREOAI_RESPONSES_TTL",
+    description: "how long stored Responses are kept (30d, 12h, 90m, 3600s)",
+    default: "30d",
+  },
   {
     name: "CHOREOAI_REDIS_URL",
     description: "Redis URL for rate limits shared by replicas",
@@ -163,6 +173,21 @@ function isRedisUrl(value: string): boolean {
   }
 }
 
+/** A positive duration such as `30d`, in milliseconds. */
+function duration() {
+  return z.string().transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined || ms === 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be a whole number above 0 followed by s, m, h or d, such as 30d",
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
 const origin = z.string().refine(
   (v) => v === "*" || (URL.canParse(v) && new URL(v).origin === v.replace(/\/$/, "")),
   { message: "each origin must be * or scheme://host[:port]" },
@@ -184,6 +209,7 @@ const EnvSchema = z
     ),
     CHOREOAI_CONFIG: optional(z.string()),
     CHOREOAI_DB: optional(z.string()),
+    CHOREOAI_RESPONSES_TTL: optional(duration()),
     CHOREOAI_REDIS_URL: optional(
       z.string().refine(isRedisUrl, {
         message: "must be a URL redis://[user:password@]host[:port][/database] (or rediss://)",
@@ -244,6 +270,8 @@ export interface Config {
   readonly keysFile: string | undefined;
   readonly routingFile: string | undefined;
   readonly dbPath: string;
+  /** How long stored Responses are kept, in milliseconds. */
+  readonly responsesTtlMs: number;
   readonly redisUrl: string | undefined;
   readonly upstreamTimeoutMs: number;
   readonly maxBodyBytes: number;
@@ -314,6 +342,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     keysFile: e.CHOREOAI_KEYS_FILE,
     routingFile: e.CHOREOAI_CONFIG,
     dbPath: e.CHOREOAI_DB ?? "./choreoai.db",
+    responsesTtlMs: e.CHOREOAI_RESPONSES_TTL ?? 30 * 86_400_000,
     redisUrl: e.CHOREOAI_REDIS_URL,
     upstreamTimeoutMs: e.CHOREOAI_UPSTREAM_TIMEOUT_MS ?? 600_000,
     maxBodyBytes: e.CHOREOAI_MAX_BODY_BYTES ?? 20 * 1024 * 1024,

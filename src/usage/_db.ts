@@ -1,23 +1,34 @@
 /**
  * Opening the usage database and creating its schema. Private to src/usage/.
  *
- * Schema version 1 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
+ * Schema version 2 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
  *
  * ```sql
+ * -- version 1
  * requests  (id INTEGER PRIMARY KEY, time INTEGER, key_id TEXT, endpoint TEXT, model TEXT NULL,
  *            provider TEXT NULL, status INTEGER, prompt_tokens INTEGER, completion_tokens INTEGER,
  *            total_tokens INTEGER, latency_ms REAL, ttfb_ms REAL NULL)
  *            indexed on (key_id, time) and (time)
  * key_stats (key_id TEXT PRIMARY KEY, last_used_at INTEGER, requests INTEGER, errors INTEGER,
  *            prompt_tokens INTEGER, completion_tokens INTEGER, total_tokens INTEGER)
+ * -- version 2: stored Responses (see responses_store.ts)
+ * responses      (id TEXT PRIMARY KEY, key_id TEXT, provider TEXT, previous_id TEXT NULL,
+ *                 created_at INTEGER, expires_at INTEGER, response TEXT NULL)
+ *                 indexed on (expires_at)
+ * response_items (response_id TEXT, kind INTEGER, position INTEGER, key_id TEXT, item_id TEXT,
+ *                 item TEXT, PRIMARY KEY (response_id, kind, position))
+ *                 indexed on (item_id, key_id)
  * ```
+ *
+ * A database of an older version is brought up to date by running the migrations after its
+ * version, in one transaction.
  */
 import { DatabaseSync } from "node:sqlite";
 
 /** The schema this code writes and reads. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const SCHEMA_SQL = `
+const V1_SQL = `
 CREATE TABLE IF NOT EXISTS requests (
   id INTEGER PRIMARY KEY,
   time INTEGER NOT NULL,
@@ -45,6 +56,32 @@ CREATE TABLE IF NOT EXISTS key_stats (
 ) WITHOUT ROWID;
 `;
 
+const V2_SQL = `
+CREATE TABLE IF NOT EXISTS responses (
+  id TEXT PRIMARY KEY,
+  key_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  previous_id TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  response TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS responses_expires_at ON responses (expires_at);
+CREATE TABLE IF NOT EXISTS response_items (
+  response_id TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  item TEXT NOT NULL,
+  PRIMARY KEY (response_id, kind, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS response_items_item_id ON response_items (item_id, key_id);
+`;
+
+/** `MIGRATIONS[n]` takes a database from version n to n + 1. */
+const MIGRATIONS: readonly string[] = [V1_SQL, V2_SQL];
+
 function userVersion(db: DatabaseSync): number {
   const row = db.prepare("PRAGMA user_version").get();
   return Number(row?.user_version ?? 0);
@@ -52,7 +89,8 @@ function userVersion(db: DatabaseSync): number {
 
 /**
  * Opens (creating when missing) the database for writing: WAL journal, `busy_timeout`, and the
- * schema created in one transaction when `user_version` is 0.
+ * schema created or migrated in one transaction when `user_version` is below
+ * {@linkcode SCHEMA_VERSION}.
  *
  * @throws {Error} when the file cannot be opened or was written by a newer schema.
  */
@@ -73,7 +111,7 @@ export function openWritableDb(path: string, options: { busyTimeoutMs: number })
         );
       }
       if (version < SCHEMA_VERSION) {
-        db.exec(SCHEMA_SQL);
+        for (const sql of MIGRATIONS.slice(version)) db.exec(sql);
         db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       }
       db.exec("COMMIT");
