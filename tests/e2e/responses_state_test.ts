@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
 import { parseKeyFile } from "../../src/keys/key_file.ts";
-import type { KeyRecord } from "../../src/keys/key_file.ts";
 import { openResponsesStore } from "../../src/usage/responses_store.ts";
 import { ANTHROPIC_KEY, startFakeAnthropic } from "../_helpers/fake_anthropic.ts";
 import { anthropicModel } from "../_helpers/fake_model.ts";
