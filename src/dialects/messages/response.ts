@@ -11,7 +11,7 @@
  *   limit (`max_tokens`), where the cut call keeps `input: {}`.
  * - `stop_reason`, `stop_sequence` and `usage`: see `_finish.ts`.
  */
-import { errors, type GatewayError } from "../../errors.ts";
+import { errors, GatewayError } from "../../errors.ts";
 import {
   matchedStop,
   type MessagesUsage,
@@ -21,6 +21,8 @@ import {
   toMessagesUsage,
   toStopReason,
 } from "./_finish.ts";
+import { asRecord } from "../../json.ts";
+import { firstChoice } from "../_canonical.ts";
 
 /** What a translation needs besides the answer. */
 export interface MessagesContext {
@@ -48,12 +50,6 @@ export interface MessagesResponse {
   stop_reason: StopReason;
   stop_sequence: string | null;
   usage: MessagesUsage;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
 }
 
 /** A message's content as text: a string, or the text of an array of parts. */
@@ -131,12 +127,9 @@ export function toMessagesResponse(
   completion: Readonly<Record<string, unknown>>,
   ctx: MessagesContext,
 ): MessagesResponse | GatewayError {
-  const choices = completion.choices;
-  const choice = Array.isArray(choices) ? asRecord(choices[0]) : undefined;
-  const message = asRecord(choice?.message);
-  if (choice === undefined || message === undefined) {
-    return errors.upstream("The provider returned an answer without a message");
-  }
+  const first = firstChoice(completion);
+  if (first instanceof GatewayError) return first;
+  const { choice, message } = first;
   const content: MessagesContentBlock[] = [];
   const reasoning = reasoningOf(message);
   if (reasoning !== "") content.push({ type: "thinking", thinking: reasoning, signature: "" });

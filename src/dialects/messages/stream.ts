@@ -26,6 +26,8 @@ import type { SseWriter } from "../../streaming/client_stream.ts";
 import { matchedStop, readUsage, reasoningOf, toMessagesUsage, toStopReason } from "./_finish.ts";
 import { messagesErrorEvent } from "./errors.ts";
 import { type MessagesContext, mintToolUseId } from "./response.ts";
+import { asRecord } from "../../json.ts";
+import { dispatchStreamItem } from "../_canonical.ts";
 
 /** What the stream needs besides the items. */
 export interface MessagesStreamContext extends MessagesContext {
@@ -63,10 +65,6 @@ function isCompleteJson(json: string): boolean {
   } catch {
     return false;
   }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
 }
 
 /**
@@ -260,20 +258,7 @@ export function createMessagesSseWriter(ctx: MessagesStreamContext): SseWriter {
 
   return {
     push(item: StreamItem) {
-      if (finished) return;
-      if (item.type === "chunk") return chunk(item.chunk);
-      if (item.type === "raw") {
-        let parsed: Record<string, unknown> | undefined;
-        try {
-          parsed = asRecord(JSON.parse(item.raw));
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed === undefined) return fail(errors.upstream("The provider sent a bad chunk"));
-        return chunk(parsed);
-      }
-      if (item.type === "done") return end();
-      fail(item.error);
+      if (!finished) dispatchStreamItem(item, { chunk, end, fail });
     },
     take() {
       const text = out;

@@ -13,6 +13,7 @@ import {
   type ResponsesContext,
   textPart,
 } from "./output.ts";
+import { asRecord } from "../../json.ts";
 
 /** Writes one event: its type and fields (the writer adds `sequence_number`). */
 export type EmitEvent = (type: string, data: Record<string, unknown>) => void;
@@ -29,10 +30,6 @@ interface Call {
   /** Arguments received before the item could be added (its name was not known yet). */
   pending: string;
   slot: Slot | undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
 }
 
 /** The output items of one stream, in `output_index` order, and the events that build them. */

@@ -13,6 +13,7 @@
  */
 import type { Usage } from "../../openai/schema.ts";
 import type { ResponsesRequest } from "./schema.ts";
+import { asRecord } from "../../json.ts";
 
 /** Prefixes of the item ids the gateway makes: messages, function calls and outputs, reasoning. */
 export type ItemIdPrefix = "msg" | "fc" | "fco" | "rs";
@@ -173,12 +174,6 @@ export function toResponseObject(ctx: ResponsesContext, outcome: Outcome): Respo
 
 function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@
  * - `usage`: see {@linkcode toResponseUsage}; null when the provider reported none.
  * - The other fields: see `output.ts`.
  */
-import { errors, type GatewayError } from "../../errors.ts";
+import { errors, GatewayError } from "../../errors.ts";
 import {
   finishOutcome,
   mintCallId,
@@ -24,12 +24,8 @@ import {
   toResponseObject,
   toResponseUsage,
 } from "./output.ts";
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
-}
+import { asRecord } from "../../json.ts";
+import { firstChoice } from "../_canonical.ts";
 
 /** A message's content as text: a string, or the text of an array of parts. */
 function contentText(content: unknown): string {
@@ -97,12 +93,9 @@ export function toResponsesResponse(
   completion: Readonly<Record<string, unknown>>,
   ctx: ResponsesContext,
 ): ResponseObject | GatewayError {
-  const choices = completion.choices;
-  const choice = Array.isArray(choices) ? asRecord(choices[0]) : undefined;
-  const message = asRecord(choice?.message);
-  if (choice === undefined || message === undefined) {
-    return errors.upstream("The provider returned an answer without a message");
-  }
+  const first = firstChoice(completion);
+  if (first instanceof GatewayError) return first;
+  const { choice, message } = first;
   const output: OutputItem[] = [];
   const reasoning = reasoningOf(message);
   if (reasoning !== "") {

@@ -26,7 +26,7 @@
  * `response.failed` (its `error` set), which Codex reads; before the start it is only recorded,
  * so the route can still answer with a plain HTTP error.
  */
-import { errors, type GatewayError } from "../../errors.ts";
+import type { GatewayError } from "../../errors.ts";
 import type { Usage } from "../../openai/schema.ts";
 import type { StreamItem } from "../../providers/mod.ts";
 import type { SseWriter } from "../../streaming/client_stream.ts";
@@ -41,15 +41,13 @@ import {
   toResponseObject,
   toResponseUsage,
 } from "./output.ts";
+import { asRecord } from "../../json.ts";
+import { dispatchStreamItem } from "../_canonical.ts";
 
 /** A Responses stream writer; `response` is the final object once the stream is over. */
 export interface ResponsesSseWriter extends SseWriter {
   /** The `response.completed` / `.incomplete` / `.failed` object; undefined before the end. */
   readonly response: ResponseObject | undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null ? value as Record<string, unknown> : undefined;
 }
 
 /**
@@ -146,20 +144,7 @@ export function createResponsesSseWriter(ctx: ResponsesContext): ResponsesSseWri
 
   return {
     push(item: StreamItem) {
-      if (finished) return;
-      if (item.type === "chunk") return chunk(item.chunk);
-      if (item.type === "raw") {
-        let parsed: Record<string, unknown> | undefined;
-        try {
-          parsed = asRecord(JSON.parse(item.raw));
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed === undefined) return fail(errors.upstream("The provider sent a bad chunk"));
-        return chunk(parsed);
-      }
-      if (item.type === "done") return end();
-      fail(item.error);
+      if (!finished) dispatchStreamItem(item, { chunk, end, fail });
     },
     take() {
       const text = out;

@@ -14,6 +14,7 @@ import type { MessagesHeaders, MessagesPassThrough, ProviderTarget } from "../mo
 import { fromAnthropicStreamError } from "./error.ts";
 import { ANTHROPIC_API_VERSION } from "./request.ts";
 import { type AnthropicUsageCounts, fromAnthropicUsage } from "./usage.ts";
+import { asCount, asRecord } from "../../json.ts";
 
 function buildRequest(
   path: string,
@@ -65,16 +66,6 @@ export function toNativeCountTokensRequest(
   return buildRequest("/v1/messages/count_tokens", body, target, headers);
 }
 
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
-}
-
-function count(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
-
 /** Usage counts as Anthropic reports them (a message's `usage`, or a delta's). */
 interface Counts {
   input_tokens?: number | undefined;
@@ -87,10 +78,10 @@ function readCounts(value: unknown): Counts | undefined {
   const usage = asRecord(value);
   if (usage === undefined) return undefined;
   return {
-    input_tokens: count(usage.input_tokens),
-    output_tokens: count(usage.output_tokens),
-    cache_creation_input_tokens: count(usage.cache_creation_input_tokens),
-    cache_read_input_tokens: count(usage.cache_read_input_tokens),
+    input_tokens: asCount(usage.input_tokens),
+    output_tokens: asCount(usage.output_tokens),
+    cache_creation_input_tokens: asCount(usage.cache_creation_input_tokens),
+    cache_read_input_tokens: asCount(usage.cache_read_input_tokens),
   };
 }
 

@@ -19,16 +19,7 @@ import type {
   ResponsesPassThrough,
   ResponsesStreamWriter,
 } from "../mod.ts";
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value)
-    ? value as Record<string, unknown>
-    : undefined;
-}
-
-function count(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
+import { asCount, asRecord } from "../../json.ts";
 
 /**
  * The usage of a Responses `response` object, as records and limits count it (`input_tokens` as
@@ -36,13 +27,13 @@ function count(value: unknown): number | undefined {
  */
 export function responseUsage(response: unknown): Usage | undefined {
   const usage = asRecord(asRecord(response)?.usage);
-  const input = count(usage?.input_tokens);
-  const output = count(usage?.output_tokens);
+  const input = asCount(usage?.input_tokens);
+  const output = asCount(usage?.output_tokens);
   if (input === undefined || output === undefined) return undefined;
   return {
     prompt_tokens: input,
     completion_tokens: output,
-    total_tokens: count(usage?.total_tokens) ?? input + output,
+    total_tokens: asCount(usage?.total_tokens) ?? input + output,
   };
 }
 
