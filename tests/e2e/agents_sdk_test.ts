@@ -1,0 +1,152 @@
+/**
+ * The OpenAI Agents SDK (npm `@openai/agents`) runs an agent with one function tool,
+ * `get_weather(city)`, whose model is served by a real gateway through `/v1/responses` and routes
+ * to the fake Anthropic: the model calls the tool for two cities in parallel, the SDK runs it and
+ * sends the results back, and the model answers from them. Run, then streamed.
+ *
+ * The SDK is set up as the README says: `setDefaultOpenAIClient` with an `openai` client whose
+ * `baseURL` is the gateway, tracing off. While it runs, every `fetch` of the test process is
+ * recorded: nothing may go anywhere but the gateway (the gateway's own calls to the fake
+ * Anthropic use the `fetch` it was given before). Skipped, saying why, if the package cannot be
+ * loaded.
+ */
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { z } from "zod";
+import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
+import { ANTHROPIC_KEY, startFakeAnthropic } from "../_helpers/fake_anthropic.ts";
+import { anthropicModel, viewOfMessages } from "../_helpers/fake_model.ts";
+import { startGateway } from "../_helpers/gateway.ts";
+import { makeKey } from "../_helpers/keys.ts";
+
+const AGENTS = await import("@openai/agents").then(
+  (sdk) => ({ sdk }),
+  (error) => ({ skipped: `cannot load @openai/agents: ${String(error).split("\n")[0]}` }),
+);
+
+const PUBLIC_MODEL = "assistant";
+const CLAUDE_MODEL = "claude-sonnet-4-5";
+const ANSWER = "Results: sunny in Paris; sunny in Rome";
+
+type Block = { type: string; [key: string]: unknown };
+type Turn = { role: string; content: string | Block[] };
+
+/** Replaces `globalThis.fetch` with one that records each URL, until disposed. */
+function recordFetches(): Disposable & { readonly urls: string[] } {
+  const original = globalThis.fetch;
+  const urls: string[] = [];
+  globalThis.fetch = (input, init) => {
+    urls.push(input instanceof Request ? input.url : String(input));
+    return original(input, init);
+  };
+  return {
+    urls,
+    [Symbol.dispose]() {
+      globalThis.fetch = original;
+    },
+  };
+}
+
+const NAME = "the OpenAI Agents SDK runs an agent with a function tool through /v1/responses " +
+  "to Anthropic, run and streamed";
+
+Deno.test({
+  name: "sdk" in AGENTS ? NAME : `${NAME} (SKIPPED: ${AGENTS.skipped})`,
+  ignore: !("sdk" in AGENTS),
+  async fn(t) {
+    if (!("sdk" in AGENTS)) return;
+    const { Agent, run, setDefaultOpenAIClient, setTracingDisabled, tool } = AGENTS.sdk;
+
+    await using anthropic = startFakeAnthropic(anthropicModel());
+    const key = makeKey({ models: [PUBLIC_MODEL] });
+    await using gateway = startGateway({
+      env: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.baseUrl },
+      routingFile: {
+        models: { [PUBLIC_MODEL]: { targets: [{ provider: "anthropic", model: CLAUDE_MODEL }] } },
+      },
+      verifier: createKeyListVerifier(() => compileKeyIndex({ version: 1, keys: [key.record] })),
+    });
+    using fetches = recordFetches();
+
+    setTracingDisabled(true);
+    setDefaultOpenAIClient(
+      new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: key.token, maxRetries: 0 }),
+    );
+    const calls: string[] = [];
+    const getWeather = tool({
+      name: "get_weather",
+      description: "The weather in a city",
+      parameters: z.object({ city: z.string() }),
+      execute: ({ city }) => {
+        calls.push(city);
+        return `sunny in ${city}`;
+      },
+    });
+    const agent = new Agent({
+      name: "Weather",
+      instructions: "Answer with the weather.",
+      model: PUBLIC_MODEL,
+      tools: [getWeather],
+    });
+    const prompt = "What is the weather in Paris and in Rome?";
+
+    /** What reached Anthropic in the two calls of one run: the tool's definition and results. */
+    function checkUpstream(requests: typeof anthropic.requests, stream: boolean) {
+      assert.equal(requests.length, 2);
+      for (const request of requests) {
+        assert.equal(request.body?.model, CLAUDE_MODEL);
+        assert.equal(request.body?.stream === true, stream);
+        assert.equal(viewOfMessages(request.body ?? {}).system, "Answer with the weather.");
+      }
+      const [tool] = requests[0]?.body?.tools as { name: string; input_schema: unknown }[];
+      assert.equal(tool?.name, "get_weather");
+      assert.deepEqual((tool?.input_schema as { properties: unknown }).properties, {
+        city: { type: "string" },
+      });
+      const turns = requests[1]?.body?.messages as Turn[];
+      const uses = (turns.at(-2)?.content as Block[]).filter((b) => b.type === "tool_use");
+      assert.deepEqual(uses.map((b) => [b.id, b.name, b.input]), [
+        ["toolu_paris", "get_weather", { city: "Paris" }],
+        ["toolu_rome", "get_weather", { city: "Rome" }],
+      ]);
+      const results = (turns.at(-1)?.content as Block[]).filter((b) => b.type === "tool_result");
+      assert.deepEqual(results.map((b) => [b.tool_use_id, b.content]), [
+        ["toolu_paris", "sunny in Paris"],
+        ["toolu_rome", "sunny in Rome"],
+      ]);
+    }
+
+    await t.step(
+      "run: the tool is called for both cities, the answer uses its results",
+      async () => {
+        const result = await run(agent, prompt);
+        assert.equal(result.finalOutput, ANSWER);
+        assert.deepEqual(calls, ["Paris", "Rome"]);
+        checkUpstream(anthropic.requests, false);
+      },
+    );
+
+    await t.step("streamed: the same round trip, the answer's text streamed", async () => {
+      calls.length = 0;
+      const before = anthropic.requests.length;
+      const result = await run(agent, prompt, { stream: true });
+      let streamed = "";
+      for await (const text of result.toTextStream()) streamed += text;
+      await result.completed;
+      assert.equal(result.finalOutput, ANSWER);
+      assert.equal(streamed, ANSWER);
+      assert.deepEqual(calls, ["Paris", "Rome"]);
+      checkUpstream(anthropic.requests.slice(before), true);
+    });
+
+    await t.step("nothing went anywhere but the gateway", () => {
+      assert.equal(fetches.urls.length, 4, fetches.urls.join("\n"));
+      for (const url of fetches.urls) assert.equal(url, `${gateway.url}/v1/responses`);
+      const served = gateway.logs.filter((line) => line.path === "/v1/responses");
+      assert.deepEqual(
+        served.map((line) => [line.status, line.provider, line.model]),
+        Array(4).fill([200, "anthropic", PUBLIC_MODEL]),
+      );
+    });
+  },
+});
