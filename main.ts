@@ -9,6 +9,8 @@ import { createDevelopmentVerifier, type KeyVerifier } from "./src/auth/verifier
 import { type KeyStore, openKeyStore } from "./src/keys/store.ts";
 import { createKeyListVerifier } from "./src/keys/verify.ts";
 import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
+import { openResponsesStore } from "./src/usage/responses_store.ts";
+import type { ResponsesStore } from "./src/dialects/responses/store.ts";
 import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from "./src/limits/mod.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
@@ -134,6 +136,16 @@ async function serve(log: Logger): Promise<number> {
     printText(`Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`, "stderr");
     return 1;
   }
+  // Stored Responses live in the same database, on a connection of their own.
+  let responses: ResponsesStore;
+  try {
+    responses = openResponsesStore(config.dbPath, { ttlMs: config.responsesTtlMs, now });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    printText(`Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`, "stderr");
+    await usage.close();
+    return 1;
+  }
 
   const memoryLimiter = createMemoryLimiter({ now });
   const limiter: RateLimiter = config.redisUrl === undefined
@@ -160,6 +172,7 @@ async function serve(log: Logger): Promise<number> {
     shutdownSignal: shutdown.signal,
     usage,
     limiter,
+    responses,
     resolveDns,
     ...(routing === undefined ? {} : { routing: routing.current }),
     random: Math.random,
@@ -176,7 +189,7 @@ async function serve(log: Logger): Promise<number> {
       // Streams end with an error event as soon as they are aborted, and then the server
       // finishes; this is the last resort if a connection still hangs on.
       setTimeout(() => {
-        usage.close().finally(() => {
+        usage.close().finally(() => responses.close()).finally(() => {
           stdio.flush();
           Deno.exit(0);
         });
@@ -200,6 +213,7 @@ async function serve(log: Logger): Promise<number> {
   } catch (error) {
     printText(describeListenFailure(error, config), "stderr");
     await usage.close();
+    await responses.close();
     await limiter.close();
     return 1;
   }
@@ -208,6 +222,7 @@ async function serve(log: Logger): Promise<number> {
   // Access-log and usage callbacks run as the last responses complete: let them, then flush.
   await new Promise((resolve) => setTimeout(resolve, 0));
   await usage.close();
+  await responses.close();
   await limiter.close();
   store?.[Symbol.dispose]();
   routing?.[Symbol.dispose]();

@@ -23,6 +23,13 @@ import type { Routing } from "./routing/table.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
 import { handleEmbeddings } from "./routes/embeddings.ts";
 import { handleCountTokens, handleMessages } from "./routes/messages.ts";
+import { handleCreateResponse } from "./routes/responses.ts";
+import {
+  handleDeleteResponse,
+  handleListInputItems,
+  handleRetrieveResponse,
+} from "./routes/response_resources.ts";
+import type { ResponsesStore } from "./dialects/responses/store.ts";
 import type { AccessFields, RequestContext, RouteDeps } from "./routes/context.ts";
 import { handleGetModel, handleListModels } from "./routes/models.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
@@ -67,6 +74,11 @@ export interface AppDeps {
    * without output, once the stream has started; default {@linkcode DEFAULT_PING_INTERVAL_MS}.
    */
   readonly pingIntervalMs?: number;
+  /**
+   * Stored Responses (`store`, `previous_response_id`, `GET`/`DELETE /v1/responses/{id}`), in the
+   * usage database; none: nothing is kept, and every response id is unknown (404).
+   */
+  readonly responses?: ResponsesStore;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -74,13 +86,14 @@ export const DEFAULT_PING_INTERVAL_MS = 10_000;
 
 /**
  * Endpoints whose requests count against a key's limits (`count_tokens` counts as a request and
- * reserves no tokens).
+ * reserves no tokens). Only `POST /v1/responses` is: reading or deleting a stored response is not.
  */
 const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set([
   "/v1/chat/completions",
   "/v1/embeddings",
   "/v1/messages",
   "/v1/messages/count_tokens",
+  "/v1/responses",
 ]);
 
 /** Access-log fields of one request. */
@@ -107,15 +120,60 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> =
   "/v1/messages": { POST: handleMessages },
   "/v1/messages/count_tokens": { POST: handleCountTokens },
   "/v1/models": { GET: (_request, ctx, deps) => handleListModels(ctx, deps) },
+  "/v1/responses": { POST: handleCreateResponse },
 };
 
 const MODEL_PREFIX = "/v1/models/";
 const MODEL_METHODS = ["GET"] as const;
+const RESPONSES_PREFIX = "/v1/responses/";
+
+type ResourceHandler = (
+  id: string,
+  request: Request,
+  ctx: RequestContext,
+  deps: RouteDeps,
+) => Promise<Response>;
+
+const RESPONSE_ROUTES: Readonly<Record<string, Readonly<Record<string, ResourceHandler>>>> = {
+  "": { GET: handleRetrieveResponse, DELETE: handleDeleteResponse },
+  "/input_items": { GET: handleListInputItems },
+};
+
+/** `/v1/responses/{id}` and `/v1/responses/{id}/input_items`. */
+function findResponseRoute(method: string, path: string): RouteHandler | GatewayError {
+  const rest = path.slice(RESPONSES_PREFIX.length);
+  const slash = rest.indexOf("/");
+  const rawId = slash < 0 ? rest : rest.slice(0, slash);
+  const methods = RESPONSE_ROUTES[slash < 0 ? "" : rest.slice(slash)];
+  if (rawId === "" || methods === undefined) {
+    return errors.notFound(`Unknown path: ${method} ${path}`);
+  }
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    return errors.notFound(`Unknown path: ${method} ${path}`);
+  }
+  const handler = methods[method];
+  if (handler === undefined) return errors.methodNotAllowed(method, Object.keys(methods));
+  return (request, ctx, deps) => handler(id, request, ctx, deps);
+}
+
+/**
+ * The endpoint a key's `endpoints` scope names for a path: `/v1/models` covers every model path,
+ * `/v1/responses` every response path (`GET`/`DELETE /v1/responses/{id}`, `input_items`).
+ */
+export function endpointScopeOf(path: string): string {
+  if (path.startsWith(MODEL_PREFIX)) return "/v1/models";
+  if (path.startsWith(RESPONSES_PREFIX)) return "/v1/responses";
+  return path;
+}
 
 function findRoute(
   method: string,
   path: string,
 ): RouteHandler | GatewayError {
+  if (path.startsWith(RESPONSES_PREFIX)) return findResponseRoute(method, path);
   if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
     if (method !== "GET") return errors.methodNotAllowed(method, MODEL_METHODS);
     let id: string;
@@ -165,6 +223,7 @@ export function createHandler(
     deadlines: createDeadlines(now),
     limiter,
     pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
+    responses: deps.responses,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
       ? {
         fetch: deps.fetch,
@@ -197,7 +256,7 @@ export function createHandler(
     fields.key = principal.id === "dev" ? principal.hint : principal.id;
     const handler = findRoute(request.method, path);
     if (handler instanceof GatewayError) throw handler;
-    if (!principal.mayUseEndpoint(path.startsWith(MODEL_PREFIX) ? "/v1/models" : path)) {
+    if (!principal.mayUseEndpoint(endpointScopeOf(path))) {
       throw new GatewayError(`This API key may not call ${path}`, {
         status: 403,
         type: "permission_error",

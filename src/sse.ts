@@ -64,6 +64,17 @@ export function sseData(data: string): string {
   return `data: ${data}\n\n`;
 }
 
+/**
+ * Formats an event as a provider framed it: its `event:` name when it has one, then its data
+ * unchanged (a multi-line payload as several `data:` lines).
+ */
+export function sseEvent(event: SseEvent): string {
+  const data = event.data.includes("\n")
+    ? event.data.split("\n").map((line) => `data: ${line}`).join("\n")
+    : `data: ${event.data}`;
+  return event.event === undefined ? `${data}\n\n` : `event: ${event.event}\n${data}\n\n`;
+}
+
 /** The event that ends a failed stream (DESIGN.md): the OpenAI error body as data, no `[DONE]`. */
 export function sseError(error: GatewayError): string {
   return sseData(JSON.stringify(error.toJSON()));

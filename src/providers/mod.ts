@@ -135,6 +135,11 @@ export interface ProviderAdapter {
    * instead of being translated to the canonical form. Undefined for other providers.
    */
   readonly messages?: MessagesPassThrough | undefined;
+  /**
+   * The provider speaks OpenAI's Responses API (OpenAI itself, Azure OpenAI): a Responses
+   * request passes through natively instead of being translated. Undefined for other providers.
+   */
+  readonly responses?: ResponsesPassThrough | undefined;
 }
 
 /** The client's Messages headers passed on to Anthropic (null: not sent by the client). */
@@ -163,6 +168,35 @@ export interface MessagesPassThrough {
   answerUsage(body: unknown): Usage | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage. */
   streamWriter(): SseWriter<SseEvent>;
+}
+
+/** A stored response at a provider that speaks Responses, as the client asked for it. */
+export interface ResponseResource {
+  readonly method: "GET" | "DELETE";
+  /** The response id (`resp_…`), as the client sent it. */
+  readonly id: string;
+  /** `GET …/responses/{id}/input_items` rather than the response itself. */
+  readonly inputItems: boolean;
+  /** The client's query string (`?after=…&limit=…`, `?include[]=…`), empty for none. */
+  readonly search: string;
+}
+
+/** The writer of a passed-through Responses stream; it reads the response id on the way. */
+export interface ResponsesStreamWriter extends SseWriter<SseEvent> {
+  /** The id of `response.created`, once it has passed. */
+  readonly responseId: string | undefined;
+}
+
+/** A Responses request passed through to a provider that speaks it. All methods are pure. */
+export interface ResponsesPassThrough {
+  /** `POST …/responses`: the client's body with `model` set to the upstream name. */
+  toRequest(body: Readonly<Record<string, unknown>>, target: ProviderTarget): Request;
+  /** `GET`/`DELETE` of a response the provider keeps, or its input items. */
+  resourceRequest(resource: ResponseResource, target: Omit<ProviderTarget, "model">): Request;
+  /** The usage of a `response` object, for records and limits; undefined when it has none. */
+  answerUsage(body: unknown): Usage | undefined;
+  /** A writer that passes one stream's events on as they are, reading their usage and id. */
+  streamWriter(): ResponsesStreamWriter;
 }
 
 /** Translations of `POST /v1/embeddings` for one provider. All methods are pure. */

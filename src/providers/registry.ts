@@ -23,6 +23,8 @@ export function adapterFor(kind: ProviderKind, name: string): ProviderAdapter {
         fromResponse: (body) => fromOpenAIResponse(body, name),
         embeddings: createOpenAIEmbeddings(name),
         fromError: (status, body, headers) => fromOpenAIError(status, body, headers, name),
+        // Most such servers lack /v1/responses: Responses requests are translated for them.
+        responses: undefined,
       };
     case "azure":
       return createAzureAdapter(name);

@@ -12,6 +12,7 @@ import type { ModelCatalog } from "../models/catalog.ts";
 import type { Usage } from "../openai/schema.ts";
 import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
+import type { ResponsesStore } from "../dialects/responses/store.ts";
 
 /** What the access log line says beyond method, path, status and duration. */
 export interface AccessFields {
@@ -62,6 +63,8 @@ export interface RouteDeps {
   readonly imageFetch: ImageFetchDeps | undefined;
   /** Translated Messages streams: ms of provider silence before a `ping` event. */
   readonly pingIntervalMs: number;
+  /** Stored Responses (`store`); none: nothing is kept, every response id is unknown (404). */
+  readonly responses: ResponsesStore | undefined;
 }
 
 /** Records the model asked for, and refuses it (403) when the key may not use it. */

@@ -24,7 +24,7 @@ import {
   toChatRequest,
   toMessagesResponse,
 } from "../dialects/messages/mod.ts";
-import { fitToProvider, type ReasoningSource } from "../dialects/messages/fit.ts";
+import { fitToProvider } from "../dialects/fit.ts";
 import { errors, GatewayError } from "../errors.ts";
 import type { ChatCompletionRequest } from "../openai/schema.ts";
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
@@ -108,9 +108,11 @@ export async function handleMessages(
   }
   const headers = messagesHeaders(request);
   const images: ImageCache = {};
-  const reasoningSource: ReasoningSource = typeof messages.output_config?.effort === "string"
-    ? "output_config.effort"
-    : "thinking";
+  const names = {
+    reasoning_effort: typeof messages.output_config?.effort === "string"
+      ? "output_config.effort"
+      : "thinking",
+  };
   const served = await runAttempts(plan, request, ctx, deps, (attempt, signal) => {
     const native = attempt.target.provider.adapter.messages;
     if (native !== undefined) {
@@ -143,7 +145,7 @@ export async function handleMessages(
           providerName: target.provider.name,
           kind: target.provider.kind,
           model: target.model,
-        }, reasoningSource),
+        }, names),
     });
   });
   return answer(served, ctx);

@@ -97,7 +97,9 @@ export interface CompletionBudget {
   readonly perChoice: number;
   readonly choices: number;
   /** The field that set `perChoice`; undefined when neither did (the default reserve). */
-  readonly setBy: "max_completion_tokens" | "max_tokens" | undefined;
+  readonly setBy: "max_completion_tokens" | "max_tokens" | "max_output_tokens" | undefined;
+  /** The field a client sets to change the budget when `setBy` is undefined; default `max_tokens`. */
+  readonly field?: "max_output_tokens" | undefined;
 }
 
 /** The tokens a reservation takes: the prompt plus every choice's completion budget. */
@@ -111,7 +113,7 @@ function describeReservation({ prompt, completion }: TokenReservation): string {
   const { perChoice, choices, setBy } = completion;
   const budget = choices === 1 ? `${perChoice}` : `${choices} × ${perChoice}`;
   const source = setBy === undefined
-    ? "reserved by default when max_tokens is not set"
+    ? `reserved by default when ${completion.field ?? "max_tokens"} is not set`
     : `for ${setBy}${choices === 1 ? "" : ` with n = ${choices}`}`;
   return `about ${prompt} prompt tokens + ${budget} ${source}`;
 }
@@ -126,7 +128,7 @@ function whatToDo({ prompt, completion }: TokenReservation, tpm: number): string
     return "the prompt alone leaves no room for a completion: shorten the prompt, or give the " +
       "key a higher tpm.";
   }
-  const field = completion.setBy ?? "max_tokens";
+  const field = completion.setBy ?? completion.field ?? "max_tokens";
   const verb = completion.setBy === undefined ? "set" : "lower";
   return `${verb} ${field} to at most ${room}, shorten the prompt, or give the key a higher tpm.`;
 }

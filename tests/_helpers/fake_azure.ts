@@ -4,9 +4,12 @@
  * unsupported one (400), a wrong or missing `api-key` or any `Authorization` header (401), an
  * unknown deployment (404 `DeploymentNotFound`). Answers carry Azure's extras
  * (`prompt_filter_results`, `content_filter_results`); streams open with the blank prompt-filter
- * chunk. Tests script answers per request and can switch on the content filter.
+ * chunk. Tests script answers per request and can switch on the content filter. The v1 API's
+ * Responses endpoints (`/openai/v1/responses…`, the deployment as `model`, no `api-version`)
+ * are OpenAI's Responses API answering as the scripted model (`fake_responses.ts`).
  */
 import { SSE_RESPONSE_HEADERS, sseBody } from "./fake_openai.ts";
+import { createFakeResponsesApi, type ResponsesScript } from "./fake_responses.ts";
 
 /** One request the fake received (recorded before any check). */
 export interface RecordedAzureRequest {
@@ -53,6 +56,8 @@ export interface FakeAzureOptions {
   readonly asyncFilter?: boolean;
   readonly onChat?: AzureScript;
   readonly onEmbeddings?: AzureScript;
+  /** Answers a `POST /openai/v1/responses` first; `undefined` falls back to the scripted model. */
+  readonly onResponses?: ResponsesScript;
 }
 
 /** A running fake Azure OpenAI resource. */
@@ -60,6 +65,8 @@ export interface FakeAzure extends AsyncDisposable {
   /** The resource endpoint (`https://<name>.openai.azure.com` on the real service). */
   readonly endpoint: string;
   readonly requests: RecordedAzureRequest[];
+  /** Ids of the responses its Responses API keeps. */
+  readonly storedResponses: ReadonlyMap<string, unknown>;
 }
 
 /** The key the fake expects unless told otherwise. */
@@ -453,6 +460,9 @@ function defaultEmbeddings(body: Record<string, unknown>, options: FakeAzureOpti
   });
 }
 
+/** The v1 API's Responses endpoint. */
+const RESPONSES_PATH = "/openai/v1/responses";
+
 const OPERATION_REGEXP = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
 
 function decodeSegment(segment: string): string | undefined {
@@ -469,6 +479,7 @@ export function startFakeAzure(options: FakeAzureOptions = {}): FakeAzure {
   const deployments = options.deployments ?? AZURE_DEPLOYMENTS;
   const versions = options.apiVersions ?? AZURE_API_VERSIONS;
   const requests: RecordedAzureRequest[] = [];
+  const responses = createFakeResponsesApi(options.onResponses);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
     const text = await request.text();
@@ -492,6 +503,22 @@ export function startFakeAzure(options: FakeAzureOptions = {}): FakeAzure {
       headers: request.headers,
       body,
     });
+    if (url.pathname === RESPONSES_PATH || url.pathname.startsWith(`${RESPONSES_PATH}/`)) {
+      if (request.headers.has("authorization") || request.headers.get("api-key") !== apiKey) {
+        return accessDenied();
+      }
+      const version = apiVersion ?? "v1";
+      if (version !== "v1" && version !== "preview") {
+        return azureError(400, "BadRequest", "API version not supported");
+      }
+      if (
+        request.method === "POST" && body !== undefined &&
+        !deployments.includes(String(body.model))
+      ) {
+        return deploymentNotFound();
+      }
+      return await responses.handle(request, url.pathname.slice(RESPONSES_PATH.length), body);
+    }
     if (match === null || deployment === undefined || request.method !== "POST") {
       return resourceNotFound();
     }
@@ -530,6 +557,7 @@ export function startFakeAzure(options: FakeAzureOptions = {}): FakeAzure {
   return {
     endpoint: `http://127.0.0.1:${server.addr.port}`,
     requests,
+    storedResponses: responses.stored,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
     },

@@ -2,9 +2,11 @@
  * A fake OpenAI upstream on 127.0.0.1 that speaks the real wire format (FACTS.md §1) and
  * rejects what the real API rejects: a wrong key (401), a body without `model`/`messages` (400),
  * a wrong content type (415-ish 400), an embeddings body without `model`/`input` (400). Tests
- * script its answers per request.
+ * script its answers per request. `/v1/responses` (and its `GET`/`DELETE`/`input_items`) is
+ * OpenAI's Responses API answering as the scripted model (`fake_responses.ts`).
  */
 import { Buffer } from "node:buffer";
+import { createFakeResponsesApi, type ResponsesScript } from "./fake_responses.ts";
 
 /** One request the fake received. */
 export interface RecordedRequest {
@@ -32,6 +34,8 @@ export interface FakeOpenAIOptions {
   readonly apiKey?: string;
   readonly onChat?: ChatScript;
   readonly onEmbeddings?: EmbeddingsScript;
+  /** Answers a `POST /v1/responses` first; `undefined` falls back to the scripted model. */
+  readonly onResponses?: ResponsesScript;
   /** Model ids of `GET /v1/models`; a number answers that HTTP status instead. */
   readonly models?: readonly string[] | number;
 }
@@ -41,6 +45,8 @@ export interface FakeOpenAI extends AsyncDisposable {
   /** Base URL including `/v1`, for OPENAI_BASE_URL. */
   readonly baseUrl: string;
   readonly requests: RecordedRequest[];
+  /** Ids of the responses its Responses API keeps. */
+  readonly storedResponses: ReadonlyMap<string, unknown>;
 }
 
 /** The provider key fake upstreams expect unless told otherwise. */
@@ -214,6 +220,7 @@ function embeddingsProblem(body: Record<string, unknown>): Response | undefined 
 export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
   const apiKey = options.apiKey ?? PROVIDER_KEY;
   const requests: RecordedRequest[] = [];
+  const responses = createFakeResponsesApi(options.onResponses);
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     const url = new URL(request.url);
     const text = await request.text();
@@ -245,6 +252,9 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
         owned_by: "system",
       }));
       return Response.json({ object: "list", data });
+    }
+    if (url.pathname === "/v1/responses" || url.pathname.startsWith("/v1/responses/")) {
+      return await responses.handle(request, url.pathname.slice("/v1/responses".length), body);
     }
     if (request.method === "POST" && url.pathname === "/v1/embeddings") {
       if (
@@ -305,6 +315,7 @@ export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
   return {
     baseUrl: `http://127.0.0.1:${server.addr.port}/v1`,
     requests,
+    storedResponses: responses.stored,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
     },

@@ -9,6 +9,7 @@ import { createLogger } from "../../src/log.ts";
 import { type AppDeps, createHandler } from "../../src/server.ts";
 import { buildRouting } from "../../src/routing/load.ts";
 import { parseRoutingFile } from "../../src/routing/routing_file.ts";
+import { openResponsesStore } from "../../src/usage/responses_store.ts";
 
 /** A running gateway. */
 export interface TestGateway extends AsyncDisposable {
@@ -36,6 +37,11 @@ export interface GatewayOptions {
   readonly resolveDns?: AppDeps["resolveDns"];
   /** Silence before a `ping` in translated Messages streams. */
   readonly pingIntervalMs?: number;
+  /**
+   * Stored Responses: a store the test opened (and closes), or `false` for none. Default: a
+   * store in an in-memory SQLite database, closed with the gateway.
+   */
+  readonly responses?: AppDeps["responses"] | false;
 }
 
 /** Starts a gateway. */
@@ -53,6 +59,10 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
   const logs: Record<string, unknown>[] = [];
   const shutdown = new AbortController();
   const now = () => performance.timeOrigin + performance.now();
+  const ownStore = options.responses === undefined
+    ? openResponsesStore(":memory:", { ttlMs: config.responsesTtlMs, now })
+    : undefined;
+  const responses = options.responses === false ? undefined : options.responses ?? ownStore;
   const handler = createHandler({
     config,
     verifier: options.verifier ?? createDevelopmentVerifier(),
@@ -67,6 +77,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),
     ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
+    ...(responses === undefined ? {} : { responses }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {
@@ -75,6 +86,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     shutdown,
     async [Symbol.asyncDispose]() {
       await server.shutdown();
+      await ownStore?.close();
     },
   };
 }

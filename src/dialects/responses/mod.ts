@@ -30,6 +30,7 @@ export {
   toResponseUsage,
 } from "./output.ts";
 export { toResponsesResponse } from "./response.ts";
+export { type NativeSources, withStoredItems } from "./native.ts";
 export { createResponsesSseWriter, type ResponsesSseWriter } from "./stream.ts";
 export {
   type InputItemsQuery,

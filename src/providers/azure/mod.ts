@@ -7,6 +7,8 @@ import type { ProviderAdapter } from "../mod.ts";
 import { fromOpenAIResponse } from "../openai/response.ts";
 import { fromAzureError } from "./error.ts";
 import { toAzureRequest } from "./request.ts";
+import { AZURE_RESPONSES } from "./responses.ts";
+import { createResponsesPassThrough } from "../openai/responses.ts";
 import { azureStream } from "./stream.ts";
 
 export { AZURE_DEFAULT_API_VERSION, azureUrl, toAzureRequest } from "./request.ts";
@@ -17,7 +19,8 @@ export { azureStream } from "./stream.ts";
  * Creates an Azure OpenAI adapter. `name` is the provider's name in messages and the
  * `x-choreoai-provider` header: `azure` for the built-in provider, or a routing file's name for
  * a custom provider of kind `azure`. Deployments cannot be listed on the data plane, so the
- * adapter has no model list. Embeddings go to the deployment's `/embeddings` operation.
+ * adapter has no model list. Embeddings go to the deployment's `/embeddings` operation; Responses
+ * requests pass through to the v1 Responses API (`responses.ts`).
  *
  * @example Usage
  * ```ts
@@ -39,6 +42,7 @@ export function createAzureAdapter(name = "azure"): ProviderAdapter {
     listModelsRequest: () => undefined,
     parseModelList: () => [],
     embeddings: createAzureEmbeddings(name),
+    responses: createResponsesPassThrough(name, AZURE_RESPONSES),
   };
 }
 

@@ -4,10 +4,14 @@ import type { ProviderAdapter } from "../mod.ts";
 import { fromOpenAIError } from "./error.ts";
 import { toOpenAIRequest } from "./request.ts";
 import { fromOpenAIResponse } from "./response.ts";
+import { createResponsesPassThrough, OPENAI_RESPONSES } from "./responses.ts";
 import { openAIStream } from "./stream.ts";
 import { ModelListSchema } from "./wire.ts";
 
-/** OpenAI, or any OpenAI-compatible server at `OPENAI_BASE_URL`. */
+/**
+ * OpenAI, or any OpenAI-compatible server at `OPENAI_BASE_URL`. Responses requests pass through
+ * to `{base}/responses` (`responses.ts`): the built-in provider is taken to be OpenAI itself.
+ */
 export const openai: ProviderAdapter = {
   name: "openai",
   passThrough: true,
@@ -32,4 +36,5 @@ export const openai: ProviderAdapter = {
     }));
   },
   embeddings: openAIEmbeddings,
+  responses: createResponsesPassThrough("openai", OPENAI_RESPONSES),
 };
