@@ -6,9 +6,9 @@
  *
  * The SDK is set up as the README says: `setDefaultOpenAIClient` with an `openai` client whose
  * `baseURL` is the gateway, tracing off. While it runs, every `fetch` of the test process is
- * recorded: nothing may go anywhere but the gateway (the gateway's own calls to the fake
- * Anthropic use the `fetch` it was given before). Skipped, saying why, if the package cannot be
- * loaded.
+ * recorded, and refused unless it is for the gateway: once the SDK's traces are flushed, nothing
+ * may have gone anywhere else (the gateway's own calls to the fake Anthropic use the `fetch` it
+ * was given before). Skipped, saying why, if the package cannot be loaded.
  */
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -31,12 +31,17 @@ const ANSWER = "Results: sunny in Paris; sunny in Rome";
 type Block = { type: string; [key: string]: unknown };
 type Turn = { role: string; content: string | Block[] };
 
-/** Replaces `globalThis.fetch` with one that records each URL, until disposed. */
-function recordFetches(): Disposable & { readonly urls: string[] } {
+/**
+ * Replaces `globalThis.fetch`, until disposed, with one that records each URL and lets through
+ * only those of `origin`: anything else is answered 403 without leaving the process.
+ */
+function guardFetch(origin: string): Disposable & { readonly urls: string[] } {
   const original = globalThis.fetch;
   const urls: string[] = [];
   globalThis.fetch = (input, init) => {
-    urls.push(input instanceof Request ? input.url : String(input));
+    const url = input instanceof Request ? input.url : String(input);
+    urls.push(url);
+    if (new URL(url).origin !== origin) return Promise.resolve(new Response(null, { status: 403 }));
     return original(input, init);
   };
   return {
@@ -55,7 +60,14 @@ Deno.test({
   ignore: !("sdk" in AGENTS),
   async fn(t) {
     if (!("sdk" in AGENTS)) return;
-    const { Agent, run, setDefaultOpenAIClient, setTracingDisabled, tool } = AGENTS.sdk;
+    const {
+      Agent,
+      getGlobalTraceProvider,
+      run,
+      setDefaultOpenAIClient,
+      setTracingDisabled,
+      tool,
+    } = AGENTS.sdk;
 
     await using anthropic = startFakeAnthropic(anthropicModel());
     const key = makeKey({ models: [PUBLIC_MODEL] });
@@ -66,7 +78,7 @@ Deno.test({
       },
       verifier: createKeyListVerifier(() => compileKeyIndex({ version: 1, keys: [key.record] })),
     });
-    using fetches = recordFetches();
+    using fetches = guardFetch(gateway.url);
 
     setTracingDisabled(true);
     setDefaultOpenAIClient(
@@ -134,12 +146,14 @@ Deno.test({
       for await (const text of result.toTextStream()) streamed += text;
       await result.completed;
       assert.equal(result.finalOutput, ANSWER);
-      assert.equal(streamed, ANSWER);
+      // The text of both turns: the model's "Let me check." before its calls, then the answer.
+      assert.equal(streamed, `Let me check.${ANSWER}`);
       assert.deepEqual(calls, ["Paris", "Rome"]);
       checkUpstream(anthropic.requests.slice(before), true);
     });
 
-    await t.step("nothing went anywhere but the gateway", () => {
+    await t.step("nothing went anywhere but the gateway (traces included)", async () => {
+      await getGlobalTraceProvider().forceFlush();
       assert.equal(fetches.urls.length, 4, fetches.urls.join("\n"));
       for (const url of fetches.urls) assert.equal(url, `${gateway.url}/v1/responses`);
       const served = gateway.logs.filter((line) => line.path === "/v1/responses");

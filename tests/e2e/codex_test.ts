@@ -108,6 +108,7 @@ async function runCodex(binary: string, dir: string, env: Record<string, string>
       'exec "$0" "$@"',
       binary,
       "exec",
+      "--strict-config",
       "--skip-git-repo-check",
       "--ephemeral",
       // The only command is the fake model's `cat note.txt`; Codex's sandbox (bubblewrap) needs
@@ -232,8 +233,8 @@ Deno.test({
           CHOREOAI_API_KEY: "sk-choreo-not-a-key-of-the-list-0000",
         }, "Say pong.");
         assert.notEqual(code, 0, transcript);
-        assert.equal(last, undefined, transcript);
-        assert.match(transcript, /401/);
+        assert.equal(last ?? "", "", transcript);
+        assert.match(transcript, /unexpected status 401 Unauthorized: Invalid API key provided/);
         assert.equal(anthropic.requests.length, before);
         assert.deepEqual(proxy.seen, []);
       });
