@@ -2,7 +2,8 @@
  * The OpenAI Agents SDK (npm `@openai/agents`) runs an agent with one function tool,
  * `get_weather(city)`, whose model is served by a real gateway through `/v1/responses` and routes
  * to the fake Anthropic: the model calls the tool for two cities in parallel, the SDK runs it and
- * sends the results back, and the model answers from them. Run, then streamed.
+ * sends the results back, and the model answers from them. Run, streamed, and continued by
+ * `previousResponseId` (the conversation then comes from the gateway's store).
  *
  * The SDK is set up as the README says: `setDefaultOpenAIClient` with an `openai` client whose
  * `baseURL` is the gateway, tracing off. While it runs, every `fetch` of the test process is
@@ -31,21 +32,31 @@ const ANSWER = "Results: sunny in Paris; sunny in Rome";
 type Block = { type: string; [key: string]: unknown };
 type Turn = { role: string; content: string | Block[] };
 
+/** A Responses request body as the SDK sent it (the fields the test reads). */
+interface SentBody {
+  readonly previous_response_id?: string;
+  readonly input?: { type?: string }[];
+}
+
 /**
- * Replaces `globalThis.fetch`, until disposed, with one that records each URL and lets through
- * only those of `origin`: anything else is answered 403 without leaving the process.
+ * Replaces `globalThis.fetch`, until disposed, with one that records each URL (and JSON body)
+ * and lets through only those of `origin`: anything else is answered 403 without leaving the
+ * process.
  */
-function guardFetch(origin: string): Disposable & { readonly urls: string[] } {
+function guardFetch(origin: string) {
   const original = globalThis.fetch;
   const urls: string[] = [];
+  const bodies: SentBody[] = [];
   globalThis.fetch = (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     urls.push(url);
+    if (typeof init?.body === "string") bodies.push(JSON.parse(init.body));
     if (new URL(url).origin !== origin) return Promise.resolve(new Response(null, { status: 403 }));
     return original(input, init);
   };
   return {
     urls,
+    bodies,
     [Symbol.dispose]() {
       globalThis.fetch = original;
     },
@@ -53,7 +64,7 @@ function guardFetch(origin: string): Disposable & { readonly urls: string[] } {
 }
 
 const NAME = "the OpenAI Agents SDK runs an agent with a function tool through /v1/responses " +
-  "to Anthropic, run and streamed";
+  "to Anthropic: run, streamed and continued by previousResponseId";
 
 Deno.test({
   name: "sdk" in AGENTS ? NAME : `${NAME} (SKIPPED: ${AGENTS.skipped})`,
@@ -152,14 +163,53 @@ Deno.test({
       checkUpstream(anthropic.requests.slice(before), true);
     });
 
+    await t.step(
+      "a follow-up by previousResponseId: the gateway's stored turns go too",
+      async () => {
+        calls.length = 0;
+        const first = await run(agent, prompt);
+        const previousResponseId = first.lastResponseId ?? "";
+        assert.match(previousResponseId, /^resp_/);
+        const before = anthropic.requests.length;
+        const result = await run(agent, "And tomorrow?", {
+          previousResponseId,
+        });
+        assert.equal(result.finalOutput, ANSWER);
+        assert.deepEqual(calls, ["Paris", "Rome", "Paris", "Rome"]);
+        const requests = anthropic.requests.slice(before);
+        assert.equal(requests.length, 2);
+        // The SDK sent only the new input, then only the tool results: the rest is the store's.
+        const turns = requests[1]?.body?.messages as Turn[];
+        const texts = turns.map((turn) => viewOfMessages({ messages: [turn] }).lastUserText);
+        assert.deepEqual(turns.map((turn) => turn.role), [
+          "user",
+          "assistant",
+          "user",
+          "assistant",
+          "user",
+          "assistant",
+          "user",
+        ]);
+        assert.equal(texts[0], prompt);
+        assert.equal(texts[4], "And tomorrow?");
+        const sent = fetches.bodies.slice(-2);
+        assert.equal(sent[0]?.previous_response_id, previousResponseId);
+        assert.equal(sent[0]?.input?.length, 1);
+        assert.deepEqual(sent[1]?.input?.map((item) => item.type), [
+          "function_call_output",
+          "function_call_output",
+        ]);
+      },
+    );
+
     await t.step("nothing went anywhere but the gateway (traces included)", async () => {
       await getGlobalTraceProvider().forceFlush();
-      assert.equal(fetches.urls.length, 4, fetches.urls.join("\n"));
+      assert.equal(fetches.urls.length, 8, fetches.urls.join("\n"));
       for (const url of fetches.urls) assert.equal(url, `${gateway.url}/v1/responses`);
       const served = gateway.logs.filter((line) => line.path === "/v1/responses");
       assert.deepEqual(
         served.map((line) => [line.status, line.provider, line.model]),
-        Array(4).fill([200, "anthropic", PUBLIC_MODEL]),
+        Array(8).fill([200, "anthropic", PUBLIC_MODEL]),
       );
     });
   },

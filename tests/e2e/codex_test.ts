@@ -237,6 +237,10 @@ Deno.test({
         assert.match(transcript, /unexpected status 401 Unauthorized: Invalid API key provided/);
         assert.equal(anthropic.requests.length, before);
         assert.deepEqual(proxy.seen, []);
+        // request_max_retries = 0: Codex asked once.
+        const refused = gateway.logs.filter((line) => line.path === "/v1/responses");
+        assert.deepEqual(refused.map((line) => line.status).slice(-1), [401]);
+        assert.equal(refused.filter((line) => line.status === 401).length, 1);
       });
     } finally {
       await Deno.remove(dir, { recursive: true });
