@@ -169,6 +169,16 @@ export function endpointScopeOf(path: string): string {
   return path;
 }
 
+/**
+ * The endpoint a usage record names: a response path with its id written `{id}`
+ * (`/v1/responses/{id}`, `/v1/responses/{id}/input_items`), so records of one endpoint read
+ * alike; other paths as they are.
+ */
+function recordedEndpoint(path: string): string {
+  if (!path.startsWith(RESPONSES_PREFIX)) return path;
+  return path.endsWith("/input_items") ? "/v1/responses/{id}/input_items" : "/v1/responses/{id}";
+}
+
 function findRoute(
   method: string,
   path: string,
@@ -289,7 +299,7 @@ export function createHandler(
     deps.usage.record({
       time: state.started,
       key_id: state.keyId,
-      endpoint: path,
+      endpoint: recordedEndpoint(path),
       model: fields.model ?? null,
       provider: fields.provider ?? null,
       status: fields.error_code !== undefined && status < 400 ? 502 : status,

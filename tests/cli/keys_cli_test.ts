@@ -717,3 +717,21 @@ Deno.test("runKeysCommand() takes the Messages endpoints as endpoint scopes", as
     assert.deepEqual(stored.keys[0].endpoints, ["/v1/messages", "/v1/messages/count_tokens"]);
   });
 });
+
+Deno.test("runKeysCommand() takes /v1/responses as an endpoint scope (it covers the response paths)", async () => {
+  await withTempFile(async (file) => {
+    const result = await run([
+      "create",
+      "--name",
+      "codex",
+      "--endpoints",
+      "/v1/responses",
+      "--json",
+    ], file);
+    assertExit(result, 0, "create");
+    const stored = JSON.parse(await Deno.readTextFile(file));
+    assert.deepEqual(stored.keys[0].endpoints, ["/v1/responses"]);
+    const refused = await run(["create", "--name", "x", "--endpoints", "/v1/responses/x"], file);
+    assertExit(refused, 2, "a response path is not a scope");
+  });
+});

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
 import { parseKeyFile } from "../../src/keys/key_file.ts";
-import type { KeyRecord } from "../../src/keys/key_file.ts";
 import { openResponsesStore } from "../../src/usage/responses_store.ts";
+import type { UsageRecord } from "../../src/usage/recorder.ts";
 import { ANTHROPIC_KEY, startFakeAnthropic } from "../_helpers/fake_anthropic.ts";
 import { anthropicModel } from "../_helpers/fake_model.ts";
 import { PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
@@ -18,6 +18,7 @@ import {
   type GatewayOptions,
   openaiClient,
   startGateway,
+  waitFor,
 } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 
@@ -319,4 +320,53 @@ Deno.test("a stored conversation continues on another provider, and an id OpenAI
     assert.equal(refused.param, "previous_response_id");
     assert.match(refused.message, /openai/);
   });
+});
+
+Deno.test("usage records and the access log: translated answers and streams, reads of stored responses", async () => {
+  const records: UsageRecord[] = [];
+  await using s = startBoth({ usage: { record: (entry) => records.push(entry) } });
+  const client = openaiClient(s.gateway);
+  const created = await client.responses.create({ model: "claude-sonnet-4-5", input: "Hi" });
+  const stream = client.responses.stream({ model: "claude-sonnet-4-5", input: "Hi" });
+  const streamed = await stream.finalResponse();
+  await client.responses.retrieve(created.id);
+  await client.responses.inputItems.list(streamed.id);
+  await client.responses.delete(created.id);
+  await waitFor(() => records.length === 5);
+  assert.deepEqual(
+    records.map((record) => [record.endpoint, record.provider, record.status]),
+    [
+      ["/v1/responses", "anthropic", 200],
+      ["/v1/responses", "anthropic", 200],
+      ["/v1/responses/{id}", "choreoai", 200],
+      ["/v1/responses/{id}/input_items", "choreoai", 200],
+      ["/v1/responses/{id}", "choreoai", 200],
+    ],
+  );
+  for (const [record, response] of [[records[0], created], [records[1], streamed]] as const) {
+    assert.equal(record?.prompt_tokens, response.usage?.input_tokens);
+    assert.equal(record?.completion_tokens, response.usage?.output_tokens);
+    assert.equal(record?.model, "claude-sonnet-4-5");
+  }
+  const lines = s.gateway.logs.filter((log) => log.msg === "request");
+  assert.deepEqual(lines.map((line) => line.path), [
+    "/v1/responses",
+    "/v1/responses",
+    `/v1/responses/${created.id}`,
+    `/v1/responses/${streamed.id}/input_items`,
+    `/v1/responses/${created.id}`,
+  ]);
+  assert.equal(lines[1]?.stream, true);
+  assert.equal(lines[1]?.upstream_model, "claude-sonnet-4-5");
+  // The output items of a streamed answer are kept under the ids the stream gave them.
+  const answer = streamed.output.find((item) => item.type === "message");
+  const next = await client.responses.create({
+    model: "claude-sonnet-4-5",
+    input: [
+      { role: "user", content: "Hi" },
+      { type: "item_reference", id: answer?.id ?? "" },
+      { role: "user", content: "Again" },
+    ],
+  });
+  assert.equal(next.output_text, "turns=3 images=0: Again");
 });
