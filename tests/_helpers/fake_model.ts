@@ -200,8 +200,12 @@ function openAIRefusal(body: Json, options: OpenAIModelOptions): Response | unde
   return undefined;
 }
 
-/** The chat completion (or its chunks) of a reply. */
-function openAIAnswer(body: Json, reply: Reply, options: OpenAIModelOptions): Response {
+/** The chat completion (or its chunks) of `reply` to the chat request `body`. */
+export function openAIAnswer(
+  body: Json,
+  reply: Reply,
+  options: OpenAIModelOptions = {},
+): Response {
   const model = String(body.model);
   const compatible = options.compatible === true;
   const azure = options.azure === true;

@@ -2,7 +2,8 @@
  * Codex CLI itself (`codex exec`), with a model provider pointed at a real gateway whose model
  * routes to the fake Anthropic, through `/v1/responses` (`wire_api = "responses"`): it completes
  * a prompt and a tool round trip (its `exec_command` tool running `cat note.txt` in the test's
- * working directory), and reaches nothing but the gateway.
+ * working directory), does the same with a reasoning model on an OpenAI-compatible server (its
+ * reasoning shown by Codex), and reaches nothing but the gateway.
  *
  * Codex runs with its home (`CODEX_HOME`) and working directory in the test's temporary
  * directory, the README's config.toml (read from it; retries off; plugins, analytics, web search and
@@ -25,10 +26,14 @@ import {
 import {
   anthropicReply,
   type Call,
+  openAIAnswer,
   type Reply,
+  type View,
+  viewOfChat,
   viewOfMessages,
   words,
 } from "../_helpers/fake_model.ts";
+import { type ChatScript, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
 import { startGateway } from "../_helpers/gateway.ts";
 import { makeKey } from "../_helpers/keys.ts";
 import { proxyEnv, startRecordingProxy } from "../_helpers/recording_proxy.ts";
@@ -38,6 +43,8 @@ const CODEX = await installCodex();
 /** The routing file's public name Codex asks for, and the Claude model it routes to. */
 const PUBLIC_MODEL = "coder";
 const CLAUDE_MODEL = "claude-sonnet-4-5";
+/** A public name routed to an OpenAI-compatible server whose model reasons. */
+const REASONING_MODEL = "thinker";
 
 const MARKER = "<!-- codex-config:";
 /** The address the README's config.toml names, replaced by the test gateway's. */
@@ -53,9 +60,10 @@ async function codexConfig(baseUrl: string): Promise<string> {
   return `${config.replaceAll(README_BASE_URL, baseUrl)}\n`;
 }
 
-function reply(text: string, calls: readonly Call[] = []): Reply {
+/** What the model says to Codex, whatever the provider (see {@linkcode codexReply}). */
+function reply(view: View, text: string, calls: readonly Call[] = []): Reply {
   return {
-    reasoning: undefined,
+    reasoning: view.reasoning ? "Codex can read the note." : undefined,
     text,
     calls,
     finish: calls.length > 0 ? "tool_calls" : "stop",
@@ -66,22 +74,31 @@ function reply(text: string, calls: readonly Call[] = []): Reply {
 }
 
 /**
- * The fake Anthropic's side: a prompt naming `note.txt` gets a call of Codex's `exec_command`
- * running `cat note.txt`, the tool's result a sentence quoting the result's last line (the
- * command's output), anything else "pong". Only streams are answered (Codex streams).
+ * The model's side: a prompt naming `note.txt` gets a call of Codex's `exec_command` running
+ * `cat note.txt`, the tool's result a sentence quoting the result's last line (the command's
+ * output), anything else "pong"; asked to reason, it reasons first.
  */
-const script: MessagesScript = (body) => {
-  if (body.stream !== true) return Response.json({ error: "expected a stream" }, { status: 400 });
-  const view = viewOfMessages(body);
+function codexReply(view: View, callId: string): Reply {
   const [result] = view.toolResults;
   if (result !== undefined) {
-    return anthropicReply(body, reply(`The note says: ${result.trim().split("\n").at(-1)}`));
+    return reply(view, `The note says: ${result.trim().split("\n").at(-1)}`);
   }
   if (view.lastUserText.includes("note.txt")) {
-    const call = { id: "toolu_cat_1", name: "exec_command", args: { cmd: "cat note.txt" } };
-    return anthropicReply(body, reply("", [call]));
+    return reply(view, "", [{ id: callId, name: "exec_command", args: { cmd: "cat note.txt" } }]);
   }
-  return anthropicReply(body, reply("pong"));
+  return reply(view, "pong");
+}
+
+/** The fake Anthropic's script: only streams are answered (Codex streams). */
+const anthropicScript: MessagesScript = (body) => {
+  if (body.stream !== true) return Response.json({ error: "expected a stream" }, { status: 400 });
+  return anthropicReply(body, codexReply(viewOfMessages(body), "toolu_cat_1"));
+};
+
+/** The fake OpenAI-compatible server's script (it shows its reasoning as `reasoning_content`). */
+const compatibleScript: ChatScript = (body) => {
+  if (body.stream !== true) return Response.json({ error: "expected a stream" }, { status: 400 });
+  return openAIAnswer(body, codexReply(viewOfChat(body), "call_cat_1"), { compatible: true });
 };
 
 type Block = { type: string; [key: string]: unknown };
@@ -99,7 +116,13 @@ function textOf(value: unknown): string {
 }
 
 /** Runs `codex exec` in `dir`/work with CODEX_HOME `dir`/home; its exit code and last message. */
-async function runCodex(binary: string, dir: string, env: Record<string, string>, prompt: string) {
+async function runCodex(
+  binary: string,
+  dir: string,
+  env: Record<string, string>,
+  prompt: string,
+  args: readonly string[] = [],
+) {
   const lastMessage = `${dir}/tmp/last-message.txt`;
   await Deno.remove(lastMessage).catch(() => {});
   const { code, stdout, stderr } = await new Deno.Command("bash", {
@@ -117,6 +140,7 @@ async function runCodex(binary: string, dir: string, env: Record<string, string>
       "danger-full-access",
       "--output-last-message",
       lastMessage,
+      ...args,
       prompt,
     ],
     cwd: `${dir}/work`,
@@ -139,11 +163,14 @@ async function runCodex(binary: string, dir: string, env: Record<string, string>
     decoder.decode(stderr)
   }`;
   const last = await Deno.readTextFile(lastMessage).catch(() => undefined);
-  return { code, last, transcript };
+  const events = decoder.decode(stdout).split("\n").filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { type: string; item?: { type: string; text?: string } });
+  return { code, last, transcript, events };
 }
 
 const NAME = `Codex ${CODEX_VERSION} (codex exec) completes a prompt and a tool round trip ` +
-  "through /v1/responses to Anthropic, and reaches nothing else";
+  "through /v1/responses to Anthropic, reasons on an OpenAI-compatible server, and reaches " +
+  "nothing else";
 
 Deno.test({
   name: "binary" in CODEX ? NAME : `${NAME} (SKIPPED: ${CODEX.skipped})`,
@@ -157,18 +184,34 @@ Deno.test({
       const secret = `note-${crypto.randomUUID()}`;
       await Deno.writeTextFile(`${dir}/work/note.txt`, `${secret}\n`);
 
-      await using anthropic = startFakeAnthropic(script);
-      const key = makeKey({ models: [PUBLIC_MODEL] });
+      await using anthropic = startFakeAnthropic(anthropicScript);
+      await using compatible = startFakeOpenAI({ onChat: compatibleScript });
+      const key = makeKey({ models: [PUBLIC_MODEL, REASONING_MODEL] });
       await using gateway = startGateway({
-        env: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.baseUrl },
+        env: {
+          ANTHROPIC_API_KEY: ANTHROPIC_KEY,
+          ANTHROPIC_BASE_URL: anthropic.baseUrl,
+          LOCAL_KEY: PROVIDER_KEY,
+        },
         routingFile: {
-          models: { [PUBLIC_MODEL]: { targets: [{ provider: "anthropic", model: CLAUDE_MODEL }] } },
+          providers: {
+            local: {
+              kind: "openai-compatible",
+              base_url: compatible.baseUrl,
+              api_key_env: "LOCAL_KEY",
+            },
+          },
+          models: {
+            [PUBLIC_MODEL]: { targets: [{ provider: "anthropic", model: CLAUDE_MODEL }] },
+            [REASONING_MODEL]: { targets: [{ provider: "local", model: "qwen3" }] },
+          },
         },
         verifier: createKeyListVerifier(() => compileKeyIndex({ version: 1, keys: [key.record] })),
       });
       await using proxy = startRecordingProxy();
       const env = { CHOREOAI_API_KEY: key.token, ...proxyEnv(proxy.url) };
       const run = (prompt: string) => runCodex(binary, dir, env, prompt);
+      const prompt = "What does note.txt say?";
       const configPath = `${dir}/home/config.toml`;
 
       await t.step("the proxy does see a request that is not for 127.0.0.1", async () => {
@@ -208,7 +251,7 @@ Deno.test({
 
       await t.step("a tool round trip: exec_command runs cat note.txt", async () => {
         const before = anthropic.requests.length;
-        const { code, last, transcript } = await run("What does note.txt say?");
+        const { code, last, transcript } = await run(prompt);
         assert.equal(code, 0, transcript);
         assert.equal(last, `The note says: ${secret}`, transcript);
         assert.deepEqual(proxy.seen, []);
@@ -225,6 +268,43 @@ Deno.test({
         assert.equal(result?.tool_use_id, "toolu_cat_1");
         assert.ok(textOf(result?.content).includes(secret), JSON.stringify(result));
       });
+
+      await t.step(
+        "a reasoning model (OpenAI-compatible): Codex shows the reasoning, the round trip goes on",
+        async () => {
+          const before = anthropic.requests.length;
+          const { code, last, events, transcript } = await runCodex(binary, dir, env, prompt, [
+            "--json",
+            "--model",
+            REASONING_MODEL,
+            "--config",
+            'model_reasoning_effort="high"',
+          ]);
+          assert.equal(code, 0, transcript);
+          assert.equal(last, `The note says: ${secret}`, transcript);
+          const reasoning = events.filter((event) => event.item?.type === "reasoning");
+          assert.deepEqual(reasoning.map((event) => event.item?.text), [
+            "Codex can read the note.",
+            "Codex can read the note.",
+          ]);
+          assert.deepEqual(proxy.seen, []);
+          assert.equal(anthropic.requests.length, before);
+          const requests = compatible.requests;
+          assert.equal(requests.length, 2, transcript);
+          for (const request of requests) assert.equal(request.body?.reasoning_effort, "high");
+          // Reasoning items given back (no encrypted content) mean nothing to another provider.
+          const messages = requests[1]?.body?.messages as {
+            role: string;
+            content: unknown;
+            tool_calls?: { id: string }[];
+          }[];
+          assert.deepEqual(messages.slice(-2).map((m) => [m.role, m.tool_calls?.[0]?.id]), [
+            ["assistant", "call_cat_1"],
+            ["tool", undefined],
+          ]);
+          assert.ok(textOf(messages.at(-1)?.content).includes(secret));
+        },
+      );
 
       await t.step("a wrong key is refused by the gateway, and nothing goes upstream", async () => {
         const before = anthropic.requests.length;
