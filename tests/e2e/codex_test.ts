@@ -6,14 +6,14 @@
  * reasoning shown by Codex), and reaches nothing but the gateway.
  *
  * Codex runs with its home (`CODEX_HOME`) and working directory in the test's temporary
- * directory, the README's config.toml (read from it; retries off; plugins, analytics, web search and
- * sub-agents off: Codex would otherwise fetch plugins from GitHub and send analytics to
- * chatgpt.com, and offer `web_search` and `namespace` tools, which only OpenAI runs), and every
- * proxy variable pointing at a local proxy that records and refuses whatever reaches it (NO_PROXY
- * lets only 127.0.0.1 through): the proxy must see nothing, and the fake Anthropic exactly the
- * requests the test expects. A first run shows that Codex does send a non-local request to that
- * proxy, so that its silence means something. Installed by `tests/_helpers/codex.ts` (outside the
- * checkout); skipped, saying why, when it cannot be installed or run here.
+ * directory, with the README's config.toml (read from it): retries off; plugins, analytics, web
+ * search and sub-agents off (Codex would otherwise fetch plugins from GitHub, send analytics to
+ * chatgpt.com, and offer `web_search` and `namespace` tools, which only OpenAI runs). Every proxy
+ * variable points at a local proxy that records and refuses whatever reaches it (NO_PROXY lets
+ * only 127.0.0.1 through): the proxy must see nothing, and the fakes exactly the requests the
+ * test expects. A first run shows that Codex does send a non-local request to that proxy, so that
+ * its silence means something. Installed by `tests/_helpers/codex.ts` (outside the checkout);
+ * skipped, saying why, when it cannot be installed or run here.
  */
 import assert from "node:assert/strict";
 import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
@@ -159,11 +159,11 @@ async function runCodex(
     signal: AbortSignal.timeout(60_000),
   }).output();
   const decoder = new TextDecoder();
-  const transcript = `exit ${code}\nstdout: ${decoder.decode(stdout)}\nstderr: ${
-    decoder.decode(stderr)
-  }`;
+  const out = decoder.decode(stdout);
+  const transcript = `exit ${code}\nstdout: ${out}\nstderr: ${decoder.decode(stderr)}`;
   const last = await Deno.readTextFile(lastMessage).catch(() => undefined);
-  const events = decoder.decode(stdout).split("\n").filter((line) => line.startsWith("{"))
+  // With --json, stdout is Codex's events, one JSON object a line.
+  const events = out.split("\n").filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as { type: string; item?: { type: string; text?: string } });
   return { code, last, transcript, events };
 }
