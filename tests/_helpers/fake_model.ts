@@ -200,8 +200,12 @@ function openAIRefusal(body: Json, options: OpenAIModelOptions): Response | unde
   return undefined;
 }
 
-/** The chat completion (or its chunks) of a reply. */
-function openAIAnswer(body: Json, reply: Reply, options: OpenAIModelOptions): Response {
+/** The chat completion (or its chunks) of `reply` to the chat request `body`. */
+export function openAIAnswer(
+  body: Json,
+  reply: Reply,
+  options: OpenAIModelOptions = {},
+): Response {
   const model = String(body.model);
   const compatible = options.compatible === true;
   const azure = options.azure === true;
@@ -407,114 +411,116 @@ const STOP_REASONS = { stop: "end_turn", length: "max_tokens", tool_calls: "tool
 
 /** A fake Anthropic script that answers as the model, thinking shown when enabled. */
 export function anthropicModel(): MessagesScript {
-  return (body) => {
-    const reply = decide(viewOfMessages(body));
-    const model = String(body.model);
-    const stopReason = reply.stopSequence !== undefined
-      ? "stop_sequence"
-      : STOP_REASONS[reply.finish];
-    const signature = "sig_fake";
-    const content: Json[] = [];
-    if (reply.reasoning !== undefined) {
-      content.push({ type: "thinking", thinking: reply.reasoning, signature });
-    }
-    if (reply.text !== "") content.push({ type: "text", text: reply.text });
-    for (const call of reply.calls) {
-      content.push({
-        type: "tool_use",
-        id: call.id.replace("call_", "toolu_"),
-        name: call.name,
-        input: call.args,
+  return (body) => anthropicReply(body, decide(viewOfMessages(body)));
+}
+
+/** Anthropic's answer to the Messages request `body` holding `reply`, streamed if asked. */
+export function anthropicReply(body: Json, reply: Reply): Response {
+  const model = String(body.model);
+  const stopReason = reply.stopSequence !== undefined
+    ? "stop_sequence"
+    : STOP_REASONS[reply.finish];
+  const signature = "sig_fake";
+  const content: Json[] = [];
+  if (reply.reasoning !== undefined) {
+    content.push({ type: "thinking", thinking: reply.reasoning, signature });
+  }
+  if (reply.text !== "") content.push({ type: "text", text: reply.text });
+  for (const call of reply.calls) {
+    content.push({
+      type: "tool_use",
+      id: call.id.replace("call_", "toolu_"),
+      name: call.name,
+      input: call.args,
+    });
+  }
+  const usage = {
+    input_tokens: reply.inputTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: reply.outputTokens,
+  };
+  if (body.stream !== true) {
+    return Response.json({
+      id: "msg_fakemodel",
+      type: "message",
+      role: "assistant",
+      model,
+      content,
+      stop_reason: stopReason,
+      stop_sequence: reply.stopSequence ?? null,
+      usage,
+    });
+  }
+  const events: Json[] = [{
+    type: "message_start",
+    message: {
+      id: "msg_fakemodel",
+      type: "message",
+      role: "assistant",
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...usage, output_tokens: 1 },
+    },
+  }];
+  content.forEach((block, index) => {
+    if (block.type === "thinking") {
+      events.push({
+        type: "content_block_start",
+        index,
+        content_block: { type: "thinking", thinking: "", signature: "" },
       });
-    }
-    const usage = {
-      input_tokens: reply.inputTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      output_tokens: reply.outputTokens,
-    };
-    if (body.stream !== true) {
-      return Response.json({
-        id: "msg_fakemodel",
-        type: "message",
-        role: "assistant",
-        model,
-        content,
-        stop_reason: stopReason,
-        stop_sequence: reply.stopSequence ?? null,
-        usage,
-      });
-    }
-    const events: Json[] = [{
-      type: "message_start",
-      message: {
-        id: "msg_fakemodel",
-        type: "message",
-        role: "assistant",
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...usage, output_tokens: 1 },
-      },
-    }];
-    content.forEach((block, index) => {
-      if (block.type === "thinking") {
-        events.push({
-          type: "content_block_start",
-          index,
-          content_block: { type: "thinking", thinking: "", signature: "" },
-        });
-        for (const piece of words(String(block.thinking))) {
-          events.push({
-            type: "content_block_delta",
-            index,
-            delta: { type: "thinking_delta", thinking: piece },
-          });
-        }
+      for (const piece of words(String(block.thinking))) {
         events.push({
           type: "content_block_delta",
           index,
-          delta: { type: "signature_delta", signature },
+          delta: { type: "thinking_delta", thinking: piece },
         });
-      } else if (block.type === "text") {
-        events.push({
-          type: "content_block_start",
-          index,
-          content_block: { type: "text", text: "" },
-        });
-        if (index === 0) events.push({ type: "ping" });
-        for (const piece of words(String(block.text))) {
-          events.push({
-            type: "content_block_delta",
-            index,
-            delta: { type: "text_delta", text: piece },
-          });
-        }
-      } else {
-        events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
-        for (const piece of thirds(JSON.stringify(block.input))) {
-          events.push({
-            type: "content_block_delta",
-            index,
-            delta: { type: "input_json_delta", partial_json: piece },
-          });
-        }
       }
-      events.push({ type: "content_block_stop", index });
-    });
-    events.push(
-      {
-        type: "message_delta",
-        delta: { stop_reason: stopReason, stop_sequence: reply.stopSequence ?? null },
-        usage: { output_tokens: reply.outputTokens },
-      },
-      { type: "message_stop" },
-    );
-    return new Response(anthropicSse(events), {
-      headers: { "content-type": "text/event-stream; charset=utf-8" },
-    });
-  };
+      events.push({
+        type: "content_block_delta",
+        index,
+        delta: { type: "signature_delta", signature },
+      });
+    } else if (block.type === "text") {
+      events.push({
+        type: "content_block_start",
+        index,
+        content_block: { type: "text", text: "" },
+      });
+      if (index === 0) events.push({ type: "ping" });
+      for (const piece of words(String(block.text))) {
+        events.push({
+          type: "content_block_delta",
+          index,
+          delta: { type: "text_delta", text: piece },
+        });
+      }
+    } else {
+      events.push({ type: "content_block_start", index, content_block: { ...block, input: {} } });
+      for (const piece of thirds(JSON.stringify(block.input))) {
+        events.push({
+          type: "content_block_delta",
+          index,
+          delta: { type: "input_json_delta", partial_json: piece },
+        });
+      }
+    }
+    events.push({ type: "content_block_stop", index });
+  });
+  events.push(
+    {
+      type: "message_delta",
+      delta: { stop_reason: stopReason, stop_sequence: reply.stopSequence ?? null },
+      usage: { output_tokens: reply.outputTokens },
+    },
+    { type: "message_stop" },
+  );
+  return new Response(anthropicSse(events), {
+    headers: { "content-type": "text/event-stream; charset=utf-8" },
+  });
 }
 
 /** Anthropic's `error` event, as sent mid-stream. */

@@ -24,6 +24,7 @@ import {
 } from "../_helpers/fake_openai.ts";
 import { startGateway } from "../_helpers/gateway.ts";
 import { makeKey } from "../_helpers/keys.ts";
+import { proxyEnv, startRecordingProxy } from "../_helpers/recording_proxy.ts";
 
 const CLAUDE = await installClaudeCode();
 
@@ -92,36 +93,6 @@ function scriptFor(notePath: string) {
   };
 }
 
-/** A proxy on 127.0.0.1 that records the first line of every request and answers 403. */
-function startRecordingProxy() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const seen: string[] = [];
-  const handled: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      handled.push((async () => {
-        const buffer = new Uint8Array(4096);
-        const read = await conn.read(buffer).catch(() => null);
-        if (read !== null) {
-          seen.push(new TextDecoder().decode(buffer.subarray(0, read)).split("\r\n")[0] ?? "");
-        }
-        const refusal = "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-        await conn.write(new TextEncoder().encode(refusal)).catch(() => 0);
-        conn.close();
-      })());
-    }
-  })();
-  return {
-    url: `http://127.0.0.1:${listener.addr.port}`,
-    seen,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await accepting.catch(() => {});
-      await Promise.all(handled);
-    },
-  };
-}
-
 /** Claude Code's `--output-format json` result (the fields the test reads). */
 interface PrintResult {
   readonly type: string;
@@ -166,14 +137,7 @@ async function runClaude(binary: string, dir: string, proxy: string, options: Ru
     DISABLE_AUTOUPDATER: "1",
     DISABLE_ERROR_REPORTING: "1",
     DISABLE_BUG_COMMAND: "1",
-    HTTP_PROXY: proxy,
-    HTTPS_PROXY: proxy,
-    ALL_PROXY: proxy,
-    http_proxy: proxy,
-    https_proxy: proxy,
-    all_proxy: proxy,
-    NO_PROXY: "127.0.0.1",
-    no_proxy: "127.0.0.1",
+    ...proxyEnv(proxy),
   };
   const { code, stdout, stderr } = await new Deno.Command("bash", {
     args: [
