@@ -5,6 +5,7 @@
 import { errors, type GatewayError } from "../../errors.ts";
 import {
   finishOutcome,
+  functionCallItem,
   type FunctionCallOutput,
   type MessageOutput,
   mintCallId,
@@ -14,6 +15,7 @@ import {
   textPart,
 } from "./output.ts";
 import { asRecord } from "../../json.ts";
+import { type ToolNames, toolNames } from "./tool_names.ts";
 
 /** Writes one event: its type and fields (the writer adds `sequence_number`). */
 export type EmitEvent = (type: string, data: Record<string, unknown>) => void;
@@ -36,6 +38,7 @@ interface Call {
 export class OutputEvents {
   readonly #ctx: ResponsesContext;
   readonly #emit: EmitEvent;
+  readonly #names: ToolNames;
   readonly #slots: Slot[] = [];
   readonly #calls = new Map<number, Call>();
   #reasoning: Slot | undefined;
@@ -47,6 +50,7 @@ export class OutputEvents {
   constructor(ctx: ResponsesContext, emit: EmitEvent) {
     this.#ctx = ctx;
     this.#emit = emit;
+    this.#names = toolNames(ctx.request.tools);
   }
 
   /** The items so far (live objects; the response builder copies them). */
@@ -134,14 +138,12 @@ export class OutputEvents {
       if (call.name === undefined) return;
       this.#closeReasoning();
       this.#closeMessage();
-      call.slot = this.#add({
+      call.slot = this.#add(functionCallItem({
         id: this.#ctx.newItemId("fc"),
-        type: "function_call",
         status: "in_progress",
         arguments: "",
         call_id: call.id ?? mintCallId(this.#ctx.id, key),
-        name: call.name,
-      });
+      }, this.#names.fromChat(call.name)));
       this.#arguments(call.slot, call.pending);
       call.pending = "";
     } else if (call.slot.open) {

@@ -9,7 +9,7 @@
  * | `input_text`, `output_text` | a `text` part |
  * | `input_image` with `image_url` (http(s) or `data:` URL) | an `image_url` part, `detail` kept when `auto`, `low` or `high` |
  * | `input_file` with `file_data` | a `file` part `{file_data, filename}` (OpenAI-compatible servers take it; the Anthropic and Gemini adapters refuse it) |
- * | `function_call` | a tool call on the assistant message just before (consecutive calls, and the text before them, are one assistant turn) |
+ * | `function_call` | a tool call on the assistant message just before (consecutive calls, and the text before them, are one assistant turn); a call with a `namespace` takes its function's chat name (`tool_names.ts`) |
  * | `function_call_output` | a `tool` message: a string, or the text parts joined by a newline; images and files cannot go in a `tool` message, so they follow in a `user` message after the run of tool messages, after a line naming the call |
  * | `reasoning` | dropped: its summary and encrypted content only mean something to OpenAI |
  * | `item_reference` | the referenced item, looked up among the items the caller passes (stored responses of the same key) |
@@ -33,6 +33,7 @@ import {
   type MessageItem,
   type Refusal,
 } from "./schema.ts";
+import type { ToolNames } from "./tool_names.ts";
 
 /** An input item as sent or stored; the translation narrows it by its type. */
 export type ResponseItem = { readonly [key: string]: unknown };
@@ -193,14 +194,23 @@ function resolve(
   return found;
 }
 
+/** What {@linkcode toChatMessages} needs besides the items. */
+export interface ItemSources {
+  /** The items an `item_reference` may name, by id. */
+  readonly references?: ReadonlyMap<string, ResponseItem> | undefined;
+  /** The request's tool names, for calls of a function in a namespace (bare names without). */
+  readonly names?: ToolNames | undefined;
+}
+
 /**
- * Translates items, in order, to chat messages (see the table above); `references` holds the
- * items an `item_reference` may name. Throws the 400 `GatewayError` for what cannot be sent.
+ * Translates items, in order, to chat messages (see the table above). Throws the 400
+ * `GatewayError` for what cannot be sent.
  */
 export function toChatMessages(
   items: readonly PlacedItem[],
-  references: ReadonlyMap<string, ResponseItem> | undefined,
+  sources: ItemSources = {},
 ): ChatMessage[] {
+  const { references, names } = sources;
   const messages: ChatMessage[] = [];
   let media: Part[] = [];
   const flush = () => {
@@ -224,7 +234,10 @@ export function toChatMessages(
         const toolCall = {
           id: call.call_id,
           type: "function",
-          function: { name: call.name, arguments: call.arguments },
+          function: {
+            name: names?.toChat(call.name, call.namespace) ?? call.name,
+            arguments: call.arguments,
+          },
         };
         const last = messages.at(-1);
         if (last?.role === "assistant") (last.tool_calls ??= []).push(toolCall);

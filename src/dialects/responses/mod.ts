@@ -14,7 +14,14 @@ export {
   type ResponsesRequest,
 } from "./schema.ts";
 export { type ChatRequestSources, toChatRequest } from "./request.ts";
-export { type PlacedItem, type ResponseItem, toChatMessages } from "./items.ts";
+export { type ItemSources, type PlacedItem, type ResponseItem, toChatMessages } from "./items.ts";
+export {
+  flattenTools,
+  type FlatTool,
+  type ToolName,
+  type ToolNames,
+  toolNames,
+} from "./tool_names.ts";
 export {
   type FunctionCallOutput,
   type ItemIdPrefix,

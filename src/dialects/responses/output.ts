@@ -13,6 +13,7 @@
  */
 import type { Usage } from "../../openai/schema.ts";
 import type { ResponsesRequest } from "./schema.ts";
+import type { ToolName } from "./tool_names.ts";
 import { asRecord } from "../../json.ts";
 
 /** Prefixes of the item ids the gateway makes: messages, function calls and outputs, reasoning. */
@@ -54,6 +55,8 @@ export type FunctionCallOutput = {
   arguments: string;
   call_id: string;
   name: string;
+  /** The namespace of a function of a `namespace` tool (see `tool_names.ts`). */
+  namespace?: string;
 };
 
 export type ReasoningOutput = {
@@ -239,6 +242,19 @@ export function reasoningOf(message: Record<string, unknown>): string {
 /** A function call's `call_id` when the provider gave no id. */
 export function mintCallId(responseId: string, index: number): string {
   return `call_${responseId.replace(/^resp_/, "")}_${index}`;
+}
+
+/**
+ * A `function_call` item for a provider's tool call: `name` and `namespace` are the Responses
+ * names of the chat name the model called (see `tool_names.ts`).
+ */
+export function functionCallItem(
+  fields: Omit<FunctionCallOutput, "type" | "name" | "namespace">,
+  called: ToolName,
+): FunctionCallOutput {
+  const item: FunctionCallOutput = { ...fields, type: "function_call", name: called.name };
+  if (called.namespace !== undefined) item.namespace = called.namespace;
+  return item;
 }
 
 /** An `output_text` part. */

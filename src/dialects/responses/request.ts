@@ -9,6 +9,7 @@
  * | stored history of `previous_response_id` | the messages before `input` (see `items.ts`) |
  * | `input` (a string: one user message; items: see `items.ts`) | `messages` |
  * | `tools` of type `function` | `{type: "function", function: {name, description, parameters, strict}}` |
+ * | `tools` of type `namespace` | its function tools, as above, named as `tool_names.ts` says (the namespace's `description` is dropped) |
  * | `tool_choice` `auto` / `none` / `required` / `{type: "function", name}` | the same / `{type: "function", function: {name}}`; `auto` and `none` without tools are dropped |
  * | `tool_choice` `{type: "allowed_tools", mode, tools}` | `tools` narrowed to the allowed ones, `tool_choice` = `mode` |
  * | `parallel_tool_calls` | the same (with tools only: OpenAI refuses it without) |
@@ -21,8 +22,10 @@
  * | `stream: true` | `stream: true`, `stream_options.include_usage: true` |
  *
  * Refused with 400 naming the field: OpenAI's built-in tools (`tools[i]` whose type is not
- * `function`: `web_search`, `file_search`, `computer_use_preview`, `code_interpreter`, `mcp`,
- * `image_generation`, `local_shell`, `custom`, …) and tool choices naming them, a `tool_choice`
+ * `function` or `namespace`: `web_search`, `file_search`, `computer_use_preview`,
+ * `code_interpreter`, `mcp`, `image_generation`, `local_shell`, `custom`, …) and tool choices
+ * naming them, a namespace's tool that is not a function (`tools[i].tools[j]`), a namespace's
+ * function whose chat name another tool has (`tools[i].tools[j].name`), a `tool_choice`
  * naming a function not in `tools`, `required` without tools, `background: true`,
  * `conversation`, `prompt`, an unknown `reasoning.effort` or `text.format.type`, a request left
  * with nothing but system messages once translated, and what `items.ts` refuses.
@@ -42,7 +45,8 @@ import { GatewayError } from "../../errors.ts";
 import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import { toUserField } from "../messages/request.ts";
 import { type PlacedItem, refuse, type ResponseItem, toChatMessages } from "./items.ts";
-import type { FunctionTool, ResponsesRequest, ToolChoice } from "./schema.ts";
+import type { FunctionTool, NamespaceTool, ResponsesRequest, ToolChoice } from "./schema.ts";
+import { flattenTools, type ToolNames, toolNames } from "./tool_names.ts";
 
 /** What a translation needs besides the request, read from the store by the caller. */
 export interface ChatRequestSources {
@@ -56,17 +60,44 @@ type ChatTool = { type: "function"; function: { name: string; [key: string]: unk
 
 const OPENAI_ONLY = "it is available only on models served by OpenAI";
 
-function toChatTools(request: ResponsesRequest): ChatTool[] {
-  return (request.tools ?? []).map((tool, i) => {
-    if (tool.type !== "function") {
-      return refuse(
+function refuseOtherTools(request: ResponsesRequest): void {
+  (request.tools ?? []).forEach((tool, i) => {
+    if (tool.type === "namespace") {
+      (tool as NamespaceTool).tools.forEach((entry, j) => {
+        if (entry.type === "function") return;
+        refuse(
+          `Unsupported tool type "${entry.type.slice(0, 100)}" in 'tools[${i}].tools[${j}]': ` +
+            `only function tools can be sent to this model`,
+          `tools[${i}].tools[${j}]`,
+        );
+      });
+    } else if (tool.type !== "function") {
+      refuse(
         `Unsupported tool type "${tool.type.slice(0, 100)}" in 'tools[${i}]': OpenAI's built-in ` +
           `tools run only on models served by OpenAI; declare a function tool instead`,
         `tools[${i}]`,
       );
     }
-    const { name, description, parameters, strict } = tool as FunctionTool;
-    const fn: ChatTool["function"] = { name };
+  });
+}
+
+/** Function tools, those of namespaces flattened (see `tool_names.ts`). */
+function toChatTools(request: ResponsesRequest): ChatTool[] {
+  refuseOtherTools(request);
+  const flat = flattenTools(request.tools);
+  return flat.map((entry) => {
+    const clash = entry.namespace !== undefined &&
+      flat.some((other) => other !== entry && other.chatName === entry.chatName);
+    if (clash) {
+      refuse(
+        `Invalid value for '${entry.param}.name': "${entry.chatName.slice(0, 100)}", the name ` +
+          `this function of namespace "${entry.namespace?.slice(0, 100)}" is sent under, is ` +
+          "taken by another tool",
+        `${entry.param}.name`,
+      );
+    }
+    const { description, parameters, strict } = entry.tool as FunctionTool;
+    const fn: ChatTool["function"] = { name: entry.chatName };
     if (typeof description === "string") fn.description = description;
     if (parameters !== undefined && parameters !== null) fn.parameters = parameters;
     if (typeof strict === "boolean") fn.strict = strict;
@@ -82,6 +113,7 @@ function hasTool(tools: readonly ChatTool[], name: string): boolean {
 function toolChoiceFields(
   choice: ToolChoice | null | undefined,
   tools: ChatTool[],
+  names: ToolNames,
 ): { tools: ChatTool[]; fields: Partial<ChatCompletionRequest> } {
   if (choice === undefined || choice === null) return { tools, fields: {} };
   if (tools.length === 0 && (choice === "auto" || choice === "none")) return { tools, fields: {} };
@@ -96,7 +128,7 @@ function toolChoiceFields(
   }
   if (typeof choice === "string") return { tools, fields: { tool_choice: choice } };
   if (choice.type === "function") {
-    const name = String(choice.name);
+    const name = names.toChat(String(choice.name), choice.namespace);
     if (!hasTool(tools, name)) {
       return refuse(
         `Invalid value for 'tool_choice.name': no function tool is named "${name.slice(0, 100)}"`,
@@ -106,19 +138,24 @@ function toolChoiceFields(
     return { tools, fields: { tool_choice: { type: "function", function: { name } } } };
   }
   if (choice.type === "allowed_tools") {
-    const allowed = (choice.tools as { type: string; name?: unknown }[]).map((entry, k) => {
-      const param = `tool_choice.tools[${k}]`;
-      if (entry.type !== "function") {
-        return refuse(
-          `Unsupported tool type "${entry.type.slice(0, 100)}" in '${param}': ${OPENAI_ONLY}`,
-          param,
-        );
-      }
-      if (typeof entry.name !== "string" || !hasTool(tools, entry.name)) {
-        return refuse(`Invalid value for '${param}.name': it names no function tool`, param);
-      }
-      return entry.name;
-    });
+    const allowed = (choice.tools as { type: string; name?: unknown; namespace?: unknown }[]).map(
+      (entry, k) => {
+        const param = `tool_choice.tools[${k}]`;
+        if (entry.type !== "function") {
+          return refuse(
+            `Unsupported tool type "${entry.type.slice(0, 100)}" in '${param}': ${OPENAI_ONLY}`,
+            param,
+          );
+        }
+        const name = typeof entry.name === "string"
+          ? names.toChat(entry.name, entry.namespace)
+          : undefined;
+        if (name === undefined || !hasTool(tools, name)) {
+          return refuse(`Invalid value for '${param}.name': it names no function tool`, param);
+        }
+        return name;
+      },
+    );
     const narrowed = tools.filter((tool) => allowed.includes(tool.function.name));
     if (narrowed.length === 0 && choice.mode === "required") {
       return refuse(
@@ -191,7 +228,7 @@ function refuseOpenAiOnly(request: ResponsesRequest): void {
   }
 }
 
-function conversation(request: ResponsesRequest, sources: ChatRequestSources) {
+function conversation(request: ResponsesRequest, sources: ChatRequestSources, names: ToolNames) {
   const placed: PlacedItem[] = (sources.history ?? []).map((item) => ({
     item,
     param: "previous_response_id",
@@ -202,7 +239,7 @@ function conversation(request: ResponsesRequest, sources: ChatRequestSources) {
   } else {
     input?.forEach((item, i) => placed.push({ item, param: `input[${i}]` }));
   }
-  const messages = toChatMessages(placed, sources.items);
+  const messages = toChatMessages(placed, { references: sources.items, names });
   if (!messages.some((message) => message.role !== "system")) {
     refuse(
       "Invalid value for 'input': the request has no input that can be sent to this model",
@@ -221,11 +258,12 @@ function translate(
 ): { chat: ChatCompletionRequest; adjusted: string[] } {
   const adjusted: string[] = [];
   refuseOpenAiOnly(request);
+  const names = toolNames(request.tools);
   const chat: ChatCompletionRequest = {
     model: request.model,
-    messages: conversation(request, sources),
+    messages: conversation(request, sources, names),
   };
-  const { tools, fields } = toolChoiceFields(request.tool_choice, toChatTools(request));
+  const { tools, fields } = toolChoiceFields(request.tool_choice, toChatTools(request), names);
   if (tools.length > 0) {
     chat.tools = tools;
     if (typeof request.parallel_tool_calls === "boolean") {

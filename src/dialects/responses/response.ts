@@ -6,7 +6,8 @@
  *   reasoning (`message.reasoning_content` or `message.reasoning`), when it returned any; a
  *   `message` item (`msg_…`) with an `output_text` part of the content and a `refusal` part of
  *   the refusal, when either is not empty; a `function_call` item (`fc_…`) per tool call, with
- *   `call_id` the provider's tool call id and `arguments` as the provider sent them.
+ *   `call_id` the provider's tool call id and `arguments` as the provider sent them; a call of a
+ *   function of a `namespace` tool has its bare `name` and the `namespace` (see `tool_names.ts`).
  * - `status`: `completed`, or `incomplete` with `incomplete_details.reason` `max_output_tokens`
  *   (finish reason `length`) or `content_filter`; the last output item is then `incomplete` too.
  * - `usage`: see {@linkcode toResponseUsage}; null when the provider reported none.
@@ -15,6 +16,7 @@
 import { errors, GatewayError } from "../../errors.ts";
 import {
   finishOutcome,
+  functionCallItem,
   mintCallId,
   type OutputItem,
   reasoningOf,
@@ -26,6 +28,7 @@ import {
 } from "./output.ts";
 import { asRecord } from "../../json.ts";
 import { firstChoice } from "../_canonical.ts";
+import { toolNames } from "./tool_names.ts";
 
 /** A message's content as text: a string, or the text of an array of parts. */
 function contentText(content: unknown): string {
@@ -39,6 +42,7 @@ function contentText(content: unknown): string {
 
 function functionCalls(calls: unknown, ctx: ResponsesContext): OutputItem[] | GatewayError {
   if (!Array.isArray(calls)) return [];
+  const names = toolNames(ctx.request.tools);
   const items: OutputItem[] = [];
   for (const [i, value] of calls.entries()) {
     const call = asRecord(value);
@@ -48,14 +52,12 @@ function functionCalls(calls: unknown, ctx: ResponsesContext): OutputItem[] | Ga
       return errors.upstream(`The provider returned tool call ${i} without a function name`);
     }
     const args = fn?.arguments;
-    items.push({
+    items.push(functionCallItem({
       id: ctx.newItemId("fc"),
-      type: "function_call",
       status: "completed",
       arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}),
       call_id: typeof call?.id === "string" && call.id !== "" ? call.id : mintCallId(ctx.id, i),
-      name,
-    });
+    }, names.fromChat(name)));
   }
   return items;
 }

@@ -83,6 +83,7 @@ const FunctionCallItemSchema = z.looseObject({
   call_id: text,
   name: text,
   arguments: text,
+  namespace: nullishString,
   id: nullishString,
 });
 const FunctionCallOutputItemSchema = z.looseObject({
@@ -139,8 +140,21 @@ const FunctionToolSchema = z.looseObject({
   strict: nullishBoolean,
 });
 
-/** A tool: `function` tools checked; OpenAI's built-in tools (`web_search`, `mcp`, …) kept. */
-const ToolSchema = byType({ function: FunctionToolSchema });
+/** A group of tools (`tools[i].tools`): its `function` tools checked, others kept. */
+const NamespaceToolSchema = z.looseObject({
+  type: z.literal("namespace"),
+  name: z.string({ error: "is required and must be a string" }).min(1, "must not be empty"),
+  description: nullishString,
+  tools: z.array(byType({ function: FunctionToolSchema }), {
+    error: "is required and must be an array of tools",
+  }),
+});
+
+/**
+ * A tool: `function` and `namespace` tools checked; OpenAI's built-in tools (`web_search`,
+ * `mcp`, …) kept.
+ */
+const ToolSchema = byType({ function: FunctionToolSchema, namespace: NamespaceToolSchema });
 
 const ToolChoiceSchema = z.union([
   z.enum(["none", "auto", "required"]),
@@ -224,6 +238,7 @@ export type FunctionCallItem = z.infer<typeof FunctionCallItemSchema>;
 export type FunctionCallOutputItem = z.infer<typeof FunctionCallOutputItemSchema>;
 export type ItemReference = z.infer<typeof ItemReferenceSchema>;
 export type FunctionTool = z.infer<typeof FunctionToolSchema>;
+export type NamespaceTool = z.infer<typeof NamespaceToolSchema>;
 
 /**
  * Validates a `POST /v1/responses` body, or returns a 400 naming the first bad field.

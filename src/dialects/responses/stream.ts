@@ -14,8 +14,8 @@
  *   kind a content part: `response.content_part.added`, `response.output_text.delta`s (or
  *   `response.refusal.delta`s), `….done`, `response.content_part.done`;
  * - tool calls: a `function_call` item per call (`tool_calls[].index`), added once its name is
- *   known, then `response.function_call_arguments.delta` with each piece as it arrives and
- *   `….done`. Parallel calls whose pieces interleave stay open side by side: Responses events
+ *   known (a function of a `namespace` tool: its bare `name` and the `namespace`), then
+ *   `response.function_call_arguments.delta` with each piece as it arrives and `….done`. Parallel calls whose pieces interleave stay open side by side: Responses events
  *   name their item by `output_index`, so nothing waits.
  *
  * Reasoning after text, or text after reasoning, starts a new item; a tool call closes the open

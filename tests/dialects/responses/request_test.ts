@@ -446,6 +446,118 @@ Deno.test("toChatRequest() translates tools and tool_choice", async (t) => {
   });
 });
 
+/** Codex's sub-agent tools: a namespace of function tools. */
+const AGENTS = {
+  type: "namespace",
+  name: "multi_agent_v1",
+  description: "Tools for spawning and managing sub-agents.",
+  tools: [
+    { type: "function", name: "spawn_agent", description: "Spawn", parameters: { type: "object" } },
+    { type: "function", name: "wait", strict: false },
+  ],
+};
+
+Deno.test("toChatRequest() flattens namespace tools into function tools", async (t) => {
+  await t.step("a namespace's functions keep their names when no other tool has them", () => {
+    assert.deepEqual(chatOf({ tools: [WEATHER, AGENTS] }).tools, [
+      { type: "function", function: { name: "weather", parameters: { type: "object" } } },
+      {
+        type: "function",
+        function: { name: "spawn_agent", description: "Spawn", parameters: { type: "object" } },
+      },
+      { type: "function", function: { name: "wait", strict: false } },
+    ]);
+  });
+  await t.step("a name another tool has is qualified by the namespace", () => {
+    const other = { type: "namespace", name: "jobs", tools: [{ type: "function", name: "wait" }] };
+    const wait = { type: "function", name: "wait" };
+    const names = chatOf({ tools: [wait, AGENTS, other] }).tools?.map((tool) =>
+      (tool as { function: { name: string } }).function.name
+    );
+    assert.deepEqual(names, ["wait", "spawn_agent", "multi_agent_v1__wait", "jobs__wait"]);
+  });
+  await t.step("a qualified name that is still taken is a 400 naming the function", () => {
+    const taken = { type: "function", name: "multi_agent_v1__wait" };
+    const error = refused(
+      { tools: [{ type: "function", name: "wait" }, taken, AGENTS] },
+      "tools[2].tools[1].name",
+    );
+    assert.match(error.message, /"multi_agent_v1__wait"/);
+  });
+  await t.step("a namespace's tool that is not a function is a 400 naming it", () => {
+    const tools = [{ ...AGENTS, tools: [...AGENTS.tools, { type: "custom", name: "patch" }] }];
+    refused({ tools }, "tools[0].tools[2]");
+  });
+  await t.step("tool_choice names a namespace's function by its name (and namespace)", () => {
+    const tools = [{ type: "function", name: "wait" }, AGENTS];
+    assert.deepEqual(
+      chatOf({ tools: [AGENTS], tool_choice: { type: "function", name: "wait" } })
+        .tool_choice,
+      { type: "function", function: { name: "wait" } },
+    );
+    assert.deepEqual(
+      chatOf({
+        tools,
+        tool_choice: { type: "function", name: "wait", namespace: "multi_agent_v1" },
+      }).tool_choice,
+      { type: "function", function: { name: "multi_agent_v1__wait" } },
+    );
+    const chat = chatOf({
+      tools,
+      tool_choice: {
+        type: "allowed_tools",
+        mode: "auto",
+        tools: [{ type: "function", name: "wait", namespace: "multi_agent_v1" }],
+      },
+    });
+    assert.deepEqual(chat.tools, [{
+      type: "function",
+      function: { name: "multi_agent_v1__wait", strict: false },
+    }]);
+  });
+  await t.step("a replayed call with a namespace takes its function's chat name", () => {
+    const tools = [{ type: "function", name: "wait" }, AGENTS];
+    const replayed = (name: string) => ({ ...call("c1", name), namespace: "multi_agent_v1" });
+    assert.deepEqual(messagesOfTools([replayed("wait"), output("c1", "done")], tools), [
+      { role: "assistant", content: null, tool_calls: [toolCall("c1", "multi_agent_v1__wait")] },
+      { role: "tool", tool_call_id: "c1", content: "done" },
+    ]);
+    assert.deepEqual(messagesOfTools([replayed("spawn_agent"), output("c1", "ok")], tools)[0], {
+      role: "assistant",
+      content: null,
+      tool_calls: [toolCall("c1", "spawn_agent")],
+    });
+    // A namespace the request no longer declares: the bare name.
+    assert.deepEqual(messagesOfTools([replayed("gone"), output("c1", "ok")], tools)[0], {
+      role: "assistant",
+      content: null,
+      tool_calls: [toolCall("c1", "gone")],
+    });
+  });
+  await t.step("an answer's namespaced call continues under the same chat name", () => {
+    const tools = [{ type: "function", name: "wait" }, AGENTS];
+    const answer = toResponsesResponse({
+      object: "chat.completion",
+      choices: [{
+        index: 0,
+        message: { role: "assistant", tool_calls: [toolCall("c9", "multi_agent_v1__wait")] },
+        finish_reason: "tool_calls",
+      }],
+    }, contextFor({ tools }));
+    assert.ok(!(answer instanceof GatewayError));
+    const messages = messagesOfTools([user("Go"), ...answer.output, output("c9", "ok")], tools);
+    assert.deepEqual(messages[1], {
+      role: "assistant",
+      content: null,
+      tool_calls: [toolCall("c9", "multi_agent_v1__wait")],
+    });
+  });
+});
+
+function messagesOfTools(input: unknown[], tools: unknown[]): unknown[] {
+  return chatOf({ input, tools }).messages;
+}
+
 Deno.test("toChatRequest() maps the other parameters", async (t) => {
   const cases: [string, Json, Json][] = [
     ["max_output_tokens", { max_output_tokens: 64 }, { max_completion_tokens: 64 }],
@@ -609,9 +721,10 @@ Deno.test("toChatRequest() never throws on a parsed request", () => {
   );
   const request = fc.record({
     input: fc.array(item, { maxLength: 8 }),
-    tools: fc.array(fc.oneof(fc.constant(WEATHER), fc.constant({ type: "web_search" })), {
-      maxLength: 2,
-    }),
+    tools: fc.array(
+      fc.oneof(fc.constant(WEATHER), fc.constant({ type: "web_search" }), fc.constant(AGENTS)),
+      { maxLength: 2 },
+    ),
     tool_choice: fc.constantFrom("auto", "none", "required", { type: "function", name: "weather" }),
     reasoning: fc.record({ effort: fc.constantFrom("none", "minimal", "low", "xhigh", "bad") }),
   }, { requiredKeys: ["input"] });

@@ -274,3 +274,62 @@ Deno.test("toResponsesResponse() answers what the openai SDK reads", async () =>
   assert.deepEqual([call.call_id, call.name, call.arguments], ["call_a", "w", "{}"]);
   assert.equal(response.usage?.total_tokens, 12);
 });
+
+/** Codex's sub-agent tools, and a top-level `wait` that makes the namespace's one qualified. */
+const NAMESPACED_TOOLS = [
+  { type: "function", name: "wait" },
+  {
+    type: "namespace",
+    name: "multi_agent_v1",
+    description: "Sub-agents",
+    tools: [{ type: "function", name: "spawn_agent" }, { type: "function", name: "wait" }],
+  },
+];
+
+Deno.test("toResponsesResponse() names calls of a namespace's functions as OpenAI does", () => {
+  const calls = ["spawn_agent", "multi_agent_v1__wait", "wait", "unknown"].map((name, i) => ({
+    id: `call_${i}`,
+    type: "function",
+    function: { name, arguments: "{}" },
+  }));
+  const body = translated(completion({ tool_calls: calls }, "tool_calls"), {
+    tools: NAMESPACED_TOOLS,
+  });
+  assert.deepEqual(body.output.map((item) => item.type === "function_call" && item), [
+    {
+      id: "fc_1",
+      type: "function_call",
+      status: "completed",
+      arguments: "{}",
+      call_id: "call_0",
+      name: "spawn_agent",
+      namespace: "multi_agent_v1",
+    },
+    {
+      id: "fc_2",
+      type: "function_call",
+      status: "completed",
+      arguments: "{}",
+      call_id: "call_1",
+      name: "wait",
+      namespace: "multi_agent_v1",
+    },
+    {
+      id: "fc_3",
+      type: "function_call",
+      status: "completed",
+      arguments: "{}",
+      call_id: "call_2",
+      name: "wait",
+    },
+    {
+      id: "fc_4",
+      type: "function_call",
+      status: "completed",
+      arguments: "{}",
+      call_id: "call_3",
+      name: "unknown",
+    },
+  ]);
+  assert.deepEqual(body.tools, NAMESPACED_TOOLS);
+});

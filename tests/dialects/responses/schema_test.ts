@@ -187,6 +187,16 @@ Deno.test("parseResponsesRequest() names the first bad field", async (t) => {
       "input[0].content[0].text",
     ],
     ["a function tool without a name", base({ tools: [{ type: "function" }] }), "tools[0].name"],
+    [
+      "a namespace tool without tools",
+      base({ tools: [{ type: "namespace", name: "ns" }] }),
+      "tools[0].tools",
+    ],
+    [
+      "a namespace's function without a name",
+      base({ tools: [{ type: "namespace", name: "ns", tools: [{ type: "function" }] }] }),
+      "tools[0].tools[0].name",
+    ],
     ["a bad tool_choice", base({ tool_choice: "any" }), "tool_choice"],
     [
       "a function choice without a name",

@@ -215,6 +215,65 @@ Deno.test("createResponsesSseWriter() streams what the openai SDK assembles", as
     assert.ok(call?.type === "function_call");
     assert.deepEqual([call.name, call.call_id, call.arguments], ["search", "call_x", '{"q":1}']);
   });
+  await t.step("calls of a namespace's functions: bare name and namespace", async () => {
+    const tools = [
+      { type: "function", name: "wait" },
+      {
+        type: "namespace",
+        name: "multi_agent_v1",
+        description: "Sub-agents",
+        tools: [{ type: "function", name: "spawn_agent" }, { type: "function", name: "wait" }],
+      },
+    ];
+    const sse = render([
+      START,
+      toolPiece(0, '{"message":"go"}', "call_a", "spawn_agent"),
+      toolPiece(1, "{}", "call_b", "multi_agent_v1__wait"),
+      toolPiece(2, "{}", "call_c", "wait"),
+      delta({}, "tool_calls"),
+      DONE,
+    ], contextFor({ tools }));
+    const added = eventsOf(sse).filter(({ data }) => data.type === "response.output_item.added");
+    assert.deepEqual(added.map(({ data }) => data.item), [
+      {
+        id: "fc_1",
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: "call_a",
+        name: "spawn_agent",
+        namespace: "multi_agent_v1",
+      },
+      {
+        id: "fc_2",
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: "call_b",
+        name: "wait",
+        namespace: "multi_agent_v1",
+      },
+      {
+        id: "fc_3",
+        type: "function_call",
+        status: "in_progress",
+        arguments: "",
+        call_id: "call_c",
+        name: "wait",
+      },
+    ]);
+    const response = await finalResponse(sse);
+    assert.deepEqual(
+      response.output.map((item) =>
+        item.type === "function_call" && [item.namespace, item.name, item.arguments]
+      ),
+      [
+        ["multi_agent_v1", "spawn_agent", '{"message":"go"}'],
+        ["multi_agent_v1", "wait", "{}"],
+        [undefined, "wait", "{}"],
+      ],
+    );
+  });
   await t.step("JSON for a json_schema format, which the SDK parses", async () => {
     const format = {
       type: "json_schema" as const,
