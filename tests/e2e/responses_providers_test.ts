@@ -378,6 +378,62 @@ for (const provider of PROVIDERS) {
       assert.equal(answer.output_text, "Results: 18°C; no station");
     });
 
+    // To OpenAI and Azure a namespace tool passes through as it is; the fakes do not run it.
+    if (!s.native) {
+      await t.step(
+        "a namespace tool (as Codex sends its sub-agent tools): calls named back, replayed",
+        async () => {
+          const tools: OpenAI.Responses.Tool[] = [{
+            type: "namespace",
+            name: "forecasts",
+            description: "Weather tools",
+            tools: [{ ...WEATHER, type: "function" }],
+          }];
+          const input: OpenAI.Responses.ResponseInputItem[] = [
+            { role: "user", content: "Weather in Paris and Rome?" },
+          ];
+          const { events, response } = await streamed(client, {
+            model: s.model,
+            tools,
+            input,
+            store: false,
+          });
+          assertSequence(events, "response.completed");
+          const calls = response.output.filter((item) => item.type === "function_call");
+          assert.deepEqual(calls.map((call) => [call.namespace, call.name]), [
+            ["forecasts", "weather"],
+            ["forecasts", "weather"],
+          ]);
+          const sent = JSON.stringify(s.upstream().at(-1)?.tools ?? s.upstream().at(-1));
+          assert.match(sent, /"weather"/);
+          assert.doesNotMatch(sent, /forecasts/);
+          // Replayed as Codex does: the call items (with their namespace) and the outputs.
+          const answer = await client.responses.create({
+            model: s.model,
+            tools,
+            store: false,
+            input: [
+              ...input,
+              ...response.output as OpenAI.Responses.ResponseInputItem[],
+              ...calls.map((call, i) => ({
+                type: "function_call_output" as const,
+                call_id: call.call_id,
+                output: ["18°C", "no station"][i] ?? "",
+              })),
+            ],
+          });
+          assert.equal(answer.output_text, "Results: 18°C; no station");
+          const nonStream = await client.responses.create({ model: s.model, tools, input });
+          assert.deepEqual(
+            nonStream.output.flatMap((item) =>
+              item.type === "function_call" ? [[item.namespace, item.name]] : []
+            ),
+            [["forecasts", "weather"], ["forecasts", "weather"]],
+          );
+        },
+      );
+    }
+
     await t.step("images, inline and by URL", async () => {
       const answer = await client.responses.create({
         model: s.model,
