@@ -2,13 +2,15 @@
  * Codex CLI itself (`codex exec`), with a model provider pointed at a real gateway whose model
  * routes to the fake Anthropic, through `/v1/responses` (`wire_api = "responses"`): it completes
  * a prompt and a tool round trip (its `exec_command` tool running `cat note.txt` in the test's
- * working directory), does the same with a reasoning model on an OpenAI-compatible server (its
- * reasoning shown by Codex), and reaches nothing but the gateway.
+ * working directory), runs a call of one of its sub-agent tools (sent as a `namespace` tool, and
+ * dispatched by Codex only when the call names its namespace), does the same with a reasoning
+ * model on an OpenAI-compatible server (its reasoning shown by Codex), and reaches nothing but the
+ * gateway.
  *
  * Codex runs with its home (`CODEX_HOME`) and working directory in the test's temporary
- * directory, with the README's config.toml (read from it): retries off; plugins, analytics, web
- * search and sub-agents off (Codex would otherwise fetch plugins from GitHub, send analytics to
- * chatgpt.com, and offer `web_search` and `namespace` tools, which only OpenAI runs). Every proxy
+ * directory, with the README's config.toml (read from it): retries off; plugins, analytics and web
+ * search off (Codex would otherwise fetch plugins from GitHub, send analytics to chatgpt.com, and
+ * offer a `web_search` tool, which only OpenAI runs); sub-agents left on. Every proxy
  * variable points at a local proxy that records and refuses whatever reaches it (NO_PROXY lets
  * only 127.0.0.1 through): the proxy must see nothing, and the fakes exactly the requests the
  * test expects. A first run shows that Codex does send a non-local request to that proxy, so that
@@ -73,10 +75,14 @@ function reply(view: View, text: string, calls: readonly Call[] = []): Reply {
   };
 }
 
+/** The agent id the model asks Codex's sub-agent tool `close_agent` to close: there is none. */
+const NO_AGENT = "no-such-agent";
+
 /**
  * The model's side: a prompt naming `note.txt` gets a call of Codex's `exec_command` running
- * `cat note.txt`, the tool's result a sentence quoting the result's last line (the command's
- * output), anything else "pong"; asked to reason, it reasons first.
+ * `cat note.txt`, one saying "close agent" a call of its sub-agent tool `close_agent` (in its
+ * `multi_agent_v1` namespace), the tool's result a sentence quoting the result's last line (the
+ * command's output), anything else "pong"; asked to reason, it reasons first.
  */
 function codexReply(view: View, callId: string): Reply {
   const [result] = view.toolResults;
@@ -85,6 +91,9 @@ function codexReply(view: View, callId: string): Reply {
   }
   if (view.lastUserText.includes("note.txt")) {
     return reply(view, "", [{ id: callId, name: "exec_command", args: { cmd: "cat note.txt" } }]);
+  }
+  if (view.lastUserText.includes("close agent")) {
+    return reply(view, "", [{ id: callId, name: "close_agent", args: { target: NO_AGENT } }]);
   }
   return reply(view, "pong");
 }
@@ -168,9 +177,9 @@ async function runCodex(
   return { code, last, transcript, events };
 }
 
-const NAME = `Codex ${CODEX_VERSION} (codex exec) completes a prompt and a tool round trip ` +
-  "through /v1/responses to Anthropic, reasons on an OpenAI-compatible server, and reaches " +
-  "nothing else";
+const NAME = `Codex ${CODEX_VERSION} (codex exec) completes a prompt, a tool round trip and ` +
+  "a sub-agent tool call through /v1/responses to Anthropic, reasons on an OpenAI-compatible " +
+  "server, and reaches nothing else";
 
 Deno.test({
   name: "binary" in CODEX ? NAME : `${NAME} (SKIPPED: ${CODEX.skipped})`,
@@ -242,6 +251,8 @@ Deno.test({
         assert.match(textOf(blocks(turns.at(-1))), /Say pong\./);
         const tools = request?.body?.tools as { name: string }[];
         assert.ok(tools.some((tool) => tool.name === "exec_command"), "exec_command is offered");
+        // Its sub-agent tools come as a namespace tool, sent as plain tools.
+        assert.ok(tools.some((tool) => tool.name === "spawn_agent"), "spawn_agent is offered");
         const served = gateway.logs.filter((line) => line.path === "/v1/responses");
         assert.deepEqual(
           served.map((line) => [line.status, line.provider, line.upstream_model, line.model]),
@@ -267,6 +278,24 @@ Deno.test({
         const result = blocks(turns.at(-1)).find((block) => block.type === "tool_result");
         assert.equal(result?.tool_use_id, "toolu_cat_1");
         assert.ok(textOf(result?.content).includes(secret), JSON.stringify(result));
+      });
+
+      await t.step("a sub-agent tool (in a namespace): Codex runs close_agent", async () => {
+        const before = anthropic.requests.length;
+        const { code, transcript } = await run("Please close agent now.");
+        assert.equal(code, 0, transcript);
+        assert.deepEqual(proxy.seen, []);
+        const requests = anthropic.requests.slice(before);
+        assert.equal(requests.length, 2, transcript);
+        const turns = requests[1]?.body?.messages as Turn[];
+        const call = blocks(turns.at(-2)).find((block) => block.type === "tool_use");
+        assert.deepEqual([call?.name, call?.input], ["close_agent", { target: NO_AGENT }]);
+        const result = blocks(turns.at(-1)).find((block) => block.type === "tool_result");
+        // Codex ran its own close_agent (which finds no such agent): a call without the
+        // namespace would get "unsupported call: close_agent".
+        const output = textOf(result?.content);
+        assert.match(output, new RegExp(`invalid agent id ${NO_AGENT}`), output);
+        assert.doesNotMatch(output, /unsupported call/);
       });
 
       await t.step(
