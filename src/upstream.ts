@@ -138,11 +138,16 @@ export async function readUpstreamText(call: UpstreamCall): Promise<string> {
         `${maxAnswerBytes} bytes (CHOREOAI_MAX_RESPONSE_BYTES)`,
     );
   if (response.body === null) return "";
-  if (Number(response.headers.get("content-length") ?? 0) > maxAnswerBytes) {
+  const declared = response.headers.get("content-length");
+  const length = declared === null ? NaN : Number(declared);
+  if (length > maxAnswerBytes) {
     await response.body.cancel().catch(() => {});
     throw tooLarge();
   }
   try {
+    // A declared length within the limit bounds the body (HTTP reads no byte past it), so Deno's
+    // native whole-body read serves it; only a body of unknown length is counted piece by piece.
+    if (Number.isSafeInteger(length) && length >= 0) return await response.text();
     const bytes = await readAtMost(response.body.getReader(), {
       maxBytes: maxAnswerBytes,
       tooLarge,
