@@ -287,19 +287,24 @@ export async function handleCreateResponse(
   return response;
 }
 
-/** A writer that calls `onResponse` once with the final `response` of a finished stream. */
-function keepingWriter(
-  writer: ReturnType<typeof createResponsesSseWriter>,
-  onResponse: (response: ResponseObject) => void,
-): SseWriter {
-  let kept = false;
+/**
+ * `writer` as it is, plus a call of `onValue` the first time `read()` gives a value after an item
+ * was pushed (the final `response` of a translated stream, the id of a passed-through one).
+ */
+function watchingWriter<I, T>(
+  writer: SseWriter<I>,
+  read: () => T | undefined,
+  onValue: (value: T) => void,
+): SseWriter<I> {
+  let seen = false;
   return {
     push(item) {
       writer.push(item);
-      const response = writer.response;
-      if (kept || response === undefined) return;
-      kept = true;
-      onResponse(response);
+      if (seen) return;
+      const value = read();
+      if (value === undefined) return;
+      seen = true;
+      onValue(value);
     },
     take: () => writer.take(),
     get finished() {
@@ -315,6 +320,14 @@ function keepingWriter(
       return writer.error;
     },
   };
+}
+
+/** A translated stream's writer that calls `onResponse` once with its final `response`. */
+function keepingWriter(
+  writer: ReturnType<typeof createResponsesSseWriter>,
+  onResponse: (response: ResponseObject) => void,
+): SseWriter {
+  return watchingWriter(writer, () => writer.response, onResponse);
 }
 
 /** Responses' answers of a translated request: its typed events, or its `response` JSON. */
@@ -376,29 +389,7 @@ function idWatchingWriter(
   writer: ResponsesStreamWriter,
   onId: (id: string) => void,
 ): SseWriter<SseEvent> {
-  let seen = false;
-  return {
-    push(item) {
-      writer.push(item);
-      const id = writer.responseId;
-      if (seen || id === undefined) return;
-      seen = true;
-      onId(id);
-    },
-    take: () => writer.take(),
-    get finished() {
-      return writer.finished;
-    },
-    get hasData() {
-      return writer.hasData;
-    },
-    get usage() {
-      return writer.usage;
-    },
-    get error() {
-      return writer.error;
-    },
-  };
+  return watchingWriter(writer, () => writer.responseId, onId);
 }
 
 interface NativeCall {
