@@ -39,9 +39,9 @@ import {
   countRejected,
   limitsFor,
   NO_LIMITS,
-  rateLimitHeaders,
   reconcileTokens,
   type RequestLimits,
+  setRateLimitHeaders,
 } from "./routes/rate_limits.ts";
 
 /** The gateway's dependencies, built by main.ts (or a test). */
@@ -201,6 +201,28 @@ function findRoute(
   return handler;
 }
 
+/**
+ * The path of a served request's URL (always absolute: `http://host:port/path?query`). A plain
+ * path is cut out of the string; one with dots, escapes or backslashes, which the URL parser
+ * normalises, goes through it.
+ */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return new URL(url).pathname;
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const char = url.charCodeAt(i);
+    if (char === 63 /* ? */ || char === 35 /* # */) {
+      end = i;
+      break;
+    }
+    if (char === 46 /* . */ || char === 37 /* % */ || char === 92 /* \ */) {
+      return new URL(url).pathname;
+    }
+  }
+  return url.slice(start, end);
+}
+
 function fixed<T>(value: T): () => T {
   return () => value;
 }
@@ -313,8 +335,7 @@ export function createHandler(
 
   return async function handle(request, info) {
     const started = now();
-    const url = new URL(request.url);
-    const path = url.pathname;
+    const path = pathOf(request.url);
     const requestId = pickRequestId(
       request.headers.get("x-request-id"),
       () => `req_${deps.randomId()}`,
@@ -351,9 +372,7 @@ export function createHandler(
     response.headers.set("x-request-id", requestId);
     if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);
     if (state.limits?.decision !== undefined) {
-      for (const [name, value] of Object.entries(rateLimitHeaders(state.limits.decision))) {
-        response.headers.set(name, value);
-      }
+      setRateLimitHeaders(response.headers, state.limits.decision);
     }
 
     const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") === true;

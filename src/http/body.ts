@@ -14,6 +14,8 @@ export interface BodyLimits {
 }
 
 const JSON_TYPE_REGEXP = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+/** Not streaming, so one decoder serves every request; `fatal`: bad UTF-8 is an error. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Whether a `Content-Type` value is JSON (`application/json`, `application/x+json`, params ok). */
 export function isJsonContentType(value: string | null): boolean {
@@ -37,7 +39,7 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   if (bytes.byteLength === 0) throw errors.invalidJson("Request body is empty: send a JSON object");
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw errors.invalidJson("Request body is not valid UTF-8");
   }

@@ -58,22 +58,17 @@ export function compileKeyIndex(file: KeyFile): KeyIndex {
   return { size: byDigest.size, byDigest };
 }
 
-/**
- * Verifies a bearer token: checksum of our own keys (no lookup when wrong), lookup by digest
- * with a constant-time comparison, revocation, expiry (invalid from `expires_at` on), then the
- * client IP allowlist. Never echoes the token.
- */
-export function verifyApiKey(
-  index: KeyIndex,
-  token: string,
-  context: VerifyContext,
-): Principal | GatewayError {
-  if (!hasValidChecksum(token)) return authErrors.invalidKey();
+/** The key a token is, by checksum and digest (constant-time compare); undefined: none. */
+function findKey(index: KeyIndex, token: string): CompiledKey | undefined {
+  if (!hasValidChecksum(token)) return undefined;
   const digest = digestKey(token);
   const key = index.byDigest.get(digest);
-  if (key === undefined || !timingSafeEqual(key.digest, encoder.encode(digest))) {
-    return authErrors.invalidKey();
-  }
+  if (key === undefined || !timingSafeEqual(key.digest, encoder.encode(digest))) return undefined;
+  return key;
+}
+
+/** Revocation, expiry (invalid from `expires_at` on), then the client IP allowlist. */
+function admitKey(key: CompiledKey, context: VerifyContext): Principal | GatewayError {
   if (key.revokedAt !== null && key.revokedAt <= context.now) return authErrors.invalidKey();
   if (key.expiresAt !== null && key.expiresAt <= context.now) {
     return authErrors.invalidKey("API key has expired");
@@ -87,10 +82,51 @@ export function verifyApiKey(
   return key.principal;
 }
 
-/** A verifier over whatever key list is current (the store swaps it on reload). */
+/**
+ * Verifies a bearer token: checksum of our own keys (no lookup when wrong), lookup by digest
+ * with a constant-time comparison, revocation, expiry (invalid from `expires_at` on), then the
+ * client IP allowlist. Never echoes the token.
+ */
+export function verifyApiKey(
+  index: KeyIndex,
+  token: string,
+  context: VerifyContext,
+): Principal | GatewayError {
+  const key = findKey(index, token);
+  return key === undefined ? authErrors.invalidKey() : admitKey(key, context);
+}
+
+/** How many tokens a verifier remembers the key of before it starts again. */
+export const TOKEN_CACHE_SIZE = 10_000;
+
+/**
+ * A verifier over whatever key list is current (the store swaps it on reload).
+ *
+ * The digest of a token (SHA-256) is the costliest step of verifying it, and clients send the
+ * same key request after request: the key a token was found to be is remembered, for the key
+ * list it was found in, so a reload (a rotation, a revocation, a new list) forgets everything.
+ * Only tokens that are keys are remembered, at most {@linkcode TOKEN_CACHE_SIZE} of them, and
+ * revocation, expiry and the IP allowlist are checked on every request all the same.
+ */
 export function createKeyListVerifier(current: () => KeyIndex): KeyVerifier {
+  let cachedIndex: KeyIndex | undefined;
+  const keyOf = new Map<string, CompiledKey>();
   return {
     mode: "keys",
-    verify: (token, context) => verifyApiKey(current(), token, context),
+    verify(token, context) {
+      const index = current();
+      if (index !== cachedIndex) {
+        keyOf.clear();
+        cachedIndex = index;
+      }
+      let key = keyOf.get(token);
+      if (key === undefined) {
+        key = findKey(index, token);
+        if (key === undefined) return authErrors.invalidKey();
+        if (keyOf.size >= TOKEN_CACHE_SIZE) keyOf.clear();
+        keyOf.set(token, key);
+      }
+      return admitKey(key, context);
+    },
   };
 }

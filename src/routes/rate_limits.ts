@@ -59,6 +59,21 @@ function viewHeaders(kind: "requests" | "tokens", view: LimitView | undefined) {
   };
 }
 
+/** Sets OpenAI's rate-limit headers of a decision on an answer (only the limited dimensions). */
+export function setRateLimitHeaders(headers: Headers, decision: Decision): void {
+  const { requests, tokens } = decision;
+  if (requests !== undefined) {
+    headers.set("x-ratelimit-limit-requests", String(requests.limit));
+    headers.set("x-ratelimit-remaining-requests", String(requests.remaining));
+    headers.set("x-ratelimit-reset-requests", formatReset(requests.resetMs));
+  }
+  if (tokens !== undefined) {
+    headers.set("x-ratelimit-limit-tokens", String(tokens.limit));
+    headers.set("x-ratelimit-remaining-tokens", String(tokens.remaining));
+    headers.set("x-ratelimit-reset-tokens", formatReset(tokens.resetMs));
+  }
+}
+
 /** OpenAI's six rate-limit headers for a decision (only the limited dimensions). */
 export function rateLimitHeaders(decision: Decision): Record<string, string> {
   return {

@@ -130,9 +130,9 @@ export function runAttempts<T>(
   deps: RouteDeps,
   attempt: (attempt: Attempt, signal: AbortSignal) => Promise<AttemptOutcome<T>>,
 ): Promise<Served<T>> {
-  const signal = AbortSignal.any(
-    deps.shutdownSignal === undefined ? [request.signal] : [request.signal, deps.shutdownSignal],
-  );
+  const signal = deps.shutdownSignal === undefined
+    ? request.signal
+    : [request.signal, deps.shutdownSignal];
   return runPlan(plan, (next) => attempt(next, request.signal), {
     now: deps.now,
     random: deps.random,

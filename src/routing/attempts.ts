@@ -45,8 +45,11 @@ export interface AttemptDeps {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly breakers: Breakers;
   readonly log: Logger;
-  /** Ends the attempts early (client gone, shutdown). */
-  readonly signal?: AbortSignal | undefined;
+  /**
+   * Ends the attempts early (client gone, shutdown): one signal, or several, any of which ends
+   * them (combined only when a retry waits, so the common single attempt builds no composite).
+   */
+  readonly signal?: AbortSignal | readonly AbortSignal[] | undefined;
   /** The error to answer when `signal` ended the attempts; default: shutting down. */
   readonly abortError?: (() => GatewayError) | undefined;
   readonly requestId?: string | undefined;
@@ -150,7 +153,13 @@ export async function runPlan<T>(
     return "failed";
   }
 
-  const aborted = () => deps.signal?.aborted === true;
+  const signals = deps.signal === undefined
+    ? []
+    : deps.signal instanceof AbortSignal
+    ? [deps.signal]
+    : deps.signal;
+  const aborted = () => signals.some((signal) => signal.aborted);
+  const waitSignal = () => signals.length < 2 ? signals[0] : AbortSignal.any([...signals]);
   for (const model of plan.chain) {
     const failedHere = new Set<string>();
     for (let retry = 0; retry <= model.retries && !aborted();) {
@@ -178,7 +187,7 @@ export async function runPlan<T>(
       retry += 1;
       // A wait past the deadline is not taken: the fallbacks (other providers) go at once.
       if (deps.now() + wait >= deadline) break;
-      await deps.sleep(wait, deps.signal);
+      await deps.sleep(wait, waitSignal());
     }
     if (aborted()) break;
   }

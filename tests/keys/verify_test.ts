@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import type { Principal } from "../../src/auth/verifier.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { parseKeyFile } from "../../src/keys/key_file.ts";
-import { compileKeyIndex, verifyApiKey } from "../../src/keys/verify.ts";
+import {
+  compileKeyIndex,
+  createKeyListVerifier,
+  TOKEN_CACHE_SIZE,
+  verifyApiKey,
+} from "../../src/keys/verify.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
@@ -189,5 +194,42 @@ Deno.test("principal scopes: models (exact and prefix*) and endpoints", async (t
     });
     assert.ok(!(principal instanceof GatewayError));
     assert.deepEqual(principal.limits, { rpm: 60, tpm: 1000 });
+  });
+});
+
+Deno.test("createKeyListVerifier() remembers keys it found, never past a reload", async (t) => {
+  const good = makeKey();
+  const revokeAt = "2026-11-25T12:00:00.000Z";
+  const ending = makeKey({ revoked_at: revokeAt });
+  let index = indexOf(good.record, ending.record);
+  const verifier = createKeyListVerifier(() => index);
+  const verify = (token: string, now = NOW - 1) => verifier.verify(token, { now, ip: undefined });
+  await t.step("the same token twice: the same principal", () => {
+    const first = verify(good.token);
+    assert.ok(!(first instanceof GatewayError));
+    assert.equal(verify(good.token), first);
+  });
+  await t.step("a remembered key still ends at its revocation time", () => {
+    assert.ok(!(verify(ending.token) instanceof GatewayError));
+    expectError(verify(ending.token, Date.parse(revokeAt)), 401, "invalid_api_key");
+  });
+  await t.step("a reload that revokes the key: refused at once", () => {
+    index = indexOf({ ...good.record, revoked_at: "2026-01-02T00:00:00Z" }, ending.record);
+    expectError(verify(good.token), 401, "invalid_api_key");
+  });
+  await t.step("a reload that drops the key: refused; one that lists it again: accepted", () => {
+    index = indexOf(ending.record);
+    expectError(verify(good.token), 401, "invalid_api_key");
+    index = indexOf(good.record);
+    assert.equal((verify(good.token) as Principal).id, good.record.id);
+  });
+  await t.step("unknown tokens are refused every time and never fill the memory", () => {
+    for (let i = 0; i < 3; i++) expectError(verify(makeKey().token), 401, "invalid_api_key");
+  });
+  await t.step("past the memory's size every key is still verified", () => {
+    const many = Array.from({ length: 3 }, () => makeKey({}, `own-key-${crypto.randomUUID()}`));
+    index = indexOf(...many.map((key) => key.record));
+    assert.ok(TOKEN_CACHE_SIZE >= 1_000);
+    for (const key of many) assert.equal((verify(key.token) as Principal).id, key.record.id);
   });
 });
