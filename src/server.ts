@@ -110,6 +110,8 @@ interface RequestState {
   keyId: string | undefined;
   /** Set for a limited key on a limited endpoint. */
   limits: RequestLimits | undefined;
+  /** Served over HTTP (an `info` came with it): its framing enforces `Content-Length`. */
+  readonly framed: boolean;
 }
 
 type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
@@ -298,7 +300,14 @@ export function createHandler(
     if (LIMITED_ENDPOINTS.has(path)) state.limits = limitsFor(principal, config);
     return await handler(
       request,
-      { id: state.requestId, started: state.started, principal, fields, limits: state.limits },
+      {
+        id: state.requestId,
+        started: state.started,
+        principal,
+        fields,
+        limits: state.limits,
+        framed: state.framed,
+      },
       routeDeps,
     );
   }
@@ -356,6 +365,7 @@ export function createHandler(
       fields,
       keyId: undefined,
       limits: undefined,
+      framed: info !== undefined,
     };
     let response: Response;
     try {

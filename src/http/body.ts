@@ -11,6 +11,12 @@ export interface BodyLimits {
   readonly maxBytes: number;
   readonly timeoutMs: number;
   readonly deadlines: Deadlines;
+  /**
+   * The request came over HTTP (Deno.serve), whose framing delivers no byte past a declared
+   * `Content-Length`: such a body within the limit is read whole, natively. A request built in
+   * code may declare any length, so its body is always counted piece by piece.
+   */
+  readonly framed?: boolean | undefined;
 }
 
 const JSON_TYPE_REGEXP = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -32,10 +38,10 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
   const contentType = request.headers.get("content-type");
   if (!isJsonContentType(contentType)) throw errors.unsupportedMediaType(contentType);
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limits.maxBytes) {
-    throw errors.requestTooLarge(limits.maxBytes);
-  }
-  const bytes = await readLimited(request, limits);
+  const length = declared === null ? NaN : Number(declared);
+  if (length > limits.maxBytes) throw errors.requestTooLarge(limits.maxBytes);
+  const whole = limits.framed === true && Number.isSafeInteger(length);
+  const bytes = await readLimited(request, limits, whole);
   if (bytes.byteLength === 0) throw errors.invalidJson("Request body is empty: send a JSON object");
   let text: string;
   try {
@@ -57,28 +63,36 @@ export async function readJsonBody(request: Request, limits: BodyLimits): Promis
 }
 
 /**
- * Reads the body within the deadline, piece by piece, and stops as soon as it passes the limit
+ * Reads the body within the deadline: `whole` (a framed body of declared length within the
+ * limit) in one native read, else piece by piece, stopping as soon as it passes the limit
  * (whatever its `Content-Length` claimed).
  */
-async function readLimited(request: Request, limits: BodyLimits): Promise<Uint8Array> {
+async function readLimited(
+  request: Request,
+  limits: BodyLimits,
+  whole: boolean,
+): Promise<Uint8Array> {
   if (request.body === null) return new Uint8Array();
   const timedOut = Promise.withResolvers<never>();
   const deadline = limits.deadlines.start(
     limits.timeoutMs,
     () => timedOut.reject(errors.requestTimeout(limits.timeoutMs)),
   );
+  // On a timeout the whole read cannot be cancelled (the body is locked to it): the answer
+  // (408) ends the exchange, and Deno drops the connection with the body unread.
+  const reader = whole ? undefined : request.body.getReader();
+  const read = reader === undefined ? request.bytes() : readAtMost(reader, {
+    maxBytes: limits.maxBytes,
+    tooLarge: () => errors.requestTooLarge(limits.maxBytes),
+  });
   try {
-    const reader = request.body.getReader();
-    const read = readAtMost(reader, {
-      maxBytes: limits.maxBytes,
-      tooLarge: () => errors.requestTooLarge(limits.maxBytes),
-    });
     return await Promise.race([read, timedOut.promise]).catch((error) => {
-      reader.cancel().catch(() => {});
+      reader?.cancel().catch(() => {});
       throw error;
     });
   } finally {
     deadline.cancel();
     timedOut.promise.catch(() => {});
+    read.catch(() => {});
   }
 }

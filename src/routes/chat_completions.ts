@@ -29,7 +29,7 @@ export async function handleChatCompletions(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readRequestBody(request, deps);
+  const body = await readRequestBody(request, ctx, deps);
   const parsed = parseChatCompletionRequest(body);
   if (!parsed.ok) throw parsed.error;
   const chat = parsed.request;

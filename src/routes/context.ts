@@ -39,6 +39,8 @@ export interface RequestContext {
   readonly fields: AccessFields;
   /** This request's rate limits, when its key has any. */
   readonly limits: RequestLimits | undefined;
+  /** It came over HTTP (Deno.serve), which enforces its `Content-Length`; not built in code. */
+  readonly framed?: boolean | undefined;
 }
 
 /** Everything route handlers use, built once by `createHandler`. */
@@ -80,10 +82,15 @@ export function requireModelScope(ctx: RequestContext, model: string): void {
 }
 
 /** Reads a route's JSON body within the configured size and time limits. */
-export function readRequestBody(request: Request, deps: RouteDeps): Promise<unknown> {
+export function readRequestBody(
+  request: Request,
+  ctx: RequestContext,
+  deps: RouteDeps,
+): Promise<unknown> {
   return readJsonBody(request, {
     maxBytes: deps.config.maxBodyBytes,
     timeoutMs: deps.config.bodyTimeoutMs,
     deadlines: deps.deadlines,
+    framed: ctx.framed,
   });
 }

@@ -38,7 +38,7 @@ export async function handleEmbeddings(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readRequestBody(request, deps);
+  const body = await readRequestBody(request, ctx, deps);
   const parsed = parseEmbeddingsRequest(body);
   if (!parsed.ok) throw parsed.error;
   const embeddings = parsed.request;

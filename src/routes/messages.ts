@@ -67,7 +67,7 @@ export async function handleMessages(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readRequestBody(request, deps) as Record<string, unknown>;
+  const body = await readRequestBody(request, ctx, deps) as Record<string, unknown>;
   const parsed = parseMessagesRequest(body);
   if (!parsed.ok) throw parsed.error;
   const messages = parsed.request;
@@ -157,7 +157,7 @@ export async function handleCountTokens(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readRequestBody(request, deps) as Record<string, unknown>;
+  const body = await readRequestBody(request, ctx, deps) as Record<string, unknown>;
   const parsed = parseMessagesCountTokensRequest(body);
   if (!parsed.ok) throw parsed.error;
   const counted = parsed.request;

@@ -171,7 +171,7 @@ export async function handleCreateResponse(
   ctx: RequestContext,
   deps: RouteDeps,
 ): Promise<Response> {
-  const body = await readRequestBody(request, deps) as Record<string, unknown>;
+  const body = await readRequestBody(request, ctx, deps) as Record<string, unknown>;
   const parsed = parseResponsesRequest(body);
   if (!parsed.ok) throw parsed.error;
   const responses = parsed.request;
