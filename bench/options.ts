@@ -52,7 +52,8 @@ Options:
                         echo module if installed, else bench/fake_upstream.ts)
   --targets LIST        comma-separated targets to measure (default: all; choreoai-redis is
                         left out with a note when redis-server is not installed)
-  --stream-concurrency N  streams at a time in the concurrent cell (default 128; 0 skips)
+  --stream-concurrency N
+                        streams at a time in the concurrent cell (default 128; 0 skips)
   --stall-streams N     streams started at once in the stall check (default 512; 0 skips)
   --startup-runs N      start-ups of choreoai-prod to time (default 5; 0 skips)
   --soak-minutes M      mixed load on choreoai-prod after the rounds, RSS sampled
