@@ -17,6 +17,19 @@ export const UPSTREAM_MODEL = "gpt-4o-mini";
 /** The gateway's built-in model, answered without any upstream. */
 export const ECHO_MODEL = "choreoai/echo";
 
+/**
+ * A model routed to the same fake upstream (a `gpt-*` name, so the gateway sends it to
+ * OpenAI), whose stream is paced: {@linkcode PACED_CONTENT_EVENTS} content events, every event
+ * {@linkcode PACED_DELAY_MS} ms after the previous one. The concurrent-stream cells use it.
+ */
+export const PACED_MODEL = "gpt-4o-mini-paced";
+
+/** Content events (one word each) of the paced stream. */
+export const PACED_CONTENT_EVENTS = 20;
+
+/** Delay between the paced stream's events, ms. */
+export const PACED_DELAY_MS = 5;
+
 const SYSTEM_PROMPT = "You are a concise assistant. Answer in one or two sentences.";
 const USER_PROMPT = "In one or two sentences, explain why a reverse proxy adds latency " +
   "to every request it forwards to an upstream server.";
@@ -26,6 +39,13 @@ const REPLY_WORDS: readonly string[] = (
   "A reverse proxy adds latency because every request must be received, parsed and " +
   "forwarded again, and every response copied back to the client."
 ).split(/(?<= )/);
+
+/** The paced stream's reply: {@linkcode PACED_CONTENT_EVENTS} words. */
+const PACED_WORDS: readonly string[] = (
+  "Streams that trickle in slowly must still reach every client whole, in order, and " +
+  "without stalls, however many are open."
+).split(/(?<= )/);
+if (PACED_WORDS.length !== PACED_CONTENT_EVENTS) throw new Error("PACED_WORDS needs 20 words");
 
 /** A realistic chat request body (compact JSON, as SDKs send it). */
 export function requestBody(model: string, stream: boolean): string {
@@ -69,8 +89,18 @@ export function completionJson(): string {
   });
 }
 
-/** The fake upstream's stream, one `data: …\n\n` event per element, `[DONE]` last. */
-export function streamEvents(): string[] {
+/**
+ * The fake upstream's stream, one `data: …\n\n` event per element, `[DONE]` last: a role
+ * chunk, one content chunk per word, a finish chunk, a usage chunk. `paced`: the
+ * {@linkcode PACED_MODEL}'s words.
+ */
+export function streamEvents(paced = false): string[] {
+  const words = paced ? PACED_WORDS : REPLY_WORDS;
+  const usage = {
+    prompt_tokens: USAGE.prompt_tokens,
+    completion_tokens: words.length,
+    total_tokens: USAGE.prompt_tokens + words.length,
+  };
   const chunk = (delta: object, finish: string | null, usage: object | null = null) => ({
     ...BASE,
     object: "chat.completion.chunk",
@@ -79,14 +109,14 @@ export function streamEvents(): string[] {
     usage,
   });
   const chunks: object[] = [chunk({ role: "assistant", content: "", refusal: null }, null)];
-  for (const word of REPLY_WORDS) chunks.push(chunk({ content: word }, null));
+  for (const word of words) chunks.push(chunk({ content: word }, null));
   chunks.push(chunk({}, "stop"));
   chunks.push({
     ...BASE,
     object: "chat.completion.chunk",
     service_tier: "default",
     choices: [],
-    usage: USAGE,
+    usage,
   });
   return [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), "data: [DONE]\n\n"];
 }

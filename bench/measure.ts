@@ -1,9 +1,14 @@
 /**
  * One round of measurements on one target: a wrk cell per connection count (with the CPU used
- * by the proxy and the upstream, and how busy each core was), then the streamed requests, then
- * the proxy's peak memory since the start of the round.
+ * by the proxy and the upstream, how busy each core was, and the proxy's peak memory during
+ * the cell), then the sequential streamed requests ({@linkcode measureTarget}). The concurrent
+ * targets get, in later rounds of their own ({@linkcode measureConcurrentRound}), 128 streams
+ * at a time and 512 at once, each with its own peak memory: they come after every wrk round
+ * because the memory a gateway keeps after hundreds of open streams would otherwise raise the
+ * next round's wrk peaks.
  */
-import { requestBody } from "./fixtures.ts";
+import { type ConcurrentResult, parseConcurrentResult } from "./concurrent_client.ts";
+import { PACED_CONTENT_EVENTS, PACED_MODEL, requestBody } from "./fixtures.ts";
 import {
   busyPercent,
   coreTimes,
@@ -47,6 +52,8 @@ export interface CellRecord extends WrkResult {
   /** Busy time of each core not explained by the benchmark's own processes (other work). */
   readonly proxyCoreOtherPercent: number | null;
   readonly loadCoreOtherPercent: number | null;
+  /** Peak RSS of the proxy process tree during this cell (sum of VmHWM), KiB; null: `direct`. */
+  readonly proxyPeakRssKib: number | null;
 }
 
 /** The streamed requests of one round, summarised. */
@@ -62,6 +69,28 @@ export interface StreamRecord {
   readonly proxyCpuUsPerRequest: number | null;
 }
 
+/** Concurrent streams of one round (the paced model), summarised. */
+export interface ConcurrentRecord {
+  readonly concurrency: number;
+  /** Timed streams started, and how they ended (see concurrent_client.ts). */
+  readonly started: number;
+  readonly completed: number;
+  readonly stalled: number;
+  readonly lost: number;
+  readonly streamsPerSecond: number;
+  readonly ttfbP50Ms: number;
+  readonly ttfbP99Ms: number;
+  readonly totalP50Ms: number;
+  readonly totalP99Ms: number;
+  /** The longest wait for a byte of any timed stream, ms. */
+  readonly maxGapMs: number;
+  /** CPU µs of the proxy process tree per stream (warm-ups included); null: `direct`. */
+  readonly proxyCpuUsPerStream: number | null;
+  /** Peak RSS of the proxy process tree during the run, KiB; null: `direct`. */
+  readonly proxyPeakRssKib: number | null;
+  readonly firstProblem?: string;
+}
+
 /** Everything measured on one target in one round. */
 export interface RoundRecord {
   readonly round: number;
@@ -70,9 +99,15 @@ export interface RoundRecord {
   readonly position: number;
   readonly cells: Readonly<Record<string, CellRecord>>;
   readonly stream: StreamRecord;
-  /** Peak RSS of the proxy process tree during the round (sum of VmHWM), KiB. */
+  /** `concurrentStreams` streams at a time for the cell's duration; null: not measured. */
+  readonly concurrent: ConcurrentRecord | null;
+  /** `stallStreams` streams started at once, one each, checked for stalls; null: not measured. */
+  readonly stall: ConcurrentRecord | null;
+  /** Position of the target in this round's concurrent-stream order; null: not measured. */
+  readonly concurrentPosition: number | null;
+  /** Peak RSS of the proxy process tree during the round (largest of its parts' peaks), KiB. */
   readonly proxyPeakRssKib: number | null;
-  /** Whether the peak could be reset at the start of the round (else: peak since start). */
+  /** Whether the peak could be reset before each part (else: peak since start). */
   readonly peakRssReset: boolean;
 }
 
@@ -107,6 +142,7 @@ export async function measureCell(
   const redis = target.redis;
   const redisPids = redis === undefined ? [] : await processTree(redis.process.pid);
   const callsBefore = redis === undefined ? 0 : await scriptCalls(redis.port);
+  await resetPeakRss(proxyPids);
   const [proxyBefore, upstreamBefore, redisBefore, wrkBefore, coresBefore] = await Promise.all([
     cpuTicks(proxyPids),
     cpuTicks(upstreamPids),
@@ -133,6 +169,7 @@ export async function measureCell(
     coreTimes(),
   ]);
   const calls = redis === undefined ? 0 : await scriptCalls(redis.port) - callsBefore;
+  const peakKib = target.proxy === undefined ? null : await peakRssKib(proxyPids);
   const proxyS = target.proxy === undefined
     ? null
     : cpuSecondsBetween(proxyBefore, proxyAfter, ctx.ticksPerSecond);
@@ -166,6 +203,7 @@ export async function measureCell(
     loadCoreOtherPercent: loadCoreBusy === null
       ? null
       : Math.max(0, loadCoreBusy - percent(upstreamS) - percent(wrkS) - percent(redisS ?? 0)),
+    proxyPeakRssKib: peakKib,
   };
 }
 
@@ -226,6 +264,93 @@ export async function measureStream(
   };
 }
 
+/** How to run the concurrent stream client once. */
+export interface ConcurrentSettings {
+  readonly concurrency: number;
+  /** Closed loop for this long (after one warm-up stream per worker); else one stream each. */
+  readonly durationS?: number;
+  /** Count content events (20 expected): a stream without all of them is lost. */
+  readonly checkContent: boolean;
+  /** A wait for a byte longer than this is a stall, ms. */
+  readonly stallMs: number;
+  /** Each stream is aborted (and stalled) after this, ms. */
+  readonly boundMs: number;
+}
+
+/** Runs the concurrent stream client (pinned to the load core) once, on the paced model. */
+export async function measureConcurrent(
+  ctx: MeasureContext,
+  target: Target,
+  settings: ConcurrentSettings,
+): Promise<ConcurrentRecord> {
+  const proxyPids = target.proxy === undefined ? [] : await processTree(target.proxy.pid);
+  await resetPeakRss(proxyPids);
+  const proxyBefore = await cpuTicks(proxyPids);
+  const mode = settings.durationS === undefined
+    ? ["--per-worker", "1"]
+    : ["--duration", String(settings.durationS), "--warmup", "1"];
+  const runBoundS = (settings.durationS ?? 0) + 2 * settings.boundMs / 1000 + 30;
+  const child = new Deno.Command("taskset", {
+    args: [
+      "-c",
+      String(ctx.cores.load),
+      Deno.execPath(),
+      "run",
+      "--allow-net",
+      ctx.streamClientPath,
+      "--url",
+      target.url,
+      "--model",
+      PACED_MODEL,
+      "--key",
+      target.key,
+      "--concurrency",
+      String(settings.concurrency),
+      ...mode,
+      ...(settings.checkContent ? ["--content-events", String(PACED_CONTENT_EVENTS)] : []),
+      "--stall-ms",
+      String(settings.stallMs),
+      "--bound-ms",
+      String(settings.boundMs),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(runBoundS * 1000),
+  }).spawn();
+  ctx.track(child);
+  const output = await child.output();
+  ctx.track(undefined);
+  const proxyS = cpuSecondsBetween(proxyBefore, await cpuTicks(proxyPids), ctx.ticksPerSecond);
+  const peakKib = target.proxy === undefined ? null : await peakRssKib(proxyPids);
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr);
+    throw new Error(
+      `concurrent stream client failed on ${target.name} (exit ${output.code}): ${stderr}`,
+    );
+  }
+  const result: ConcurrentResult = parseConcurrentResult(new TextDecoder().decode(output.stdout));
+  const streams = result.started + result.warmupStreams;
+  return {
+    concurrency: result.concurrency,
+    started: result.started,
+    completed: result.completed,
+    stalled: result.stalled,
+    lost: result.lost,
+    streamsPerSecond: result.streamsPerSecond,
+    ttfbP50Ms: median(result.ttfbMs),
+    ttfbP99Ms: quantile(result.ttfbMs, 0.99),
+    totalP50Ms: median(result.totalMs),
+    totalP99Ms: quantile(result.totalMs, 0.99),
+    maxGapMs: result.maxGapMs,
+    proxyCpuUsPerStream: target.proxy === undefined || streams === 0
+      ? null
+      : (proxyS * 1e6) / streams,
+    proxyPeakRssKib: peakKib,
+    ...(result.firstProblem === undefined ? {} : { firstProblem: result.firstProblem }),
+  };
+}
+
 /** Settings of a round. */
 export interface RoundSettings {
   readonly connections: readonly number[];
@@ -234,7 +359,11 @@ export interface RoundSettings {
   readonly streamWarmup: number;
 }
 
-/** Measures one target for one round: wrk cells, stream, peak memory. */
+/** The stall check's criteria: no byte for over 2 s, or not done within 10 s. */
+export const STALL_MS = 2_000;
+export const STREAM_BOUND_MS = 10_000;
+
+/** Measures one target for one round: wrk cells, sequential streams, peak memory. */
 export async function measureTarget(
   ctx: MeasureContext,
   target: Target,
@@ -249,14 +378,80 @@ export async function measureTarget(
     cells[String(connections)] = await measureCell(ctx, target, connections, settings.durationS);
     await sleep(250); // let closed connections settle
   }
+  await resetPeakRss(await rssPids());
   const stream = await measureStream(ctx, target, settings.streamRequests, settings.streamWarmup);
+  const streamPeak = target.proxy === undefined ? null : await peakRssKib(await rssPids());
+  const peaks = [...Object.values(cells).map((c) => c.proxyPeakRssKib), streamPeak];
   return {
     round,
     target: target.name,
     position,
     cells,
     stream,
-    proxyPeakRssKib: target.proxy === undefined ? null : await peakRssKib(await rssPids()),
+    concurrent: null,
+    stall: null,
+    concurrentPosition: null,
+    proxyPeakRssKib: target.proxy === undefined ? null : maxOf(peaks),
     peakRssReset,
+  };
+}
+
+function maxOf(values: readonly (number | null | undefined)[]): number | null {
+  const numbers = values.filter((v): v is number => typeof v === "number");
+  return numbers.length === 0 ? null : Math.max(...numbers);
+}
+
+/** Settings of a concurrent-stream round. */
+export interface ConcurrentRoundSettings {
+  /** Streams at a time in the concurrent cell (0: none), for `durationS`. */
+  readonly concurrentStreams: number;
+  readonly durationS: number;
+  /** Streams started at once in the stall check (0: none). */
+  readonly stallStreams: number;
+}
+
+/**
+ * The concurrent-stream cells of one target in one round, added to its wrk round's record:
+ * `concurrentStreams` at a time, then `stallStreams` at once; the record's peak RSS becomes the
+ * largest of all its parts.
+ */
+export async function measureConcurrentRound(
+  ctx: MeasureContext,
+  target: Target,
+  record: RoundRecord,
+  position: number,
+  settings: ConcurrentRoundSettings,
+): Promise<RoundRecord> {
+  let concurrent: ConcurrentRecord | null = null;
+  let stall: ConcurrentRecord | null = null;
+  if (settings.concurrentStreams > 0) {
+    concurrent = await measureConcurrent(ctx, target, {
+      concurrency: settings.concurrentStreams,
+      durationS: settings.durationS,
+      checkContent: false,
+      stallMs: STALL_MS,
+      boundMs: STREAM_BOUND_MS,
+    });
+    await sleep(250);
+  }
+  if (settings.stallStreams > 0) {
+    stall = await measureConcurrent(ctx, target, {
+      concurrency: settings.stallStreams,
+      checkContent: true,
+      stallMs: STALL_MS,
+      boundMs: STREAM_BOUND_MS,
+    });
+    await sleep(250);
+  }
+  return {
+    ...record,
+    concurrent,
+    stall,
+    concurrentPosition: position,
+    proxyPeakRssKib: target.proxy === undefined ? null : maxOf([
+      record.proxyPeakRssKib,
+      concurrent?.proxyPeakRssKib,
+      stall?.proxyPeakRssKib,
+    ]),
   };
 }

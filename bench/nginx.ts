@@ -7,7 +7,7 @@
  *   (`ngx_http_echo_module`): the same answers as bench/fake_upstream.ts at a fraction of the
  *   CPU, so it can share a core with wrk and still never be the bottleneck.
  */
-import { completionJson, streamEvents } from "./fixtures.ts";
+import { completionJson, PACED_DELAY_MS, PACED_MODEL, streamEvents } from "./fixtures.ts";
 
 /** Where Debian and Ubuntu install the echo module (package libnginx-mod-http-echo). */
 export const ECHO_MODULE_PATHS: readonly string[] = [
@@ -75,10 +75,19 @@ export function proxyConfig(dir: string, port: number, upstreamPort: number): st
 `;
 }
 
+/** The echo directives of one stream: each event flushed on its own, `delayMs` apart. */
+function echoEvents(events: readonly string[], delayMs: number): string {
+  const sleep = delayMs > 0 ? `echo_sleep ${(delayMs / 1000).toFixed(3)}; ` : "";
+  return events
+    .map((event, index) => `${index > 0 ? sleep : ""}echo -n ${quoted(event)}; echo_flush;`)
+    .join("\n      ");
+}
+
 /**
- * The fake upstream in nginx: the request body picks `/sse` or `/json` (a `map` on
- * `$request_body`, read first by `echo_read_request_body`). Each stream event is flushed on
- * its own, `delayMs` apart.
+ * The fake upstream in nginx: the request body picks `/sse-paced`, `/sse` or `/json` (a `map`
+ * on `$request_body`, read first by `echo_read_request_body`). Each stream event is flushed on
+ * its own, `delayMs` apart; a streamed request for {@linkcode PACED_MODEL} gets the paced
+ * stream instead (20 content events, {@linkcode PACED_DELAY_MS} ms apart).
  */
 export function upstreamConfig(
   dir: string,
@@ -86,14 +95,11 @@ export function upstreamConfig(
   echoModule: string,
   delayMs: number,
 ): string {
-  const sleep = delayMs > 0 ? `echo_sleep ${(delayMs / 1000).toFixed(3)}; ` : "";
-  const events = streamEvents()
-    .map((event, index) => `${index > 0 ? sleep : ""}echo -n ${quoted(event)}; echo_flush;`)
-    .join("\n      ");
   return `${common(dir, `load_module ${echoModule};`)}
   client_body_buffer_size 64k;
   client_body_in_single_buffer on;
   map $request_body $fake_target {
+    "~^(?=.*\\"stream\\"\\s*:\\s*true)(?=.*\\"${PACED_MODEL}\\")" /sse-paced;
     "~\\"stream\\"\\s*:\\s*true" /sse;
     default /json;
   }
@@ -115,7 +121,14 @@ export function upstreamConfig(
       default_type "text/event-stream; charset=utf-8";
       add_header cache-control no-cache;
       add_header x-request-id req_fake;
-      ${events}
+      ${echoEvents(streamEvents(), delayMs)}
+    }
+    location = /sse-paced {
+      internal;
+      default_type "text/event-stream; charset=utf-8";
+      add_header cache-control no-cache;
+      add_header x-request-id req_fake;
+      ${echoEvents(streamEvents(true), PACED_DELAY_MS)}
     }
   }
 }

@@ -22,14 +22,23 @@ export interface BenchOptions {
   readonly warmupS: number;
   /** The targets to measure, in {@linkcode TARGET_NAMES} order (default: all). */
   readonly targets: readonly TargetName[];
+  /** Streams at a time in the concurrent cell (0: skip). */
+  readonly concurrentStreams: number;
+  /** Streams started at once in the stall check (0: skip). */
+  readonly stallStreams: number;
+  /** Start-ups of the production gateway to time (0: skip). */
+  readonly startupRuns: number;
+  /** Minutes of mixed load on the production target after the rounds (0: skip). */
+  readonly soakMinutes: number;
 }
 
 /** The help text. */
 export const USAGE = `Usage: deno task bench [options]
 
 Benchmarks ChoreoAI against a fake OpenAI upstream reached directly, through nginx and
-through a bare Deno proxy, interleaved over rounds. Prints a Markdown table of medians and
-writes every round's numbers to bench/results/.
+through a bare Deno proxy, interleaved over rounds. Prints a Markdown table of medians, a
+"Targets" table (the performance figures of choreoai-prod against their targets, pass/fail)
+and writes every round's numbers to bench/results/.
 
 Targets: ${TARGET_NAMES.join(", ")}.
 
@@ -43,7 +52,14 @@ Options:
                         echo module if installed, else bench/fake_upstream.ts)
   --targets LIST        comma-separated targets to measure (default: all; choreoai-redis is
                         left out with a note when redis-server is not installed)
-  --quick               smoke test: 1 round, 1 s cells, 30 streamed requests
+  --stream-concurrency N
+                        streams at a time in the concurrent cell (default 128; 0 skips)
+  --stall-streams N     streams started at once in the stall check (default 512; 0 skips)
+  --startup-runs N      start-ups of choreoai-prod to time (default 5; 0 skips)
+  --soak-minutes M      mixed load on choreoai-prod after the rounds, RSS sampled
+                        (default 10; decimals allowed; 0 skips)
+  --quick               smoke test: 1 round, 1 s cells, 30 streamed requests, 3 start-ups,
+                        a 0.5-minute soak (options given explicitly still apply)
   -h, --help            this text
 `;
 
@@ -75,16 +91,29 @@ function targetList(name: string, text: string | undefined): TargetName[] {
   return TARGET_NAMES.filter((target) => names.includes(target));
 }
 
-/** Parses the command line. */
+/** A decimal number of minutes from 0 to `max`. */
+function minutes(name: string, text: string | undefined, max: number): number {
+  const value = Number(text);
+  if (text === undefined || !/^\d+(\.\d+)?$/.test(text) || value > max) {
+    throw new Error(`${name} needs a number of minutes from 0 to ${max}`);
+  }
+  return value;
+}
+
+/** Parses the command line; `--quick` changes the defaults, explicit options still apply. */
 export function parseArgs(args: readonly string[]): ParsedArgs {
-  let rounds = 5;
-  let durationS = 5;
-  let streamRequests = 200;
+  const quick = args.includes("--quick");
+  let rounds = quick ? 1 : 5;
+  let durationS = quick ? 1 : 5;
+  let streamRequests = quick ? 30 : 200;
   let streamDelayMs = 0;
   let connections: number[] = [1, 32, 256];
   let upstream: UpstreamKind = "auto";
   let targets: readonly TargetName[] = TARGET_NAMES;
-  let quick = false;
+  let concurrentStreams = 128;
+  let stallStreams = 512;
+  let startupRuns = quick ? 3 : 5;
+  let soakMinutes = quick ? 0.5 : 10;
   try {
     for (let i = 0; i < args.length; i++) {
       const name = args[i] as string;
@@ -94,7 +123,6 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
         case "--help":
           return { kind: "help" };
         case "--quick":
-          quick = true;
           continue;
         case "--rounds":
           rounds = wholeNumber(name, value, 1, 50);
@@ -120,6 +148,18 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
         case "--targets":
           targets = targetList(name, value);
           break;
+        case "--stream-concurrency":
+          concurrentStreams = wholeNumber(name, value, 0, 4096);
+          break;
+        case "--stall-streams":
+          stallStreams = wholeNumber(name, value, 0, 4096);
+          break;
+        case "--startup-runs":
+          startupRuns = wholeNumber(name, value, 0, 50);
+          break;
+        case "--soak-minutes":
+          soakMinutes = minutes(name, value, 120);
+          break;
         default:
           throw new Error(`unknown option ${name}`);
       }
@@ -127,21 +167,6 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     }
   } catch (error) {
     return { kind: "error", message: error instanceof Error ? error.message : String(error) };
-  }
-  if (quick) {
-    return {
-      kind: "run",
-      options: {
-        rounds: 1,
-        durationS: 1,
-        streamRequests: 30,
-        streamDelayMs,
-        connections,
-        upstream,
-        warmupS: 1,
-        targets,
-      },
-    };
   }
   return {
     kind: "run",
@@ -152,8 +177,12 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       streamDelayMs,
       connections,
       upstream,
-      warmupS: 2,
+      warmupS: quick ? 1 : 2,
       targets,
+      concurrentStreams,
+      stallStreams,
+      startupRuns,
+      soakMinutes,
     },
   };
 }

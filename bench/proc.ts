@@ -138,6 +138,16 @@ export async function peakRssKib(pids: readonly number[]): Promise<number> {
   return total;
 }
 
+/** Sum of `VmRSS` (resident memory now) over the processes, in KiB. */
+export async function rssKib(pids: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const text of await readProcFiles(pids.map((pid) => `/proc/${pid}/status`))) {
+    const match = text?.match(/^VmRSS:\s+(\d+) kB/m);
+    if (match?.[1] !== undefined) total += Number(match[1]);
+  }
+  return total;
+}
+
 /** Resets `VmHWM` of the processes to their current RSS; false when the kernel refused. */
 export async function resetPeakRss(pids: readonly number[]): Promise<boolean> {
   if (pids.length === 0) return true;

@@ -115,12 +115,29 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A TCP port that was free a moment ago (the OS picks it). */
+/** Ports handed out by {@linkcode freePort} in this run. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago and that no other call handed out.
+ *
+ * Picked at random in 20000–32767, below Linux's default ephemeral range (32768–60999): a
+ * port the OS picked itself could meanwhile become the local port of one of the runner's own
+ * outgoing connections (kept alive in fetch's pool) before the server binds it.
+ */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (handedOut.has(port)) continue;
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch {
+      continue; // in use
+    }
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("no free port found in 20000–32767");
 }
 
 /**

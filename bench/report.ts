@@ -4,7 +4,7 @@
  * round first (targets of one round ran minutes apart at most), then summarised; a ratio or
  * "added" row whose base target was not measured is left out.
  */
-import type { CellRecord, RoundRecord } from "./measure.ts";
+import type { CellRecord, ConcurrentRecord, RoundRecord } from "./measure.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { TARGET_NAMES, type TargetName } from "./targets.ts";
 
@@ -58,7 +58,85 @@ function loadSideUs(c: CellRecord | undefined): number | null {
     : c.wrkCpuUsPerRequest + c.upstreamCpuUsPerRequest + (c.redisCpuUsPerRequest ?? 0);
 }
 
-function metrics(connections: readonly number[], targets: readonly TargetName[]): Metric[] {
+/** The concurrency of the concurrent cell and of the stall check in `records`, if any. */
+export interface Concurrency {
+  readonly concurrent?: number;
+  readonly stall?: number;
+}
+
+/** The concurrency levels the records measured (the first record that has each). */
+export function concurrencyOf(records: readonly RoundRecord[]): Concurrency {
+  const concurrent = records.find((r) => r.concurrent !== null)?.concurrent?.concurrency;
+  const stall = records.find((r) => r.stall !== null)?.stall?.concurrency;
+  return {
+    ...(concurrent === undefined ? {} : { concurrent }),
+    ...(stall === undefined ? {} : { stall }),
+  };
+}
+
+/** The rows of the concurrent cell (`concurrent`) or the stall check (`stall`). */
+function concurrentMetrics(
+  kind: "concurrent" | "stall",
+  n: number,
+  has: (target: TargetName) => boolean,
+): Metric[] {
+  const of = (r: RoundRecord): ConcurrentRecord | null => r[kind];
+  if (kind === "stall") {
+    return [
+      { label: `streams completed @${n} at once`, get: (r) => of(r)?.completed, format: integer },
+      { label: `streams stalled @${n} at once`, get: (r) => of(r)?.stalled, format: integer },
+      { label: `streams lost @${n} at once`, get: (r) => of(r)?.lost, format: integer },
+      { label: `longest byte gap ms @${n} at once`, get: (r) => of(r)?.maxGapMs, format: ms },
+      { label: `stream total p50 ms @${n} at once`, get: (r) => of(r)?.totalP50Ms, format: ms },
+      {
+        label: `proxy peak RSS MiB @${n} at once`,
+        get: (r) => of(r)?.proxyPeakRssKib,
+        format: mib,
+      },
+    ];
+  }
+  const list: Metric[] = [
+    { label: `streams/s @${n} conc.`, get: (r) => of(r)?.streamsPerSecond, format: integer },
+    { label: `stream TTFB p50 ms @${n} conc.`, get: (r) => of(r)?.ttfbP50Ms, format: ms },
+    { label: `stream TTFB p99 ms @${n} conc.`, get: (r) => of(r)?.ttfbP99Ms, format: ms },
+    { label: `stream total p50 ms @${n} conc.`, get: (r) => of(r)?.totalP50Ms, format: ms },
+    {
+      label: `proxy CPU µs/stream @${n} conc.`,
+      get: (r) => of(r)?.proxyCpuUsPerStream,
+      format: (v) => v.toFixed(0),
+    },
+    { label: `proxy peak RSS MiB @${n} conc.`, get: (r) => of(r)?.proxyPeakRssKib, format: mib },
+  ];
+  if (has("direct")) {
+    list.push(
+      {
+        label: `streams/s @${n} conc. ÷ direct`,
+        get: (r, round) => {
+          const own = of(r)?.streamsPerSecond;
+          const direct = round("direct")?.concurrent?.streamsPerSecond;
+          return own === undefined || direct === undefined || direct === 0 ? null : own / direct;
+        },
+        format: ratio,
+      },
+      {
+        label: `added stream TTFB p50 ms @${n} conc. (vs direct)`,
+        get: (r, round) => {
+          const own = of(r)?.ttfbP50Ms;
+          const direct = round("direct")?.concurrent?.ttfbP50Ms;
+          return own === undefined || direct === undefined ? null : own - direct;
+        },
+        format: signedMs,
+      },
+    );
+  }
+  return list;
+}
+
+function metrics(
+  connections: readonly number[],
+  targets: readonly TargetName[],
+  concurrency: Concurrency = {},
+): Metric[] {
   const has = (target: TargetName) => targets.includes(target);
   const list: Metric[] = [];
   for (const c of connections) {
@@ -92,6 +170,11 @@ function metrics(connections: readonly number[], targets: readonly TargetName[])
       get: (r) => r.proxyPeakRssKib,
       format: mib,
     },
+    ...connections.map((c): Metric => ({
+      label: `proxy peak RSS MiB @${c}`,
+      get: (r) => cell(r, c)?.proxyPeakRssKib,
+      format: mib,
+    })),
     {
       label: `proxy CPU % of a core @${main}`,
       get: (r) => cell(r, main)?.proxyCpuPercent,
@@ -162,19 +245,31 @@ function metrics(connections: readonly number[], targets: readonly TargetName[])
       format: signedMs,
     });
   }
+  if (concurrency.concurrent !== undefined) {
+    list.push(...concurrentMetrics("concurrent", concurrency.concurrent, has));
+  }
+  if (concurrency.stall !== undefined) {
+    list.push(...concurrentMetrics("stall", concurrency.stall, has));
+  }
   list.push(
     {
-      label: "errors (non-2xx + socket + stream)",
+      label: "errors (non-2xx + socket + stream failed, stalled or lost)",
       get: (r) =>
         Object.values(r.cells).reduce((sum, c) => sum + c.non2xx + c.socketErrors, 0) +
-        r.stream.failures,
+        r.stream.failures + [r.concurrent, r.stall].reduce(
+          (sum, c) => sum + (c === null ? 0 : c.stalled + c.lost),
+          0,
+        ),
       format: integer,
     },
   );
   return list;
 }
 
-function formatSummary(summary: Summary | undefined, format: (v: number) => string): string {
+function formatSummary(
+  summary: Summary | undefined,
+  format: (v: number) => string,
+): string {
   if (summary === undefined) return "—";
   if (summary.n === 1 || summary.min === summary.max) return format(summary.median);
   return `${format(summary.median)} (${format(summary.min)}–${format(summary.max)})`;
@@ -195,7 +290,7 @@ export function summarizeRecords(
   const lookup = (round: number): RoundLookup => (target) =>
     records.find((r) => r.round === round && r.target === target);
   const result: Record<string, Record<string, Summary | undefined>> = {};
-  for (const metric of metrics(connections, targets)) {
+  for (const metric of metrics(connections, targets, concurrencyOf(records))) {
     const row: Record<string, Summary | undefined> = {};
     for (const target of targets) {
       row[target] = summarize(rounds.map((round) => {
@@ -219,7 +314,7 @@ export function markdownTable(
     `| metric | ${targets.join(" | ")} |`,
     `|---|${targets.map(() => "---:").join("|")}|`,
   ];
-  for (const metric of metrics(connections, targets)) {
+  for (const metric of metrics(connections, targets, concurrencyOf(records))) {
     const row = summaries[metric.label] ?? {};
     const cells = targets.map((target) => formatSummary(row[target], metric.format));
     lines.push(`| ${metric.label} | ${cells.join(" | ")} |`);

@@ -7,20 +7,36 @@
  * the "proxy core"; wrk, the fake upstream, the stream client, redis-server and this runner to
  * the "load core". Every process started is stopped by pid at the end, on error and on Ctrl-C.
  */
-import { type MeasureContext, measureTarget, type RoundRecord, wrkBody } from "./measure.ts";
+import { figureRows, figuresTable, soakCurveNote } from "./figures.ts";
+import { PACED_CONTENT_EVENTS, PACED_DELAY_MS, requestBody, UPSTREAM_MODEL } from "./fixtures.ts";
+import {
+  measureConcurrentRound,
+  type MeasureContext,
+  measureTarget,
+  type RoundRecord,
+  STALL_MS,
+  STREAM_BOUND_MS,
+  wrkBody,
+} from "./measure.ts";
 import { type BenchOptions, parseArgs, USAGE } from "./options.ts";
 import { allowedCpus, clockTicksPerSecond, loadAverage, processName, processTree } from "./proc.ts";
 import { ProcessGroup, sleep } from "./processes.ts";
 import { loadBoundNotes, markdownTable, summarizeRecords } from "./report.ts";
+import { runSoak, type SoakRun, soakSummary } from "./soak.ts";
+import { measureStartups, type StartupRun } from "./startup.ts";
 import {
+  CONCURRENT_TARGETS,
   type Cores,
   type Fleet,
+  KEY_LIST_SIZE,
   NEVER_REACHED_RPM,
   NEVER_REACHED_TPM,
+  PROD_TARGET,
   startFleet,
+  type Target,
   type TargetName,
 } from "./targets.ts";
-import { runWrk, wrkScript } from "./wrk.ts";
+import { runWrk, wrkMixedScript, wrkScript } from "./wrk.ts";
 
 const BENCH_DIR = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
 const ROOT_DIR = BENCH_DIR.replace(/\/bench$/, "");
@@ -61,12 +77,18 @@ async function pinSelf(core: number): Promise<void> {
 }
 
 /** A rough estimate of the run time, in seconds (from smoke runs on 2 cores). */
-function estimateSeconds(options: BenchOptions, targets: number): number {
+function estimateSeconds(options: BenchOptions, targets: readonly TargetName[]): number {
   const perCell = options.durationS + 0.35;
   const perStream = 0.5 + options.streamRequests * 0.005;
-  const warmup = targets * (options.warmupS + 0.3);
-  return 10 + warmup +
-    options.rounds * targets * (options.connections.length * perCell + perStream);
+  const warmup = targets.length * (options.warmupS + 0.3);
+  const concurrent = targets.filter((t) => CONCURRENT_TARGETS.includes(t)).length *
+    ((options.concurrentStreams > 0 ? options.durationS + 1.5 : 0) +
+      (options.stallStreams > 0 ? 3 : 0));
+  const prod = targets.includes(PROD_TARGET);
+  const extras = prod ? options.startupRuns * 3 + options.soakMinutes * 60 + 2 : 0;
+  return 10 + warmup + extras +
+    options.rounds *
+      (targets.length * (options.connections.length * perCell + perStream) + concurrent);
 }
 
 /** Untimed load on every target so that JITs and connection pools are warm. */
@@ -146,6 +168,29 @@ async function healthStatus(url: string): Promise<string> {
   }
 }
 
+/** The soak on the production target: a mixed wrk load, its RSS sampled. */
+async function soakTarget(
+  ctx: MeasureContext,
+  target: Target,
+  minutes: number,
+  tmp: string,
+): Promise<SoakRun | undefined> {
+  if (target.proxy === undefined) return undefined;
+  const scriptPath = `${tmp}/soak.lua`;
+  const bodies = [requestBody(UPSTREAM_MODEL, false), requestBody(UPSTREAM_MODEL, true)];
+  await Deno.writeTextFile(scriptPath, wrkMixedScript(bodies, target.key));
+  console.error(`bench: soak: ${minutes} min of mixed load on ${target.name}`);
+  return await runSoak({
+    url: target.url,
+    scriptPath,
+    durationS: minutes * 60,
+    connections: 32,
+    pid: target.proxy.pid,
+    cpu: ctx.cores.load,
+    track: ctx.track,
+  });
+}
+
 async function runBenchmark(
   options: BenchOptions,
   names: readonly TargetName[],
@@ -190,7 +235,7 @@ async function runBenchmark(
     streamClientPath: `${BENCH_DIR}/stream_client.ts`,
     track,
   };
-  const estimate = estimateSeconds(options, fleet.targets.length);
+  const estimate = estimateSeconds(options, targetNames);
   console.error(
     `bench: proxy core ${proxy}, load core ${load} (wrk, upstream, stream client` +
       `${fleet.redis === undefined ? "" : ", redis-server"}); ` +
@@ -200,6 +245,21 @@ async function runBenchmark(
   );
   const deadline = Date.now() + (estimate * 3 + 300) * 1000;
 
+  interrupted.throwIfAborted();
+  const prodTarget = fleet.targets.find((target) => target.name === PROD_TARGET);
+  let startup: StartupRun[] | undefined;
+  if (fleet.prod !== undefined && options.startupRuns > 0) {
+    console.error(`bench: timing ${options.startupRuns} start-ups of ${PROD_TARGET}`);
+    const launcher = fleet.prod;
+    startup = await measureStartups({
+      runs: options.startupRuns,
+      pollMs: 2,
+      timeoutMs: 30_000,
+      idleWaitMs: 2_000,
+      spawn: (name, port) => launcher.spawn(name, port),
+      stop: (process) => group.stop(process),
+    });
+  }
   interrupted.throwIfAborted();
   await warmUp(ctx, options);
   const records: RoundRecord[] = [];
@@ -218,9 +278,55 @@ async function runBenchmark(
       records.push(await measureTarget(ctx, target, round, position, settings));
     }
   }
+  // The concurrent streams, in rounds of their own after every wrk round (see measure.ts).
+  const concurrentTargets = fleet.targets.filter((t) => CONCURRENT_TARGETS.includes(t.name));
+  const concurrentSettings = {
+    concurrentStreams: options.concurrentStreams,
+    durationS: options.durationS,
+    stallStreams: options.stallStreams,
+  };
+  const streamsWanted = options.concurrentStreams > 0 || options.stallStreams > 0;
+  for (let round = 0; round < options.rounds && streamsWanted; round++) {
+    const order = roundOrder(concurrentTargets, round);
+    for (const [position, target] of order.entries()) {
+      interrupted.throwIfAborted();
+      if (Date.now() > deadline) throw new Error("the run took 3× its estimate: giving up");
+      console.error(
+        `bench: concurrent streams round ${round + 1}/${options.rounds}: ${target.name}`,
+      );
+      const index = records.findIndex((r) => r.round === round && r.target === target.name);
+      const record = records[index];
+      if (record === undefined) continue;
+      records[index] = await measureConcurrentRound(
+        ctx,
+        target,
+        record,
+        position,
+        concurrentSettings,
+      );
+    }
+  }
+  interrupted.throwIfAborted();
+  const soak = prodTarget === undefined || options.soakMinutes === 0
+    ? undefined
+    : await soakTarget(ctx, prodTarget, options.soakMinutes, tmp);
   const finishedAt = new Date();
 
   const table = markdownTable(records, options.connections, targetNames);
+  const soakSummaryValue = soak === undefined
+    ? undefined
+    : soakSummary(soak.samples, options.soakMinutes * 60);
+  const figures = figureRows({
+    records,
+    startup,
+    soak: soakSummaryValue,
+    soakSkipped: prodTarget === undefined
+      ? `not run (${PROD_TARGET} not selected)`
+      : options.soakMinutes === 0
+      ? "skipped (--soak-minutes 0)"
+      : "no RSS sample",
+  });
+  const targetsTable = figuresTable(figures);
   const has = (name: TargetName) => targetNames.includes(name);
   const proxies = [
     ...new Set(fleet.targets.flatMap((t) => t.proxy === undefined ? [] : [t.proxy.name])),
@@ -266,7 +372,9 @@ async function runBenchmark(
   }
   notes.push(
     "CPU µs/req: utime+stime of the proxy's whole process tree over the wrk cell ÷ requests. " +
-      "Peak RSS: VmHWM summed over the proxy's processes during the round" +
+      "Peak RSS @N (conc., at once): VmHWM summed over the proxy's processes, reset just " +
+      "before that cell (so it is at least the RSS the process kept from before); " +
+      "proxy peak RSS: the largest of a round's cells" +
       (has("choreoai") && has("choreoai-echo")
         ? " (choreoai and choreoai-echo are the same process)."
         : "."),
@@ -276,10 +384,65 @@ async function runBenchmark(
       "time (/proc/stat) not used by the benchmark's processes, i.e. noise from whatever else " +
       "shares the machine.",
   );
+  const concurrentMeasured = fleet.targets.filter((t) => CONCURRENT_TARGETS.includes(t.name))
+    .map((t) => `\`${t.name}\``);
+  if (
+    concurrentMeasured.length > 0 && (options.concurrentStreams > 0 || options.stallStreams > 0)
+  ) {
+    notes.push(
+      `Concurrent streams (${concurrentMeasured.join(", ")} only), on the paced stream ` +
+        `(${PACED_CONTENT_EVENTS} content events ${PACED_DELAY_MS} ms apart, about ` +
+        `${
+          (PACED_CONTENT_EVENTS + 3) * PACED_DELAY_MS
+        } ms a stream): "@${options.concurrentStreams} ` +
+        `conc." keeps ${options.concurrentStreams} streams open for ${options.durationS} s ` +
+        "after one untimed stream per worker, streams/s = completed ÷ time to the last end; " +
+        `"@${options.stallStreams} at once" starts ${options.stallStreams} streams together, one ` +
+        `each. A stream is stalled when no byte came for over ${STALL_MS} ms or it did not end ` +
+        `within ${STREAM_BOUND_MS} ms (it is aborted then), lost when it failed or did not end ` +
+        `with data: [DONE] (at once: after exactly ${PACED_CONTENT_EVENTS} content events). ` +
+        "They run in rounds of their own after all the wrk rounds, so that the memory a " +
+        "gateway keeps after hundreds of streams does not raise the wrk cells' peak RSS. " +
+        "The stream client (one Deno process) runs on the load core: for `direct` it is " +
+        "usually what limits streams/s.",
+    );
+  }
+  if (prodTarget !== undefined) {
+    notes.push(
+      `\`${PROD_TARGET}\`: production mode with the ${KEY_LIST_SIZE.toLocaleString("en-US")}-key ` +
+        "list, the never-reached in-process limits (checked at start), usage recorded in a " +
+        "SQLite file and the access log (stderr, to a file). The Targets table is computed for " +
+        "it; a figure passes when its median meets the target. Start-ups: the same command, " +
+        "pinned to the proxy core, /health polled every 2 ms, ms from spawn (through sh and " +
+        "taskset) to the first 200; idle RSS read 2 s later, before any request.",
+    );
+    const curve = soakCurveNote(soakSummaryValue);
+    if (soak !== undefined) {
+      notes.push(
+        `Soak: ${options.soakMinutes} min of wrk at 32 connections on ${PROD_TARGET}, ` +
+          "non-stream and stream requests in turn: " +
+          `${soak.wrk.rps.toFixed(0)} req/s, ${soak.wrk.non2xx} non-2xx, ` +
+          `${soak.wrk.socketErrors} socket errors; RSS (VmRSS) sampled every ` +
+          `${Math.min(10, Math.max(1, (options.soakMinutes * 60) / 12)).toFixed(1)} s. ` +
+          (curve ?? ""),
+      );
+    }
+    const failed = startup?.filter((run) => run.error !== undefined) ?? [];
+    for (const run of failed) notes.push(`A start-up of ${PROD_TARGET} failed: ${run.error}`);
+  }
   notes.push(...loadBoundNotes(records));
   const failures = records.filter((r) => r.stream.firstFailure !== undefined);
   for (const record of failures) {
     notes.push(`Stream failure on ${record.target}: ${record.stream.firstFailure}`);
+  }
+  for (const record of records) {
+    for (const check of [record.concurrent, record.stall]) {
+      if (check?.firstProblem === undefined) continue;
+      notes.push(
+        `Round ${record.round + 1}, ${record.target}, ${check.concurrency} streams: ` +
+          `${check.stalled} stalled, ${check.lost} lost; the first: ${check.firstProblem}`,
+      );
+    }
   }
   const gatewayLogs: Record<string, LogCounts> = {};
   for (const gateway of fleet.gateways) {
@@ -323,14 +486,24 @@ async function runBenchmark(
         },
         records,
         summary: summarizeRecords(records, options.connections, targetNames),
+        startup: startup ?? null,
+        soak: soak === undefined ? null : {
+          samples: soak.samples,
+          wrk: soak.wrk,
+          summary: soakSummaryValue ?? null,
+        },
+        figures,
         table,
+        targetsTable,
         notes,
       },
       null,
       2,
     ) + "\n",
   );
-  console.log(`\n${table}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+  console.log(
+    `\n${table}\n\n## Targets\n\n${targetsTable}\n\n${notes.map((n) => `- ${n}`).join("\n")}\n`,
+  );
   console.log(`Raw per-round numbers: ${resultPath}`);
   console.error(
     `bench: done in ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(0)} s; ` +

@@ -10,7 +10,18 @@
  * failed unless it answers 200 with an event stream ending in `data: [DONE]`. Prints one JSON
  * line: `{"ttfbMs":[…],"totalMs":[…],"failures":n,"firstFailure":"…"}`. Bounded: each request
  * times out after 10 s, the whole run after 120 s.
+ *
+ * With `--concurrency N`, N streams at a time instead (bench/concurrent_client.ts):
+ *
+ *     deno run --allow-net bench/stream_client.ts --url … --model gpt-4o-mini-paced \
+ *       --concurrency 128 (--duration S | --per-worker K) [--warmup W] [--content-events 20] \
+ *       [--stall-ms 2000] [--bound-ms 10000] [--max-streams 100000] [--key sk-…]
+ *
+ * `--warmup` is then untimed streams per worker; `--content-events K` makes a stream that does
+ * not carry exactly K content events before `[DONE]` count as lost. Prints one JSON line, a
+ * `ConcurrentResult`.
  */
+import { endsWithDone, runConcurrent } from "./concurrent_client.ts";
 import { CLIENT_KEY, requestBody } from "./fixtures.ts";
 
 /** The client's output. */
@@ -23,14 +34,6 @@ export interface StreamClientResult {
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const RUN_TIMEOUT_MS = 120_000;
-const DONE = new TextEncoder().encode("data: [DONE]");
-
-function endsWithDone(tail: Uint8Array): boolean {
-  let end = tail.length;
-  while (end > 0 && (tail[end - 1] === 10 || tail[end - 1] === 13)) end--;
-  if (end < DONE.length) return false;
-  return DONE.every((byte, i) => tail[end - DONE.length + i] === byte);
-}
 
 /** One streamed request: [ttfb, total] in ms, or a failure message. */
 async function timeOne(url: string, body: string, key: string): Promise<[number, number] | string> {
@@ -103,7 +106,52 @@ function arg(name: string, fallback?: string): string {
   return value;
 }
 
-if (import.meta.main) {
+function has(name: string): boolean {
+  return Deno.args.includes(name);
+}
+
+/** A whole number option from `min` to `max`. */
+function count(name: string, fallback: string | undefined, min: number, max: number): number {
+  const value = Number(arg(name, fallback));
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} needs a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+async function concurrentMain(): Promise<void> {
+  const contentEvents = has("--content-events")
+    ? count("--content-events", undefined, 0, 10_000)
+    : undefined;
+  const boundMs = count("--bound-ms", "10000", 100, 120_000);
+  const result = await runConcurrent({
+    request: {
+      url: arg("--url"),
+      key: arg("--key", CLIENT_KEY),
+      body: requestBody(arg("--model"), true),
+      countContent: contentEvents !== undefined,
+      boundMs,
+    },
+    concurrency: count("--concurrency", undefined, 1, 4096),
+    warmup: count("--warmup", "0", 0, 100),
+    ...(has("--duration") ? { durationS: count("--duration", undefined, 1, 3_600) } : {}),
+    ...(has("--per-worker") ? { perWorker: count("--per-worker", undefined, 1, 1_000) } : {}),
+    criteria: {
+      stallMs: count("--stall-ms", "2000", 1, 120_000),
+      boundMs,
+      ...(contentEvents === undefined ? {} : { contentEvents }),
+    },
+    maxStreams: count("--max-streams", "100000", 1, 1_000_000),
+  });
+  console.log(JSON.stringify(result));
+}
+
+if (import.meta.main && has("--concurrency")) {
+  if (!has("--duration") && !has("--per-worker")) {
+    throw new Error("--concurrency needs --duration S or --per-worker K");
+  }
+  await concurrentMain();
+} else if (import.meta.main) {
   const result = await runStreamClient(
     arg("--url"),
     arg("--model"),

@@ -19,11 +19,28 @@ export const TARGET_NAMES = [
   "choreoai-keys",
   "choreoai-limited",
   "choreoai-redis",
+  "choreoai-prod",
   "choreoai-echo",
 ] as const;
 
 /** One column of the report. */
 export type TargetName = typeof TARGET_NAMES[number];
+
+/**
+ * The production target the performance figures are computed for: production mode with the
+ * 10,000-key list (as `choreoai-keys`), the never-reached in-process limits (as
+ * `choreoai-limited`), usage recording into a SQLite file and the access log on.
+ */
+export const PROD_TARGET = "choreoai-prod" satisfies TargetName;
+
+/** The targets that also get the concurrent-stream cells (128 at a time, 512 at once). */
+export const CONCURRENT_TARGETS: readonly TargetName[] = [
+  "direct",
+  "nginx",
+  "bare",
+  "choreoai",
+  PROD_TARGET,
+];
 
 /** Whether `name` is one of {@linkcode TARGET_NAMES}. */
 export function isTargetName(name: string): name is TargetName {
@@ -59,6 +76,12 @@ export interface GatewayLog {
   readonly stderrPath: string;
 }
 
+/** Starts another production gateway, the same command and settings as {@linkcode PROD_TARGET}. */
+export interface ProdLauncher {
+  /** Spawns it (pinned to the proxy core) listening on `port`; `/health` tells when it is up. */
+  spawn(name: string, port: number): Managed;
+}
+
 /** All servers of a run. */
 export interface Fleet {
   readonly upstream: Managed;
@@ -69,6 +92,8 @@ export interface Fleet {
   readonly gateways: readonly GatewayLog[];
   /** The redis-server, when `choreoai-redis` is selected. */
   readonly redis: RedisServer | undefined;
+  /** Starts more {@linkcode PROD_TARGET} gateways (start-up timing), when it is selected. */
+  readonly prod: ProdLauncher | undefined;
 }
 
 /** Where the runner finds things. */
@@ -205,7 +230,7 @@ async function writeKeyList(path: string): Promise<string> {
 /** Starts a gateway (`main.ts`) pinned to the proxy core with `env`. */
 function spawnGateway(
   group: ProcessGroup,
-  name: TargetName,
+  name: string,
   paths: Paths,
   cores: Cores,
   env: Record<string, string>,
@@ -350,10 +375,13 @@ export async function startFleet(
     if (selected("choreoai")) add("choreoai", port, gateway);
   }
 
+  // One 10,000-key list for choreoai-keys and choreoai-prod.
+  const keysFile = `${paths.tmp}/keys.json`;
+  const benchKey = selected("choreoai-keys") || selected(PROD_TARGET)
+    ? await writeKeyList(keysFile)
+    : "";
   if (selected("choreoai-keys")) {
     const port = freePort();
-    const keysFile = `${paths.tmp}/keys.json`;
-    const benchKey = await writeKeyList(keysFile);
     await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
     const keysGateway = spawnGateway(group, "choreoai-keys", paths, cores, {
       ...gatewayEnv(port, upstream.port, `${paths.tmp}/keys-db`),
@@ -382,6 +410,28 @@ export async function startFleet(
     add("choreoai-limited", port, limited);
   }
 
+  let prod: ProdLauncher | undefined;
+  if (selected(PROD_TARGET)) {
+    const dir = `${paths.tmp}/prod-db`;
+    await Deno.mkdir(dir, { recursive: true });
+    const prodEnv = (port: number, db: string) => ({
+      ...gatewayEnv(port, upstream.port, db),
+      ...limits,
+      CHOREOAI_KEYS_FILE: keysFile,
+      CHOREOAI_ENV: "production",
+    });
+    const port = freePort();
+    const prodGateway = spawnGateway(group, PROD_TARGET, paths, cores, prodEnv(port, dir));
+    waits.push(() => waitForHttp(`${url(port)}/health`, prodGateway, 120_000));
+    gateways.push({ name: PROD_TARGET, stderrPath: prodGateway.stderrPath });
+    add(PROD_TARGET, port, prodGateway, { key: benchKey });
+    const startupDir = `${paths.tmp}/startup-db`;
+    await Deno.mkdir(startupDir, { recursive: true });
+    prod = {
+      spawn: (name, port) => spawnGateway(group, name, paths, cores, prodEnv(port, startupDir)),
+    };
+  }
+
   let redis: RedisServer | undefined;
   if (selected("choreoai-redis")) {
     if (paths.redisServer === undefined) throw new Error("choreoai-redis needs redis-server");
@@ -408,7 +458,10 @@ export async function startFleet(
 
   for (const wait of waits) await wait();
   for (const target of targets) {
-    if (target.name === "choreoai-limited" || target.name === "choreoai-redis") {
+    if (
+      target.name === "choreoai-limited" || target.name === "choreoai-redis" ||
+      target.name === PROD_TARGET
+    ) {
       await checkLimited(target);
     }
   }
@@ -419,5 +472,6 @@ export async function startFleet(
     targets,
     gateways,
     redis,
+    prod,
   };
 }
