@@ -11,7 +11,7 @@ import { createKeyListVerifier } from "./src/keys/verify.ts";
 import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
 import { openResponsesStore } from "./src/usage/responses_store.ts";
 import type { ResponsesStore } from "./src/dialects/responses/store.ts";
-import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from "./src/limits/mod.ts";
+import { createMemoryLimiter, type RateLimiter } from "./src/limits/mod.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
   type Config,
@@ -148,9 +148,15 @@ async function serve(log: Logger): Promise<number> {
   }
 
   const memoryLimiter = createMemoryLimiter({ now });
+  // The Redis client is loaded only by a gateway that uses it (memory and start-up time).
   const limiter: RateLimiter = config.redisUrl === undefined
     ? memoryLimiter
-    : createRedisLimiter({ url: config.redisUrl, now, log, fallback: memoryLimiter });
+    : (await import("./src/limits/redis.ts")).createRedisLimiter({
+      url: config.redisUrl,
+      now,
+      log,
+      fallback: memoryLimiter,
+    });
 
   if (config.redisUrl !== undefined) {
     // Shared limits from the first request on, when Redis can be reached in time; otherwise the
