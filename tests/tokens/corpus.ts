@@ -173,12 +173,25 @@ function numberSamples(random: Random): string[] {
 }
 
 const DOMAINS = ["example.com", "api.openai.com", "github.com", "docs.deno.com", "my-shop.co.uk"];
-const SEGMENTS = ["v1", "users", "orders", "search", "blob", "main", "src", "chat", "2026", "items"];
+const SEGMENTS = [
+  "v1",
+  "users",
+  "orders",
+  "search",
+  "blob",
+  "main",
+  "src",
+  "chat",
+  "2026",
+  "items",
+];
 
 function urlSamples(random: Random): string[] {
   const url = () => {
-    const path = Array.from({ length: int(random, 1, 5) }, () =>
-      random() < 0.3 ? randomString(random, HEX, int(random, 6, 12)) : pick(random, SEGMENTS));
+    const path = Array.from(
+      { length: int(random, 1, 5) },
+      () => random() < 0.3 ? randomString(random, HEX, int(random, 6, 12)) : pick(random, SEGMENTS),
+    );
     const query = random() < 0.6
       ? `?q=${encodeURIComponent(pick(random, WORDS))}&page=${int(random, 1, 50)}&token=${
         randomString(random, B64URL, int(random, 8, 24))
@@ -230,7 +243,9 @@ function whitespaceSamples(random: Random): string[] {
   for (let i = 0; i < 6; i++) {
     const lines = [];
     for (let l = int(random, 3, 15); l > 0; l--) {
-      const indent = random() < 0.5 ? " ".repeat(int(random, 0, 24)) : "\t".repeat(int(random, 0, 6));
+      const indent = random() < 0.5
+        ? " ".repeat(int(random, 0, 24))
+        : "\t".repeat(int(random, 0, 6));
       lines.push(`${indent}${pick(random, ["x = 1", "}", "return value;", "", "end", "foo()"])}`);
       if (random() < 0.3) lines.push("\n".repeat(int(random, 1, 4)));
     }
@@ -238,8 +253,10 @@ function whitespaceSamples(random: Random): string[] {
   }
   for (let i = 0; i < 6; i++) {
     out.push(
-      Array.from({ length: int(random, 2, 6) }, () =>
-        `${pick(random, WORDS)}${" ".repeat(int(random, 1, 40))}${int(random, 0, 999)}   `)
+      Array.from(
+        { length: int(random, 2, 6) },
+        () => `${pick(random, WORDS)}${" ".repeat(int(random, 1, 40))}${int(random, 0, 999)}   `,
+      )
         .join("\n"),
     );
   }
@@ -269,7 +286,9 @@ function randomSamples(random: Random): string[] {
   out.push(randomString(random, LOWER.toUpperCase(), 40));
   for (let i = 0; i < 3; i++) {
     const h = randomString(random, HEX, 32);
-    out.push(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`);
+    out.push(
+      `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
+    );
   }
   out.push(`sk-proj-${randomString(random, B64URL, 48)}`);
   out.push(

@@ -202,7 +202,7 @@ export const CHAT: readonly string[] = [
   "Why does my build fail with `error TS2345: Argument of type 'string' is not assignable`?",
   "You are a helpful assistant. Answer concisely.",
   "Tell me a joke about databases.",
-  "A SQL query walks into a bar, walks up to two tables and asks: \"Can I join you?\"",
+  'A SQL query walks into a bar, walks up to two tables and asks: "Can I join you?"',
   "idk, maybe tomorrow? gotta run",
   "Please rewrite this paragraph so it sounds more formal, but keep it under 100 words.",
   "Yes.",

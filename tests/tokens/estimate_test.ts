@@ -25,7 +25,10 @@ Deno.test("estimateTokens() is close to o200k_base, a little over, on every kind
   }
   await t.step("each sample of 10 tokens or more: within 0.7–2.0× the exact count", () => {
     for (const m of measured.filter((m) => m.exact >= 10)) {
-      assert.ok(m.ratio >= 0.7 && m.ratio <= 2, `${m.category} ${m.ratio}: ${JSON.stringify(m.text)}`);
+      assert.ok(
+        m.ratio >= 0.7 && m.ratio <= 2,
+        `${m.category} ${m.ratio}: ${JSON.stringify(m.text)}`,
+      );
     }
   });
   await t.step("each shorter sample: at most 2 under, at most 2× + 2 over", () => {
@@ -62,7 +65,23 @@ const anyText = fc.oneof(
   fc.array(
     fc.constantFrom(
       ...["Hello", " world", "xqzj", "IDs", "QK", "'s", "é", "Straße", "привет", "中文", "한국어"],
-      ...[" ", "  ", "\t", "\n", "\r\n", ".", '"', "(", "});", "--", "|", "123", "4", "😀", "\u200d"],
+      ...[
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        ".",
+        '"',
+        "(",
+        "});",
+        "--",
+        "|",
+        "123",
+        "4",
+        "😀",
+        "\u200d",
+      ],
     ),
     { maxLength: 16 },
   ).map((parts) => parts.join("")),
