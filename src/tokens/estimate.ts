@@ -296,8 +296,19 @@ export function estimateTokens(text: string): number {
         state.units += w;
         state.count++;
         if (kind === LOWER || kind === UPPER) {
-          const current = (c | 0x20) - 97;
+          let current = (c | 0x20) - 97;
           if (letter >= 0 && PAIRS[letter * 26 + current] === 0) state.extra += RARE_PAIR_TOKENS;
+          // The lowercase letters that follow, at once.
+          while (i + 1 < length) {
+            const next = text.charCodeAt(i + 1) - 97;
+            if (next < 0 || next > 25) break;
+            if (PAIRS[current * 26 + next] === 0) state.extra += RARE_PAIR_TOKENS;
+            current = next;
+            state.units++;
+            state.count++;
+            kind = LOWER;
+            i++;
+          }
           letter = current;
         } else {
           letter = -1;
