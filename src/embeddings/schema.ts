@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { type Parsed, parseRequestBody } from "../openai/schema.ts";
-import { encodeText } from "../tokens.ts";
+import { estimateTokens } from "../tokens/mod.ts";
 
 /** `POST /v1/embeddings` request body, validated. */
 export interface EmbeddingsRequest {
@@ -149,11 +149,11 @@ export function embeddingInputTexts(request: EmbeddingsRequest): string[] | unde
   return inputs.every((item) => typeof item === "string") ? inputs as string[] : undefined;
 }
 
-/** Estimated input tokens: the o200k_base count of each text, or the number of token ids. */
+/** Estimated input tokens: each text's token estimate, or the number of token ids. */
 export function estimateEmbeddingTokens(request: EmbeddingsRequest): number {
   let total = 0;
   for (const item of embeddingInputs(request)) {
-    total += typeof item === "string" ? encodeText(item).length : item.length;
+    total += typeof item === "string" ? estimateTokens(item) : item.length;
   }
   return total;
 }

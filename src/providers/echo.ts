@@ -1,10 +1,13 @@
 /**
  * The built-in `choreoai/echo` model: answers with the last user message, stream and
  * non-stream, with usage. It needs no provider key, so every client can be tried at once, and
- * benchmarks can measure the gateway alone. Pure.
+ * benchmarks can measure the gateway alone. Pure, but for loading the exact tokenizer on first
+ * use: the reply's tokens are exact (it is cut at `max_tokens`), the prompt's the gateway's
+ * estimate (the one rate limits reserve and `count_tokens` answers).
  */
 import type { ChatCompletionRequest, Usage } from "../openai/schema.ts";
-import { contentText, decodeTokens, encodeText, estimatePromptTokens } from "../tokens.ts";
+import { contentText, estimatePromptTokens } from "../tokens/mod.ts";
+import { loadTokenizer } from "../tokens/o200k.ts";
 import type { ChatCompletion, TranslationContext } from "./mod.ts";
 
 /** The echo model's reply, after `max_tokens`/`max_completion_tokens`. */
@@ -15,15 +18,16 @@ export interface EchoReply {
 }
 
 /** Computes the echo reply and its usage for a request. */
-export function echoReply(request: ChatCompletionRequest): EchoReply {
+export async function echoReply(request: ChatCompletionRequest): Promise<EchoReply> {
+  const tokenizer = await loadTokenizer();
   const lastUser = request.messages.findLast((message) => message.role === "user");
   let text = lastUser === undefined ? "" : contentText(lastUser.content);
-  let tokens = encodeText(text);
+  let tokens = tokenizer.encode(text);
   let finishReason: EchoReply["finishReason"] = "stop";
   const limit = request.max_completion_tokens ?? request.max_tokens;
   if (typeof limit === "number" && tokens.length > limit) {
     tokens = tokens.slice(0, limit);
-    text = decodeTokens(tokens);
+    text = tokenizer.decode(tokens);
     finishReason = "length";
   }
   const n = request.n ?? 1;

@@ -13,7 +13,7 @@ import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import type { RouteTarget } from "../routing/table.ts";
 import type { KeepAlive, SseWriter } from "../streaming/client_stream.ts";
 import { withEstimatedUsage } from "../streaming/estimated_usage.ts";
-import { estimatePromptTokens } from "../tokens.ts";
+import { estimatePromptTokens } from "../tokens/mod.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
 import {

@@ -10,7 +10,7 @@ import {
 import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import { planRoute } from "../routing/route.ts";
-import { estimatePromptTokens } from "../tokens.ts";
+import { estimatePromptTokens } from "../tokens/mod.ts";
 import { admit, DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import { createSseWriter, renderStream } from "../streaming/client_stream.ts";
@@ -65,12 +65,12 @@ export async function handleChatCompletions(
   return response;
 }
 
-function echo(
+async function echo(
   chat: ChatCompletionRequest,
   translation: TranslationContext,
   ctx: RequestContext,
-): Response {
-  const reply = echoReply(chat);
+): Promise<Response> {
+  const reply = await echoReply(chat);
   const headers = { "x-choreoai-provider": "choreoai" };
   if (chat.stream !== true) {
     ctx.fields.usage = reply.usage;

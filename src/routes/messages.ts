@@ -33,7 +33,7 @@ import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { planRoute, type RoutePlan } from "../routing/route.ts";
 import { SSE_HEADERS, type SseEvent } from "../sse.ts";
 import type { EventTranslator } from "../streaming/client_stream.ts";
-import { encodeText, estimatePromptTokens } from "../tokens.ts";
+import { estimatePromptTokens, estimateTokens } from "../tokens/mod.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
 import {
   type Answer,
@@ -216,7 +216,7 @@ export function messagesReservation(
   const completion = { perChoice: request.max_tokens, choices: 1, setBy: "max_tokens" } as const;
   if (canonical instanceof GatewayError) {
     const { system, messages, tools } = request;
-    return { prompt: encodeText(JSON.stringify([system, messages, tools])).length, completion };
+    return { prompt: estimateTokens(JSON.stringify([system, messages, tools])), completion };
   }
   return { prompt: tokenReservation(canonical.chat).prompt, completion };
 }
@@ -245,12 +245,12 @@ interface EchoCall {
 }
 
 /** `choreoai/echo` in Messages' shape. */
-function echo(
+async function echo(
   translated: { chat: ChatCompletionRequest; adjusted: string[] },
   { context, translation, ctx, stream }: EchoCall,
-): Response {
+): Promise<Response> {
   const { chat, adjusted } = translated;
-  const reply = echoReply(chat);
+  const reply = await echoReply(chat);
   const headers: Record<string, string> = { "x-choreoai-provider": "choreoai" };
   if (adjusted.length > 0) headers["x-choreoai-adjusted"] = adjusted.join(", ");
   ctx.fields.usage = reply.usage;

@@ -48,7 +48,7 @@ import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import { planRoute, type RoutePlan } from "../routing/route.ts";
 import { SSE_HEADERS, type SseEvent } from "../sse.ts";
 import type { EventTranslator, SseWriter } from "../streaming/client_stream.ts";
-import { encodeText } from "../tokens.ts";
+import { estimateTokens } from "../tokens/mod.ts";
 import { parseJsonOrUndefined } from "../upstream.ts";
 import {
   type Answer,
@@ -160,7 +160,7 @@ export function responsesReservation(
     } as const;
   if (canonical instanceof GatewayError) {
     const { instructions, input, tools } = request;
-    return { prompt: encodeText(JSON.stringify([instructions, input, tools])).length, completion };
+    return { prompt: estimateTokens(JSON.stringify([instructions, input, tools])), completion };
   }
   return { prompt: tokenReservation(canonical.chat).prompt, completion };
 }
@@ -226,7 +226,13 @@ export async function handleCreateResponse(
     const translated = canonicalOf();
     if (translated instanceof GatewayError) throw translated;
     ctx.fields.provider = "choreoai";
-    const answer = echo(translated, { context, translation, ctx, stream, keep: keep("choreoai") });
+    const answer = await echo(translated, {
+      context,
+      translation,
+      ctx,
+      stream,
+      keep: keep("choreoai"),
+    });
     await saving;
     return answer;
   }
@@ -355,12 +361,12 @@ interface EchoCall {
 }
 
 /** `choreoai/echo` in Responses' shape. */
-function echo(
+async function echo(
   translated: { chat: ChatCompletionRequest; adjusted: string[] },
   { context, translation, ctx, stream, keep }: EchoCall,
-): Response {
+): Promise<Response> {
   const { chat, adjusted } = translated;
-  const reply = echoReply(chat);
+  const reply = await echoReply(chat);
   const headers: Record<string, string> = { "x-choreoai-provider": "choreoai" };
   if (adjusted.length > 0) headers["x-choreoai-adjusted"] = adjusted.join(", ");
   ctx.fields.usage = reply.usage;

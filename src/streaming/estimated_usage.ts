@@ -5,7 +5,7 @@
  * that set `stream_options.include_usage` still gets exactly one usage chunk (FACTS.md T35), and
  * usage records and token limits see the tokens instead of zero.
  */
-import { encodeText } from "../tokens.ts";
+import { estimateTokens } from "../tokens/mod.ts";
 import type { Emit, StreamItem, StreamTranslator } from "../providers/mod.ts";
 
 interface Identity {
@@ -71,7 +71,7 @@ export function withEstimatedUsage(
     if (item.type === "chunk") see(item.chunk);
     if (item.type === "raw") see(parseChunk(item.raw));
     if (item.type === "done" && !reported) {
-      const completion = encodeText(text).length;
+      const completion = estimateTokens(text);
       emit({
         type: "chunk",
         chunk: {

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { type ChatCompletionRequest, parseChatCompletionRequest } from "../../src/openai/schema.ts";
 import { echoChunks, echoCompletion, echoReply } from "../../src/providers/echo.ts";
 import type { TranslationContext } from "../../src/providers/mod.ts";
-import { encodeText } from "../../src/tokens.ts";
+import { loadTokenizer } from "../../src/tokens/o200k.ts";
 
 function chat(body: Record<string, unknown>): ChatCompletionRequest {
   const result = parseChatCompletionRequest({ model: "choreoai/echo", ...body });
@@ -59,8 +59,8 @@ Deno.test("echoReply() answers with the last user message", async (t) => {
     ["no user message", [{ role: "system", content: "Only a system prompt" }], ""],
   ];
   for (const [name, messages, expected] of cases) {
-    await t.step(name, () => {
-      const reply = echoReply(chat({ messages }));
+    await t.step(name, async () => {
+      const reply = await echoReply(chat({ messages }));
       assert.equal(reply.text, expected);
       assert.equal(reply.finishReason, "stop");
       const completion = echoCompletion(chat({ messages }), reply, context());
@@ -81,16 +81,16 @@ Deno.test("echoReply() reports consistent usage", async (t) => {
     ["n=3 counts every choice", { n: 3, messages: [{ role: "user", content: "Hello world" }] }, 6],
   ];
   for (const [name, body, completionTokens] of cases) {
-    await t.step(name, () => {
-      const { usage } = echoReply(chat(body));
+    await t.step(name, async () => {
+      const { usage } = await echoReply(chat(body));
       assert.equal(usage.completion_tokens, completionTokens);
       assert.ok(usage.prompt_tokens > 0);
       assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
     });
   }
-  await t.step("a longer prompt counts more prompt tokens", () => {
-    const short = echoReply(chat({ messages: [{ role: "user", content: "hi" }] }));
-    const long = echoReply(chat({ messages: [{ role: "user", content: LONG_TEXT }] }));
+  await t.step("a longer prompt counts more prompt tokens", async () => {
+    const short = await echoReply(chat({ messages: [{ role: "user", content: "hi" }] }));
+    const long = await echoReply(chat({ messages: [{ role: "user", content: LONG_TEXT }] }));
     assert.ok(long.usage.prompt_tokens > short.usage.prompt_tokens);
   });
 });
@@ -102,12 +102,12 @@ Deno.test("echoReply() truncates at the token limit with finish_reason length", 
     ["max_completion_tokens wins over max_tokens", { max_completion_tokens: 2, max_tokens: 5 }, 2],
   ];
   for (const [name, limits, expected] of cases) {
-    await t.step(name, () => {
+    await t.step(name, async () => {
       const request = chat({ ...limits, messages: [{ role: "user", content: LONG_TEXT }] });
-      const reply = echoReply(request);
+      const reply = await echoReply(request);
       assert.equal(reply.finishReason, "length");
       assert.equal(reply.usage.completion_tokens, expected);
-      assert.equal(encodeText(reply.text).length, expected);
+      assert.equal((await loadTokenizer()).encode(reply.text).length, expected);
       assert.ok(LONG_TEXT.startsWith(reply.text), reply.text);
       assert.ok(reply.text.length < LONG_TEXT.length);
       const completion = echoCompletion(request, reply, context());
@@ -115,10 +115,10 @@ Deno.test("echoReply() truncates at the token limit with finish_reason length", 
       assert.equal((completion.choices[0] as Choice).finish_reason, "length");
     });
   }
-  await t.step("a limit at or above the length keeps the text and stop", () => {
-    const tokens = encodeText(LONG_TEXT).length;
+  await t.step("a limit at or above the length keeps the text and stop", async () => {
+    const tokens = (await loadTokenizer()).encode(LONG_TEXT).length;
     for (const max_tokens of [tokens, tokens + 10]) {
-      const reply = echoReply(
+      const reply = await echoReply(
         chat({ max_tokens, messages: [{ role: "user", content: LONG_TEXT }] }),
       );
       assert.equal(reply.text, LONG_TEXT);
@@ -128,9 +128,9 @@ Deno.test("echoReply() truncates at the token limit with finish_reason length", 
   });
 });
 
-Deno.test("echoCompletion() builds a chat.completion with n choices", () => {
+Deno.test("echoCompletion() builds a chat.completion with n choices", async () => {
   const request = chat({ n: 2, messages: [{ role: "user", content: "Hello world" }] });
-  const reply = echoReply(request);
+  const reply = await echoReply(request);
   const completion = echoCompletion(request, reply, context());
   assert.equal(completion.object, "chat.completion");
   assert.equal(completion.id, "chatcmpl-test1");
@@ -160,19 +160,19 @@ Deno.test("echoChunks() streams the reply so that it joins back exactly", async 
     "",
   ];
   for (const text of texts) {
-    await t.step(JSON.stringify(text), () => {
+    await t.step(JSON.stringify(text), async () => {
       const request = chat({ messages: [{ role: "user", content: text }] });
-      const chunks = echoChunks(request, echoReply(request), context(), false);
+      const chunks = echoChunks(request, await echoReply(request), context(), false);
       assert.equal(joined(chunks, 0), text);
     });
   }
 });
 
-Deno.test("echoChunks() streams any text so that it joins back exactly", () => {
-  fc.assert(
-    fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (text) => {
+Deno.test("echoChunks() streams any text so that it joins back exactly", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 200 }), async (text) => {
       const request = chat({ messages: [{ role: "user", content: text }] });
-      const chunks = echoChunks(request, echoReply(request), context(), false);
+      const chunks = echoChunks(request, await echoReply(request), context(), false);
       assert.equal(joined(chunks, 0), text);
     }),
     { numRuns: 200 },
@@ -181,7 +181,7 @@ Deno.test("echoChunks() streams any text so that it joins back exactly", () => {
 
 Deno.test("echoChunks() frames the stream like OpenAI", async (t) => {
   const request = chat({ messages: [{ role: "user", content: "one two three" }] });
-  const reply = echoReply(request);
+  const reply = await echoReply(request);
 
   await t.step("every chunk is a chat.completion.chunk of the context", () => {
     for (const chunk of echoChunks(request, reply, context(), true)) {
@@ -203,9 +203,9 @@ Deno.test("echoChunks() frames the stream like OpenAI", async (t) => {
     assert.equal(reasons.at(-1), "stop");
     assert.ok(reasons.slice(0, -1).every((r) => r === null), JSON.stringify(reasons));
   });
-  await t.step("the finish_reason is length after truncation", () => {
+  await t.step("the finish_reason is length after truncation", async () => {
     const limited = chat({ max_tokens: 1, messages: [{ role: "user", content: "one two three" }] });
-    const reasons = echoChunks(limited, echoReply(limited), context(), false)
+    const reasons = echoChunks(limited, await echoReply(limited), context(), false)
       .flatMap(choicesOf)
       .map((c) => c.finish_reason);
     assert.equal(reasons.at(-1), "length");
@@ -228,9 +228,9 @@ Deno.test("echoChunks() frames the stream like OpenAI", async (t) => {
   });
 });
 
-Deno.test("echoChunks() with n=2 streams two complete choices", () => {
+Deno.test("echoChunks() with n=2 streams two complete choices", async () => {
   const request = chat({ n: 2, messages: [{ role: "user", content: "Hello there world" }] });
-  const chunks = echoChunks(request, echoReply(request), context(), true);
+  const chunks = echoChunks(request, await echoReply(request), context(), true);
   for (const index of [0, 1]) {
     const choices = chunks.flatMap(choicesOf).filter((c) => c.index === index);
     assert.equal(choices[0]?.delta.role, "assistant");

@@ -4,7 +4,7 @@ import { parseMessagesRequest } from "../../src/dialects/messages/schema.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { messagesReservation } from "../../src/routes/messages.ts";
 import { tokenReservation } from "../../src/routes/chat_completions.ts";
-import { encodeText } from "../../src/tokens.ts";
+import { estimateTokens } from "../../src/tokens/mod.ts";
 
 function request(body: Record<string, unknown>) {
   const parsed = parseMessagesRequest({
@@ -35,7 +35,7 @@ Deno.test("messagesReservation() reserves the chat route's prompt estimate plus 
     const reservation = messagesReservation(messages, canonical);
     assert.equal(
       reservation.prompt,
-      encodeText(JSON.stringify([undefined, messages.messages, tools])).length,
+      estimateTokens(JSON.stringify([undefined, messages.messages, tools])),
     );
     assert.equal(reservation.completion?.perChoice, 300);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { StreamItem } from "../../src/providers/mod.ts";
 import { openAIStream } from "../../src/providers/openai/stream.ts";
 import { withEstimatedUsage } from "../../src/streaming/estimated_usage.ts";
-import { encodeText } from "../../src/tokens.ts";
+import { estimateTokens } from "../../src/tokens/mod.ts";
 
 /** Runs SSE data lines through the wrapped OpenAI translator and collects the items. */
 function run(data: readonly string[], promptTokens = 12): StreamItem[] {
@@ -33,7 +33,7 @@ Deno.test("withEstimatedUsage() adds one estimated usage chunk before [DONE] whe
     ]);
     assert.deepEqual(items.map((i) => i.type), ["raw", "raw", "raw", "chunk", "done"]);
     const usage = items[3]?.type === "chunk" ? items[3].chunk : undefined;
-    const completion = encodeText("Hello world").length;
+    const completion = estimateTokens("Hello world");
     assert.deepEqual(usage, {
       id: "chatcmpl-local",
       object: "chat.completion.chunk",
@@ -58,7 +58,7 @@ Deno.test("withEstimatedUsage() adds one estimated usage chunk before [DONE] whe
       "[DONE]",
     ], 5);
     const usage = items.find((i) => i.type === "chunk");
-    const expected = encodeText('get_weather{"city":"Paris"}').length;
+    const expected = estimateTokens('get_weather{"city":"Paris"}');
     assert.ok(usage?.type === "chunk");
     assert.equal((usage.chunk.usage as { completion_tokens: number }).completion_tokens, expected);
   });

@@ -37,7 +37,7 @@
 import { createHash } from "node:crypto";
 import { GatewayError } from "../../errors.ts";
 import type { ChatCompletionRequest, ChatMessage } from "../../openai/schema.ts";
-import { encodeText, estimatePromptTokens } from "../../tokens.ts";
+import { estimatePromptTokens, estimateTokens } from "../../tokens/mod.ts";
 import { type Adjusted, refuse, systemText, toChatMessages } from "./content.ts";
 import {
   type CustomTool,
@@ -267,7 +267,7 @@ export function toChatRequest(
 export function estimateInputTokens(request: MessagesCountTokensRequest): number | GatewayError {
   try {
     const { messages, tools } = toConversation(request, []);
-    const toolTokens = tools.length === 0 ? 0 : encodeText(JSON.stringify(tools)).length;
+    const toolTokens = tools.length === 0 ? 0 : estimateTokens(JSON.stringify(tools));
     return estimatePromptTokens(messages) + toolTokens;
   } catch (error) {
     if (error instanceof GatewayError) return error;

@@ -33,9 +33,9 @@ const CONVERSATION = {
   ],
 };
 
-Deno.test("echo answers a Messages request with the last user text", () => {
+Deno.test("echo answers a Messages request with the last user text", async () => {
   const chat = chatOf(CONVERSATION);
-  const reply = echoReply(chat);
+  const reply = await echoReply(chat);
   const answer = toMessagesResponse(echoCompletion(chat, reply, TRANSLATION), CTX);
   if (answer instanceof GatewayError) assert.fail(answer.message);
   assert.deepEqual(answer.content, [{ type: "text", text: "Echo this back" }]);
@@ -45,12 +45,12 @@ Deno.test("echo answers a Messages request with the last user text", () => {
   assert.equal(answer.usage.output_tokens, reply.usage.completion_tokens);
 });
 
-Deno.test("echo's max_tokens cut is stop_reason max_tokens", () => {
+Deno.test("echo's max_tokens cut is stop_reason max_tokens", async () => {
   const chat = chatOf({
     max_tokens: 2,
     messages: [{ role: "user", content: "one two three four five" }],
   });
-  const answer = toMessagesResponse(echoCompletion(chat, echoReply(chat), TRANSLATION), CTX);
+  const answer = toMessagesResponse(echoCompletion(chat, await echoReply(chat), TRANSLATION), CTX);
   if (answer instanceof GatewayError) assert.fail(answer.message);
   assert.equal(answer.stop_reason, "max_tokens");
   assert.equal(answer.usage.output_tokens, 2);
@@ -58,7 +58,7 @@ Deno.test("echo's max_tokens cut is stop_reason max_tokens", () => {
 
 Deno.test("echo's stream becomes a Messages stream the SDK assembles", async () => {
   const chat = chatOf({ ...CONVERSATION, stream: true });
-  const reply = echoReply(chat);
+  const reply = await echoReply(chat);
   const writer = createMessagesSseWriter({ ...CTX, inputTokens: reply.usage.prompt_tokens });
   for (const chunk of echoChunks(chat, reply, TRANSLATION, true)) {
     writer.push({ type: "chunk", chunk });

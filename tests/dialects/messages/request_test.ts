@@ -16,7 +16,7 @@ import {
   parseMessagesCountTokensRequest,
   parseMessagesRequest,
 } from "../../../src/dialects/messages/schema.ts";
-import { encodeText, estimatePromptTokens } from "../../../src/tokens.ts";
+import { estimatePromptTokens, estimateTokens } from "../../../src/tokens/mod.ts";
 
 type Json = Record<string, unknown>;
 
@@ -588,7 +588,7 @@ Deno.test("estimateInputTokens() counts the translated prompt and the tools", as
     assert.equal(
       withTools,
       estimatePromptTokens([{ role: "user", content: "Hello there" }]) +
-        encodeText(JSON.stringify(tools)).length,
+        estimateTokens(JSON.stringify(tools)),
     );
   });
   await t.step("a 400 for what cannot be translated", () => {

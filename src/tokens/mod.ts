@@ -1,28 +1,18 @@
 /**
- * Token estimates (o200k_base), the same ones rate limits use, so the echo model's usage and a
- * key's token budget agree.
+ * Token estimates of requests, for rate-limit reservations, `count_tokens` and usage when a
+ * provider reports none: {@linkcode estimateTokens} (no vocabulary, a little over o200k_base),
+ * never the exact tokenizer, which only the echo model loads (./o200k.ts).
  */
-import { decode, encode } from "gpt-tokenizer";
-import type { ChatMessage } from "./openai/schema.ts";
+import type { ChatMessage } from "../openai/schema.ts";
+import { estimateTokens } from "./estimate.ts";
 
-/** Text that looks like a special token is counted as plain text, never rejected. */
-const PLAIN = { disallowedSpecial: new Set<string>() };
+export { estimateTokens } from "./estimate.ts";
 
 /** Tokens OpenAI adds around each message, and to prime the reply. */
 const PER_MESSAGE = 3;
 const REPLY_PRIMER = 3;
 /** A rough per-image cost (OpenAI's low-detail tile price). */
 const PER_IMAGE = 85;
-
-/** Encodes text to token ids. */
-export function encodeText(text: string): number[] {
-  return encode(text, PLAIN);
-}
-
-/** Decodes token ids to text. */
-export function decodeTokens(tokens: readonly number[]): string {
-  return decode(tokens as number[]);
-}
 
 /** The text of a message's content (string, or the text parts of an array). */
 export function contentText(content: ChatMessage["content"]): string {
@@ -41,11 +31,11 @@ function imageCount(content: ChatMessage["content"]): number {
 export function estimatePromptTokens(messages: readonly ChatMessage[]): number {
   let total = REPLY_PRIMER;
   for (const message of messages) {
-    total += PER_MESSAGE + encodeText(message.role).length;
-    total += encodeText(contentText(message.content)).length;
+    total += PER_MESSAGE + estimateTokens(message.role);
+    total += estimateTokens(contentText(message.content));
     total += imageCount(message.content) * PER_IMAGE;
     for (const call of message.tool_calls ?? []) {
-      total += encodeText(call.function.name).length + encodeText(call.function.arguments).length;
+      total += estimateTokens(call.function.name) + estimateTokens(call.function.arguments);
     }
   }
   return total;
