@@ -117,7 +117,11 @@ async function fetchFollowing(request: OutgoingRequest, settings: Settings): Pro
     }
     const headers = new Headers(request.headers);
     let { method, body } = request;
-    if (response.status === 303 ? method !== "GET" && method !== "HEAD" : method === "POST") {
+    const { status } = response;
+    if (
+      (status === 303 && method !== "GET" && method !== "HEAD") ||
+      ((status === 301 || status === 302) && method === "POST")
+    ) {
       method = "GET";
       body = null;
       for (const name of ["content-type", "content-encoding", "content-language"]) {
