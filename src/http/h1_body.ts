@@ -74,19 +74,17 @@ const DECODERS: Readonly<Record<string, CompressionFormat>> = {
 };
 
 /**
- * The body decoded per `Content-Encoding` when the client did not ask for an encoding itself
- * (a server may compress unasked); `content-encoding` and `content-length` are then removed
- * from the headers. Unknown encodings pass through untouched.
+ * The body decoded per its `Content-Encoding` (gzip, deflate, br), for a client that did not ask
+ * for an encoding itself (a server may compress unasked); undefined for an encoding it does not
+ * know, which passes through untouched. The caller drops `content-encoding` and
+ * `content-length`, which no longer describe the body.
  */
 export function decodeContent(
   body: ReadableStream<Uint8Array> | Uint8Array,
-  headers: Headers,
-): ReadableStream<Uint8Array> | Uint8Array {
-  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
-  const format = encoding === undefined ? undefined : DECODERS[encoding];
-  if (format === undefined) return body;
-  headers.delete("content-encoding");
-  headers.delete("content-length");
+  encoding: string,
+): ReadableStream<Uint8Array> | undefined {
+  const format = DECODERS[encoding.trim().toLowerCase()];
+  if (format === undefined) return undefined;
   const stream = body instanceof Uint8Array ? new Blob([body as BlobPart]).stream() : body;
   return stream.pipeThrough(
     new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,

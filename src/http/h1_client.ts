@@ -262,13 +262,13 @@ async function respond(
 ): Promise<Response> {
   const { status } = head;
   if (status > 599) throw new ProtocolError(`Invalid status ${status}`);
-  const headers = new Headers();
   let length = -1;
   let chunked = false;
   let reusable = head.minor === 1;
+  let encoding: string | undefined;
   for (const [name, value] of head.headers) {
-    headers.append(name, value);
     if (name === "content-length") length = contentLength(value, length);
+    else if (name === "content-encoding") encoding = value;
     else if (name === "transfer-encoding") {
       if (!/(?:^|,)\s*chunked\s*$/i.test(value)) {
         throw new ProtocolError(`Unsupported transfer-encoding: ${value}`);
@@ -311,7 +311,16 @@ async function respond(
     const next = () => nextPiece(wire, Infinity);
     body = stream(current, undefined, { next, ended: () => false }, settings.pool);
   }
-  if (body !== null && !request.headers.has("accept-encoding")) body = decodeContent(body, headers);
+  let headers = head.headers;
+  if (body !== null && encoding !== undefined && !request.headers.has("accept-encoding")) {
+    const decoded = decodeContent(body, encoding);
+    if (decoded !== undefined) {
+      body = decoded;
+      headers = headers.filter(([name]) =>
+        name !== "content-encoding" && name !== "content-length"
+      );
+    }
+  }
   const init = { status, statusText: head.statusText, headers };
   return new Response(NULL_BODY_STATUSES.has(status) ? null : body as BodyInit | null, init);
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHttp1Fetch, usesProxyEnvironment } from "../../src/http/h1_client.ts";
 import { countingServer } from "./_h1_servers.ts";
+import { selfSignedCertificate } from "./_self_signed.ts";
 
 const encoder = new TextEncoder();
 
@@ -231,4 +232,24 @@ Deno.test("usesProxyEnvironment() tells when Deno's fetch would use a proxy", as
   for (const [env, expected] of cases) {
     await t.step(JSON.stringify(env), () => assert.equal(usesProxyEnvironment(env), expected));
   }
+});
+
+Deno.test("createHttp1Fetch() speaks https with SNI and the given root certificates", async () => {
+  const { cert, key } = await selfSignedCertificate();
+  const ports = new Set<number>();
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, cert, key, onListen() {} },
+    (request, info) => {
+      ports.add(info.remoteAddr.port);
+      return new Response(`secure ${new URL(request.url).pathname}`);
+    },
+  );
+  const url = `https://localhost:${server.addr.port}`;
+  await using client = createHttp1Fetch({ caCerts: [cert] });
+  assert.equal(await (await client(`${url}/a`)).text(), "secure /a");
+  assert.equal(await (await client(`${url}/b`)).text(), "secure /b");
+  assert.equal(ports.size, 1);
+  await using untrusting = createHttp1Fetch();
+  const error = await untrusting(`${url}/a`).catch((e) => e);
+  assert.ok(error instanceof TypeError, String(error));
 });

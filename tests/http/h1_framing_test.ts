@@ -228,3 +228,48 @@ Deno.test("createHttp1Fetch() rejects malformed responses with a TypeError", asy
     await assert.rejects(response.text(), TypeError);
   });
 });
+
+Deno.test("createHttp1Fetch() bounds its idle connections", async (t) => {
+  const serve = () =>
+    rawServer(async (conn) => {
+      while (await conn.readRequest() !== null) {
+        await conn.write(head("200 OK", { "content-length": "2" }) + "ok");
+      }
+    });
+  await t.step("one idle past the idle timeout is not reused", async () => {
+    await using server = serve();
+    let now = 0;
+    await using client = createHttp1Fetch({ idleTimeoutMs: 1000, now: () => now });
+    await (await client(server.url)).text();
+    now = 999;
+    await (await client(server.url)).text();
+    assert.equal(server.accepted(), 1);
+    now = 2000;
+    await (await client(server.url)).text();
+    assert.equal(server.accepted(), 2);
+  });
+  await t.step("at most maxIdlePerOrigin are kept", async () => {
+    await using server = serve();
+    await using client = createHttp1Fetch({ maxIdlePerOrigin: 1 });
+    const three = () =>
+      Promise.all([0, 1, 2].map(async () => await (await client(server.url)).text()));
+    await three();
+    assert.equal(server.accepted(), 3);
+    await three();
+    assert.equal(server.accepted(), 5); // one kept, two new
+  });
+  await t.step("close() closes idle connections", async () => {
+    const disconnected = Promise.withResolvers<void>();
+    await using server = rawServer(async (conn) => {
+      await conn.readRequest();
+      await conn.write(head("200 OK", { "content-length": "2" }) + "ok");
+      await conn.closedByPeer();
+      disconnected.resolve();
+    });
+    const client = createHttp1Fetch();
+    await (await client(server.url)).text();
+    await client.close();
+    await disconnected.promise;
+    await assert.rejects(client(server.url), TypeError);
+  });
+});
