@@ -64,7 +64,7 @@ function hasOwn(init: RequestInit | undefined, key: keyof RequestInit): boolean 
 /**
  * fetch's `(input, init)` as an {@linkcode OutgoingRequest}, reading the body; undefined when
  * the request needs another fetch (a URL that is not http(s) or carries credentials, a
- * streamed body when `bufferStreams` is false).
+ * `Deno.HttpClient` in `init.client`, a streamed body when `bufferStreams` is false).
  *
  * @throws {TypeError} for an invalid URL, method, header or a body on GET/HEAD, as fetch does.
  */
@@ -79,6 +79,7 @@ export async function toOutgoing(
   );
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
   if (url.username !== "" || url.password !== "") return undefined;
+  if ((init as { client?: unknown } | undefined)?.client !== undefined) return undefined;
   const method = hasOwn(init, "method")
     ? normalizeMethod(init?.method as string)
     : request?.method ?? "GET";
