@@ -27,6 +27,7 @@
  * - `response.url` and `response.redirected` are set only after a redirect; `type` is "default".
  * - Streamed request bodies (ReadableStream) go to `fallback`, or are read whole without one.
  */
+import { connect } from "./h1_connect.ts";
 import { Exchange, respond } from "./h1_exchange.ts";
 import { ProtocolError } from "./h1_parse.ts";
 import { ConnectionPool, H1Connection } from "./h1_pool.ts";
@@ -202,25 +203,4 @@ function isStale(error: unknown): boolean {
   return error instanceof ConnectionClosed || error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.UnexpectedEof ||
     error instanceof Deno.errors.ConnectionAborted;
-}
-
-async function connect(url: URL, signal: AbortSignal | null, caCerts: string[] | undefined) {
-  const hostname = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const tls = url.protocol === "https:";
-  const port = url.port === "" ? (tls ? 443 : 80) : Number(url.port);
-  const connecting: Promise<Deno.Conn> = tls
-    ? Deno.connectTls(caCerts === undefined ? { hostname, port } : { hostname, port, caCerts })
-    : Deno.connect({ hostname, port }).then((conn) => (conn.setNoDelay(true), conn));
-  if (signal === null) return await connecting;
-  const aborted = Promise.withResolvers<never>();
-  const onAbort = () => aborted.reject(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  try {
-    return await Promise.race([connecting, aborted.promise]);
-  } catch (error) {
-    connecting.then((conn) => conn.close(), () => {});
-    throw error;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-  }
 }
