@@ -2,7 +2,10 @@
 /**
  * CPU per request of the bare proxy forwarding with Deno's fetch vs `src/http/h1_client.ts`.
  *
- *     deno run --allow-all bench/h1_compare.ts [--rounds 3] [--duration 5] [--stream]
+ *     deno run --allow-all bench/h1_compare.ts [--rounds 3] [--duration 5] [--stream] [--gateway]
+ *
+ * `--gateway` compares the gateway (main.ts, routing gpt-4o-mini to the fake upstream) with
+ * its global fetch, and with the HTTP/1.1 client put in its place by `bench/h1_preload.ts`.
  *
  * The fake upstream (nginx + echo module, else bench/fake_upstream.ts) and wrk run on core 0,
  * both proxies (`bare_proxy.ts --client fetch|h1`) on core 1, started once and warmed up. Each
@@ -10,7 +13,7 @@
  * stream one with `--stream`), CPU µs per request of the proxy from /proc/<pid>/stat. Prints each
  * cell and the medians.
  */
-import { requestBody, UPSTREAM_MODEL } from "./fixtures.ts";
+import { CLIENT_KEY, requestBody, UPSTREAM_MODEL } from "./fixtures.ts";
 import { findEchoModule, upstreamConfig } from "./nginx.ts";
 import { clockTicksPerSecond, cpuSecondsBetween, cpuTicks, processTree } from "./proc.ts";
 import { freePort, ProcessGroup, sleep, waitForHttp } from "./processes.ts";
@@ -32,6 +35,7 @@ function median(values: number[]): number {
 const rounds = option("--rounds", 3);
 const durationS = option("--duration", 5);
 const stream = Deno.args.includes("--stream");
+const gateway = Deno.args.includes("--gateway");
 const dir = await Deno.makeTempDir({ prefix: "h1_compare_" });
 const group = new ProcessGroup(dir);
 const bench = new URL(".", import.meta.url).pathname;
@@ -64,7 +68,7 @@ try {
   const proxies = new Map<string, { port: number; pids: number[] }>();
   for (const client of ["fetch", "h1"]) {
     const port = freePort();
-    const proxy = group.spawn(`proxy-${client}`, "deno", [
+    const bareArgs = [
       "run",
       "--allow-net",
       `${bench}bare_proxy.ts`,
@@ -74,12 +78,38 @@ try {
       `http://127.0.0.1:${upstreamPort}`,
       "--client",
       client,
-    ], { cpu: 1 });
+    ];
+    const preload = client === "h1" ? ["--preload", `${bench}h1_preload.ts`] : [];
+    const gatewayArgs = [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-write",
+      ...preload,
+      `${bench}../main.ts`,
+    ];
+    const env = {
+      ...Object.fromEntries(
+        Object.entries(Deno.env.toObject()).filter(([name]) =>
+          !/^(CHOREOAI_|OPENAI_|ANTHROPIC_|AZURE_OPENAI_|GEMINI_)/.test(name)
+        ),
+      ),
+      CHOREOAI_DRAIN_MS: "1000",
+      CHOREOAI_HOST: "127.0.0.1",
+      CHOREOAI_PORT: String(port),
+      CHOREOAI_DB: `${dir}/${client}.db`,
+      OPENAI_API_KEY: "sk-bench",
+      OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+    };
+    const proxy = gateway
+      ? group.spawn(`gateway-${client}`, "deno", gatewayArgs, { cpu: 1, env, cwd: `${bench}..` })
+      : group.spawn(`proxy-${client}`, "deno", bareArgs, { cpu: 1 });
     await waitForHttp(`http://127.0.0.1:${port}/health`, proxy);
     proxies.set(client, { port, pids: await processTree(proxy.pid) });
   }
   const scriptPath = `${dir}/post.lua`;
-  await Deno.writeTextFile(scriptPath, wrkScript(requestBody(UPSTREAM_MODEL, stream), "sk-bench"));
+  await Deno.writeTextFile(scriptPath, wrkScript(requestBody(UPSTREAM_MODEL, stream), CLIENT_KEY));
   const ticks = await clockTicksPerSecond();
   const cell = async (client: string, seconds: number) => {
     const { port, pids } = proxies.get(client) as { port: number; pids: number[] };
