@@ -11,7 +11,8 @@
  * both proxies (`bare_proxy.ts --client fetch|h1`) on core 1, started once and warmed up. Each
  * round measures both, in alternating order: wrk -t1 -c32 POST (the non-stream chat body, or the
  * stream one with `--stream`), CPU µs per request of the proxy from /proc/<pid>/stat. Prints each
- * cell and the medians.
+ * cell and the medians. Every measured cell follows 1 s of unmeasured load on the same proxy: a
+ * process back from idle (the other one was measured) runs its first second slower.
  */
 import { CLIENT_KEY, requestBody, UPSTREAM_MODEL } from "./fixtures.ts";
 import { findEchoModule, upstreamConfig } from "./nginx.ts";
@@ -132,6 +133,7 @@ try {
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? ["fetch", "h1"] : ["h1", "fetch"];
     for (const client of order) {
+      await cell(client, 1); // back from idle: warm up again, unmeasured
       const { usPerRequest, rps } = await cell(client, durationS);
       const entry = results.get(client) ?? { us: [], rps: [] };
       entry.us.push(usPerRequest);
