@@ -32,6 +32,7 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
+import { createHttp1Fetch, usesProxyEnvironment } from "./src/http/h1_client.ts";
 import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
 import { describeListenFailure } from "./src/listen.ts";
 import { openRoutingFile } from "./src/routing/load.ts";
@@ -167,11 +168,17 @@ async function serve(log: Logger): Promise<number> {
     if (limiter.status() !== "ok") log.warn("Redis not reachable yet: limiting per replica");
   }
 
+  // Providers are called through the gateway's own HTTP/1.1 client unless told otherwise or a
+  // proxy is configured (which only Deno's fetch honours); anything it does not handle goes to
+  // fetch.
+  const upstream = config.upstreamClient === "http1" && !usesProxyEnvironment(Deno.env.toObject())
+    ? createHttp1Fetch({ fallback: globalThis.fetch, now: () => performance.now() })
+    : undefined;
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
     verifier,
-    fetch: globalThis.fetch,
+    fetch: upstream ?? globalThis.fetch,
     now,
     randomId,
     log,
@@ -221,6 +228,7 @@ async function serve(log: Logger): Promise<number> {
     await usage.close();
     await responses.close();
     await limiter.close();
+    await upstream?.close();
     return 1;
   }
 
@@ -230,6 +238,7 @@ async function serve(log: Logger): Promise<number> {
   await usage.close();
   await responses.close();
   await limiter.close();
+  await upstream?.close();
   store?.[Symbol.dispose]();
   routing?.[Symbol.dispose]();
   log.info("stopped");

@@ -92,6 +92,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "true: fetch http(s) image URLs (public hosts only) for providers that need bytes",
     default: "false",
   },
+  {
+    name: "CHOREOAI_UPSTREAM_CLIENT",
+    description: "http1: the gateway's own HTTP/1.1 client for providers; fetch: Deno's fetch",
+    default: "http1",
+  },
   { name: "OPENAI_API_KEY", description: "OpenAI API key", secret: true },
   {
     name: "OPENAI_BASE_URL",
@@ -227,6 +232,9 @@ const EnvSchema = z
     CHOREOAI_FETCH_IMAGE_URLS: optional(
       z.enum(["true", "false"], { error: "must be true or false" }),
     ),
+    CHOREOAI_UPSTREAM_CLIENT: optional(
+      z.enum(["http1", "fetch"], { error: "must be http1 or fetch" }),
+    ),
     OPENAI_API_KEY: optional(z.string()),
     OPENAI_BASE_URL: optional(httpUrl()),
     ANTHROPIC_API_KEY: optional(z.string()),
@@ -285,6 +293,11 @@ export interface Config {
   readonly defaultTpm: number | undefined;
   /** Fetch http(s) image URLs for providers that only take image bytes (Gemini). */
   readonly fetchImageUrls: boolean;
+  /**
+   * How providers are called: `http1`, the gateway's own HTTP/1.1 client (cheaper per request;
+   * Deno's fetch still serves what it does not: proxies, other schemes), or `fetch`.
+   */
+  readonly upstreamClient: "http1" | "fetch";
   readonly providers: {
     readonly openai: ProviderSettings;
     readonly anthropic: ProviderSettings;
@@ -354,6 +367,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     defaultRpm: e.CHOREOAI_DEFAULT_RPM,
     defaultTpm: e.CHOREOAI_DEFAULT_TPM,
     fetchImageUrls: e.CHOREOAI_FETCH_IMAGE_URLS === "true",
+    upstreamClient: e.CHOREOAI_UPSTREAM_CLIENT ?? "http1",
     providers: {
       openai: {
         apiKey: e.OPENAI_API_KEY,

@@ -209,8 +209,9 @@ function findRoute(
  * normalises, goes through it.
  */
 export function pathOf(url: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start < 0) return new URL(url).pathname;
+  const authority = url.indexOf("//") + 2;
+  const start = url.indexOf("/", authority);
+  if (start < 0 || /[?#]/.test(url.slice(authority, start))) return new URL(url).pathname;
   let end = url.length;
   for (let i = start; i < url.length; i++) {
     const char = url.charCodeAt(i);

@@ -39,6 +39,7 @@ function defaults(): Config {
     defaultRpm: undefined,
     defaultTpm: undefined,
     fetchImageUrls: false,
+    upstreamClient: "http1",
     providers: {
       openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1" },
       anthropic: { apiKey: undefined, baseUrl: "https://api.anthropic.com" },
@@ -105,6 +106,7 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_DEFAULT_RPM: "60",
     CHOREOAI_DEFAULT_TPM: "100000",
     CHOREOAI_FETCH_IMAGE_URLS: "true",
+    CHOREOAI_UPSTREAM_CLIENT: "fetch",
     OPENAI_API_KEY: "sk-openai",
     OPENAI_BASE_URL: "http://127.0.0.1:8001/v1/",
     ANTHROPIC_API_KEY: "sk-ant",
@@ -134,6 +136,7 @@ Deno.test("parseConfig() reads every variable", () => {
     defaultRpm: 60,
     defaultTpm: 100_000,
     fetchImageUrls: true,
+    upstreamClient: "fetch",
     providers: {
       openai: { apiKey: "sk-openai", baseUrl: "http://127.0.0.1:8001/v1" },
       anthropic: { apiKey: "sk-ant", baseUrl: "https://anthropic.example.com" },
@@ -192,6 +195,7 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["decimal rpm", "CHOREOAI_DEFAULT_RPM", "0.5"],
     ["negative tpm", "CHOREOAI_DEFAULT_TPM", "-100"],
     ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
+    ["unknown upstream client", "CHOREOAI_UPSTREAM_CLIENT", "undici"],
     ["bad URL", "OPENAI_BASE_URL", "not a url"],
     ["ftp:// URL", "OPENAI_BASE_URL", "ftp://files.example.com"],
     ["URL without scheme", "ANTHROPIC_BASE_URL", "api.anthropic.com"],
