@@ -14,6 +14,7 @@
 import type { Deadlines } from "./deadlines.ts";
 import { errors, GatewayError } from "./errors.ts";
 import { readAtMost } from "./http/bounded_read.ts";
+import type { ProviderRequest } from "./http/provider_request.ts";
 
 /** The default of `CHOREOAI_MAX_RESPONSE_BYTES`: 64 MiB. */
 export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -68,7 +69,7 @@ class IdleTimeout extends Error {
  *   `upstream_error` when the upstream cannot be reached, 503 when the server shuts down.
  */
 export async function sendUpstream(
-  request: Request,
+  request: ProviderRequest,
   options: UpstreamOptions,
 ): Promise<UpstreamCall> {
   const { idleTimeoutMs, provider, signal, clientSignal } = options;
@@ -107,7 +108,7 @@ export async function sendUpstream(
     return errors.upstream(`The connection to ${provider} failed`, 502, error);
   };
   try {
-    const response = await options.fetch(request, { signal: controller.signal });
+    const response = await options.fetch(request.url, request.init(controller.signal));
     // Headers are a sign of life. Under a deadline shorter than the idle timeout (retries and
     // fallbacks to come), the wait for the first event keeps counting from the same start.
     if (waitedMs === idleTimeoutMs) idle.reset();

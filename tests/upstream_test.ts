@@ -3,6 +3,7 @@ import type { Deadline, Deadlines } from "../src/deadlines.ts";
 import { createDeadlines } from "../src/deadlines.ts";
 import { GatewayError } from "../src/errors.ts";
 import { readUpstreamText, sendUpstream } from "../src/upstream.ts";
+import { ProviderRequest } from "../src/http/provider_request.ts";
 
 /** Deadlines driven by a hand-moved clock: the timer fires when the clock passes it. */
 function manualDeadlines() {
@@ -49,7 +50,8 @@ function silentFetch(): typeof fetch {
   };
 }
 
-const REQUEST = () => new Request("http://127.0.0.1:1/v1/chat/completions", { method: "POST" });
+const REQUEST = () =>
+  new ProviderRequest("http://127.0.0.1:1/v1/chat/completions", { method: "POST" });
 
 Deno.test("sendUpstream() under a deadline: the wait for the first event counts from the start", async () => {
   const { deadlines, advance } = manualDeadlines();

@@ -18,6 +18,7 @@ import { errors } from "../errors.ts";
 import type { EmbeddingsAdapter } from "../providers/mod.ts";
 import { formatEmbedding } from "./encoding.ts";
 import { embeddingInputTexts } from "./schema.ts";
+import { ProviderRequest } from "../http/provider_request.ts";
 
 /** The most inputs one `batchEmbedContents` call takes. */
 export const GEMINI_MAX_BATCH = 100;
@@ -58,7 +59,7 @@ export const geminiEmbeddings: EmbeddingsAdapter = {
       ...(body.dimensions === undefined ? {} : { outputDimensionality: body.dimensions }),
     }));
     const base = target.baseUrl.replace(/\/+$/, "");
-    return new Request(
+    return new ProviderRequest(
       `${base}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`,
       {
         method: "POST",

@@ -14,6 +14,7 @@ import type {
   EmbeddingsRequest,
   EmbeddingsResponse,
 } from "./schema.ts";
+import { ProviderRequest } from "../http/provider_request.ts";
 
 const EmbeddingListSchema = z.looseObject({
   data: z.array(
@@ -31,8 +32,8 @@ const UsageSchema = z.looseObject({
   total_tokens: z.int().min(0),
 });
 
-function jsonRequest(url: string, headers: Record<string, string>, body: unknown): Request {
-  return new Request(url, {
+function jsonRequest(url: string, headers: Record<string, string>, body: unknown): ProviderRequest {
+  return new ProviderRequest(url, {
     method: "POST",
     headers: { ...headers, "content-type": "application/json", "accept": "application/json" },
     body: JSON.stringify(body),

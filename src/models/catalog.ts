@@ -63,7 +63,10 @@ export function createModelCatalog(deps: CatalogDeps): ModelCatalog {
       for (const [header, value] of Object.entries(provider.headers)) {
         request.headers.set(header, value);
       }
-      const response = await deps.fetch(request, { signal: AbortSignal.timeout(deps.timeoutMs) });
+      const response = await deps.fetch(
+        request.url,
+        request.init(AbortSignal.timeout(deps.timeoutMs)),
+      );
       if (!response.ok) {
         await response.body?.cancel();
         throw new Error(`HTTP ${response.status}`);

@@ -4,6 +4,7 @@
  */
 import type { GatewayError } from "../errors.ts";
 import type { ChatCompletionRequest, Usage } from "../openai/schema.ts";
+import type { ProviderRequest } from "../http/provider_request.ts";
 import type {
   EmbeddingsContext,
   EmbeddingsRequest,
@@ -73,7 +74,7 @@ export interface ProviderModel {
 
 /** A built upstream request and the parameters changed to fit the provider. */
 export interface UpstreamRequest {
-  readonly request: Request;
+  readonly request: ProviderRequest;
   readonly adjusted: readonly string[];
 }
 
@@ -125,7 +126,7 @@ export interface ProviderAdapter {
     target?: Pick<ProviderTarget, "model"> | undefined,
   ): GatewayError;
   /** The provider's model-list request; undefined when it has none usable (Azure). */
-  listModelsRequest(target: Omit<ProviderTarget, "model">): Request | undefined;
+  listModelsRequest(target: Omit<ProviderTarget, "model">): ProviderRequest | undefined;
   /** Models of a model-list response (empty when the body is not understood). */
   parseModelList(body: unknown): ProviderModel[];
   /** `POST /v1/embeddings` translations; undefined when the provider has no embeddings API. */
@@ -157,13 +158,13 @@ export interface MessagesPassThrough {
     body: Readonly<Record<string, unknown>>,
     target: ProviderTarget,
     headers: MessagesHeaders,
-  ): Request;
+  ): ProviderRequest;
   /** `POST /v1/messages/count_tokens`, the same way. */
   countTokensRequest(
     body: Readonly<Record<string, unknown>>,
     target: ProviderTarget,
     headers: MessagesHeaders,
-  ): Request;
+  ): ProviderRequest;
   /** The usage of an answer body, for records and limits; undefined when it has none. */
   answerUsage(body: unknown): Usage | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage. */
@@ -190,9 +191,12 @@ export interface ResponsesStreamWriter extends SseWriter<SseEvent> {
 /** A Responses request passed through to a provider that speaks it. All methods are pure. */
 export interface ResponsesPassThrough {
   /** `POST …/responses`: the client's body with `model` set to the upstream name. */
-  toRequest(body: Readonly<Record<string, unknown>>, target: ProviderTarget): Request;
+  toRequest(body: Readonly<Record<string, unknown>>, target: ProviderTarget): ProviderRequest;
   /** `GET`/`DELETE` of a response the provider keeps, or its input items. */
-  resourceRequest(resource: ResponseResource, target: Omit<ProviderTarget, "model">): Request;
+  resourceRequest(
+    resource: ResponseResource,
+    target: Omit<ProviderTarget, "model">,
+  ): ProviderRequest;
   /** The usage of a `response` object, for records and limits; undefined when it has none. */
   answerUsage(body: unknown): Usage | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage and id. */
@@ -204,7 +208,7 @@ export interface EmbeddingsAdapter {
   /** The most inputs one upstream request may carry; larger requests are split. */
   readonly maxInputs?: number | undefined;
   /** Builds the upstream request, or a 400 for input the provider cannot take. */
-  toRequest(body: EmbeddingsRequest, target: ProviderTarget): Request | GatewayError;
+  toRequest(body: EmbeddingsRequest, target: ProviderTarget): ProviderRequest | GatewayError;
   /**
    * Provider JSON → OpenAI's embeddings list (`encoding_format` applied, usage filled in by
    * estimate when the provider reports none), or a 502 when the body is not what was promised.

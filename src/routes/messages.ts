@@ -58,6 +58,7 @@ import {
   servedBy,
   streamAnswer,
 } from "./upstream_attempt.ts";
+import type { ProviderRequest } from "../http/provider_request.ts";
 
 type Canonical = { chat: ChatCompletionRequest; adjusted: string[] } | GatewayError;
 
@@ -309,7 +310,7 @@ interface NativeCall {
 
 /** One attempt of a request passed through to a provider that speaks Messages. */
 async function callNative(
-  upstreamRequest: Request,
+  upstreamRequest: ProviderRequest,
   call: NativeCall,
 ): Promise<AttemptOutcome<Answer>> {
   const { native, attempt, ctx, deps } = call;

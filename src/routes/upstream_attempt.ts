@@ -24,6 +24,7 @@ import {
   type UpstreamCall,
 } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
+import type { ProviderRequest } from "../http/provider_request.ts";
 
 /** The provider settings an adapter needs to build a request for `target`. */
 export function providerTarget(target: RouteTarget): ProviderTarget {
@@ -51,7 +52,7 @@ export function failure<T>(error: GatewayError): AttemptOutcome<T> {
  * failure to get response headers is the attempt's outcome.
  */
 export async function sendAttempt(
-  request: Request,
+  request: ProviderRequest,
   attempt: Attempt,
   clientSignal: AbortSignal,
   deps: RouteDeps,

@@ -11,6 +11,8 @@ import {
 import { GatewayError } from "../../src/errors.ts";
 import type { ProviderTarget } from "../../src/providers/mod.ts";
 import { fakeGeminiValues, GEMINI_KEY, startFakeGemini } from "../_helpers/fake_gemini.ts";
+import { ProviderRequest } from "../../src/http/provider_request.ts";
+import { sendProviderRequest } from "../_helpers/provider_request.ts";
 
 function embeddingsRequest(body: Record<string, unknown>): EmbeddingsRequest {
   const result = parseEmbeddingsRequest(body);
@@ -27,8 +29,11 @@ function target(overrides: Partial<ProviderTarget> = {}): ProviderTarget {
   };
 }
 
-function built(result: Request | GatewayError): Request {
-  assert.ok(result instanceof Request, result instanceof GatewayError ? result.message : "");
+function built(result: ProviderRequest | GatewayError): ProviderRequest {
+  assert.ok(
+    result instanceof ProviderRequest,
+    result instanceof GatewayError ? result.message : "",
+  );
   return result;
 }
 
@@ -175,7 +180,7 @@ Deno.test("geminiEmbeddings round trip through the fake Gemini", async () => {
     user: "dropped",
   });
   const context = createEmbeddingsContext(request);
-  const response = await fetch(
+  const response = await sendProviderRequest(
     built(
       geminiEmbeddings.toRequest(
         request,
@@ -246,7 +251,7 @@ Deno.test("the fake Gemini's onEmbed hook scripts the answer", async () => {
     onEmbed: () => Response.json({ embeddings: [] }),
   });
   const request = embeddingsRequest({ model: "e", input: "x" });
-  const response = await fetch(
+  const response = await sendProviderRequest(
     built(
       geminiEmbeddings.toRequest(
         request,

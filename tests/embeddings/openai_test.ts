@@ -11,6 +11,8 @@ import {
 import { GatewayError } from "../../src/errors.ts";
 import type { ProviderTarget } from "../../src/providers/mod.ts";
 import { fakeEmbedding, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
+import { ProviderRequest } from "../../src/http/provider_request.ts";
+import { sendProviderRequest } from "../_helpers/provider_request.ts";
 
 function embeddingsRequest(body: Record<string, unknown>): EmbeddingsRequest {
   const result = parseEmbeddingsRequest(body);
@@ -27,8 +29,11 @@ function target(overrides: Partial<ProviderTarget> = {}): ProviderTarget {
   };
 }
 
-function built(result: Request | GatewayError): Request {
-  assert.ok(result instanceof Request, result instanceof GatewayError ? result.message : "");
+function built(result: ProviderRequest | GatewayError): ProviderRequest {
+  assert.ok(
+    result instanceof ProviderRequest,
+    result instanceof GatewayError ? result.message : "",
+  );
   return result;
 }
 
@@ -297,7 +302,7 @@ Deno.test("openAIEmbeddings round trip through the fake OpenAI", async (t) => {
     await t.step(name, async () => {
       const request = embeddingsRequest(body);
       const context = createEmbeddingsContext(request);
-      const response = await fetch(
+      const response = await sendProviderRequest(
         built(
           openAIEmbeddings.toRequest(
             request,
@@ -360,7 +365,7 @@ Deno.test("the fake OpenAI's onEmbeddings hook scripts the answer", async () => 
       Response.json({ data: [{ index: 0, embedding: [1] }], model: body.model }),
   });
   const request = embeddingsRequest({ model: "alias", input: "x" });
-  const response = await fetch(
+  const response = await sendProviderRequest(
     built(
       openAIEmbeddings.toRequest(
         request,

@@ -6,6 +6,7 @@ import { fromOpenAIError } from "../../src/providers/openai/error.ts";
 import { toOpenAIRequest } from "../../src/providers/openai/request.ts";
 import { openAIStream } from "../../src/providers/openai/stream.ts";
 import type { SseEvent } from "../../src/sse.ts";
+import type { ProviderRequest } from "../../src/http/provider_request.ts";
 
 function chat(body: Record<string, unknown>): ChatCompletionRequest {
   const result = parseChatCompletionRequest(body);
@@ -29,7 +30,7 @@ function streamItems(events: readonly SseEvent[], provider?: string): StreamItem
   return items;
 }
 
-async function bodyOf(request: Request): Promise<Record<string, unknown>> {
+async function bodyOf(request: ProviderRequest): Promise<Record<string, unknown>> {
   return await request.json() as Record<string, unknown>;
 }
 

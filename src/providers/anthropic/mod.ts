@@ -9,6 +9,7 @@ import { createMessagesPassThrough } from "./native.ts";
 import { ANTHROPIC_API_VERSION, toAnthropicRequest } from "./request.ts";
 import { fromAnthropicResponse } from "./response.ts";
 import { anthropicStream } from "./stream.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 const ModelListSchema = z.looseObject({
   data: z.array(z.looseObject({ id: z.string(), created_at: z.string().optional() })),
@@ -29,7 +30,7 @@ export function createAnthropicAdapter(name = "anthropic"): ProviderAdapter {
     fromError: (status, body, headers) => fromAnthropicError(status, body, headers, name),
     messages: createMessagesPassThrough(name),
     listModelsRequest: (target) =>
-      new Request(`${target.baseUrl}/v1/models?limit=1000`, {
+      new ProviderRequest(`${target.baseUrl}/v1/models?limit=1000`, {
         headers: { "x-api-key": target.apiKey, "anthropic-version": ANTHROPIC_API_VERSION },
       }),
     parseModelList(body) {

@@ -15,14 +15,15 @@ import { fromAnthropicStreamError } from "./error.ts";
 import { ANTHROPIC_API_VERSION } from "./request.ts";
 import { type AnthropicUsageCounts, fromAnthropicUsage } from "./usage.ts";
 import { asCount, asRecord } from "../../json.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 function buildRequest(
   path: string,
   body: Readonly<Record<string, unknown>>,
   target: ProviderTarget,
   headers: MessagesHeaders,
-): Request {
-  return new Request(`${target.baseUrl.replace(/\/+$/, "")}${path}`, {
+): ProviderRequest {
+  return new ProviderRequest(`${target.baseUrl.replace(/\/+$/, "")}${path}`, {
     method: "POST",
     headers: {
       "x-api-key": target.apiKey,
@@ -53,7 +54,7 @@ export function toNativeMessagesRequest(
   body: Readonly<Record<string, unknown>>,
   target: ProviderTarget,
   headers: MessagesHeaders,
-): Request {
+): ProviderRequest {
   return buildRequest("/v1/messages", body, target, headers);
 }
 
@@ -62,7 +63,7 @@ export function toNativeCountTokensRequest(
   body: Readonly<Record<string, unknown>>,
   target: ProviderTarget,
   headers: MessagesHeaders,
-): Request {
+): ProviderRequest {
   return buildRequest("/v1/messages/count_tokens", body, target, headers);
 }
 

@@ -41,6 +41,7 @@ import {
 } from "./messages.ts";
 import { type AnthropicToolFields, toAnthropicTools } from "./tools.ts";
 import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 /**
  * `max_tokens` when the client sets neither `max_tokens` nor `max_completion_tokens`: Anthropic
@@ -93,7 +94,7 @@ export function toAnthropicRequest(
 ): UpstreamRequest | GatewayError {
   const built = toAnthropicBody(body, target.model);
   if (built instanceof GatewayError) return built;
-  const request = new Request(`${target.baseUrl.replace(/\/+$/, "")}/v1/messages`, {
+  const request = new ProviderRequest(`${target.baseUrl.replace(/\/+$/, "")}/v1/messages`, {
     method: "POST",
     headers: {
       "x-api-key": target.apiKey,

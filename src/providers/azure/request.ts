@@ -5,6 +5,7 @@
 import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderTarget } from "../mod.ts";
 import { toOpenAIBody } from "../openai/request.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 /** The `api-version` used when the target names none (DESIGN.md's default). */
 export const AZURE_DEFAULT_API_VERSION = "2024-10-21";
@@ -63,8 +64,11 @@ export function azureUrl(
  * }
  * ```
  */
-export function toAzureRequest(body: ChatCompletionRequest, target: ProviderTarget): Request {
-  return new Request(azureUrl(target, "chat/completions"), {
+export function toAzureRequest(
+  body: ChatCompletionRequest,
+  target: ProviderTarget,
+): ProviderRequest {
+  return new ProviderRequest(azureUrl(target, "chat/completions"), {
     method: "POST",
     headers: {
       "api-key": target.apiKey,

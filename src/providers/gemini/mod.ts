@@ -6,6 +6,7 @@ import { fromGeminiError } from "./error.ts";
 import { toGeminiRequest } from "./request.ts";
 import { fromGeminiResponse } from "./response.ts";
 import { geminiStream } from "./stream.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 const ModelListSchema = z.looseObject({
   models: z.array(
@@ -30,7 +31,7 @@ export function createGeminiAdapter(name = "gemini"): ProviderAdapter {
     stream: (ctx) => geminiStream(ctx, name),
     fromError: (status, body, headers) => fromGeminiError(status, body, headers, name),
     listModelsRequest: (target) =>
-      new Request(`${target.baseUrl}/v1beta/models?pageSize=1000`, {
+      new ProviderRequest(`${target.baseUrl}/v1beta/models?pageSize=1000`, {
         headers: { "x-goog-api-key": target.apiKey },
       }),
     parseModelList(body) {

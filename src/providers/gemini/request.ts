@@ -73,6 +73,7 @@ import { type GeminiSchema, toGeminiSchema } from "./schema.ts";
 import { type GeminiThinkingConfig, toGeminiThinking } from "./thinking.ts";
 import { type GeminiToolFields, toGeminiTools } from "./tools.ts";
 import { commonParameterChecks, firstUnsupported } from "../_unsupported.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 export type { GeminiRequestContent, GeminiRequestPart } from "./contents.ts";
 export type { GeminiFunctionDeclaration, GeminiToolFields } from "./tools.ts";
@@ -125,7 +126,7 @@ export function toGeminiRequest(
   const model = encodeURIComponent(target.model.replace(/^models\//, ""));
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
   const url = `${target.baseUrl.replace(/\/+$/, "")}/v1beta/models/${model}:${method}`;
-  const request = new Request(url, {
+  const request = new ProviderRequest(url, {
     method: "POST",
     headers: {
       "x-goog-api-key": target.apiKey,

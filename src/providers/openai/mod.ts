@@ -7,6 +7,7 @@ import { fromOpenAIResponse } from "./response.ts";
 import { createResponsesPassThrough, OPENAI_RESPONSES } from "./responses.ts";
 import { openAIStream } from "./stream.ts";
 import { ModelListSchema } from "./wire.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 /**
  * OpenAI, or any OpenAI-compatible server at `OPENAI_BASE_URL`. Responses requests pass through
@@ -21,7 +22,7 @@ export const openai: ProviderAdapter = {
   stream: () => openAIStream("openai"),
   fromError: (status, body, headers) => fromOpenAIError(status, body, headers, "openai"),
   listModelsRequest: (target) =>
-    new Request(`${target.baseUrl}/models`, {
+    new ProviderRequest(`${target.baseUrl}/models`, {
       headers: {
         ...(target.apiKey === "" ? {} : { authorization: `Bearer ${target.apiKey}` }),
         accept: "application/json",

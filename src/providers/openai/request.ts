@@ -1,6 +1,7 @@
 /** OpenAI request building (FACTS.md T1): the client's body with the upstream model name. */
 import type { ChatCompletionRequest } from "../../openai/schema.ts";
 import type { ProviderTarget } from "../mod.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 /**
  * The body sent to an OpenAI-format upstream (OpenAI, compatible servers, Azure OpenAI): the
@@ -45,8 +46,11 @@ export function toOpenAIBody(
  * Builds `POST {base}/chat/completions` with {@linkcode toOpenAIBody}'s body. The provider key
  * goes in `Authorization`, never the client's.
  */
-export function toOpenAIRequest(body: ChatCompletionRequest, target: ProviderTarget): Request {
-  return new Request(`${target.baseUrl}/chat/completions`, {
+export function toOpenAIRequest(
+  body: ChatCompletionRequest,
+  target: ProviderTarget,
+): ProviderRequest {
+  return new ProviderRequest(`${target.baseUrl}/chat/completions`, {
     method: "POST",
     headers: {
       // A local server may take no key: then none is sent.

@@ -20,6 +20,7 @@ import type {
   ResponsesStreamWriter,
 } from "../mod.ts";
 import { asCount, asRecord } from "../../json.ts";
+import { ProviderRequest } from "../../http/provider_request.ts";
 
 /**
  * The usage of a Responses `response` object, as records and limits count it (`input_tokens` as
@@ -85,8 +86,8 @@ export function toNativeResponsesRequest(
   endpoint: ResponsesEndpoint,
   body: Readonly<Record<string, unknown>>,
   target: ProviderTarget,
-): Request {
-  return new Request(withQuery(endpoint.url(target), endpoint.query(target)), {
+): ProviderRequest {
+  return new ProviderRequest(withQuery(endpoint.url(target), endpoint.query(target)), {
     method: "POST",
     headers: {
       ...endpoint.auth(target),
@@ -105,12 +106,12 @@ export function toNativeResourceRequest(
   endpoint: ResponsesEndpoint,
   resource: ResponseResource,
   target: Omit<ProviderTarget, "model">,
-): Request {
+): ProviderRequest {
   const path = `${endpoint.url(target)}/${encodeURIComponent(resource.id)}${
     resource.inputItems ? "/input_items" : ""
   }`;
   const search = resource.search.replace(/^\?/, "");
-  return new Request(withQuery(path, endpoint.query(target), search), {
+  return new ProviderRequest(withQuery(path, endpoint.query(target), search), {
     method: resource.method,
     headers: { ...endpoint.auth(target), accept: "application/json" },
   });

@@ -22,6 +22,7 @@ import {
   rateLimited,
   startFakeAzure,
 } from "../../_helpers/fake_azure.ts";
+import { sendProviderRequest } from "../../_helpers/provider_request.ts";
 
 const CTX: TranslationContext = {
   id: "chatcmpl-gw",
@@ -54,7 +55,7 @@ async function send(
 ): Promise<{ json?: unknown; items?: StreamItem[]; error?: GatewayError }> {
   const built = adapter.toRequest(body, target);
   assert.ok(!(built instanceof GatewayError));
-  const response = await fetch(built.request);
+  const response = await sendProviderRequest(built.request);
   if (!response.ok) {
     const text = await response.text();
     let json: unknown;
@@ -359,7 +360,7 @@ Deno.test("createAzureAdapter() builds an OpenAI-format adapter without a model 
     const built = azure.toRequest(chat({}), target);
     assert.ok(!(built instanceof GatewayError));
     assert.deepEqual(built.adjusted, []);
-    assert.equal((await built.request.json()).model, "gpt4o-prod");
+    assert.equal((await built.request.json() as { model: unknown }).model, "gpt4o-prod");
   });
   await t.step("no model list", () => {
     assert.equal(azure.listModelsRequest(target), undefined);
@@ -412,7 +413,7 @@ Deno.test("azure adapter embeddings against the fake Azure", async (t) => {
       );
       assert.ok(!(request instanceof GatewayError));
       assert.equal(request.headers.get("authorization"), null);
-      const response = await fetch(request);
+      const response = await sendProviderRequest(request);
       assert.equal(response.status, 200);
       const list = embeddings.fromResponse(await response.json(), {
         model: "azure/text-embedding-3-small",

@@ -10,6 +10,7 @@ import {
   azureUrl,
   toAzureRequest,
 } from "../../../src/providers/azure/request.ts";
+import type { ProviderRequest } from "../../../src/http/provider_request.ts";
 
 function chat(body: Record<string, unknown>): ChatCompletionRequest {
   const result = parseChatCompletionRequest(body);
@@ -27,7 +28,7 @@ function target(extra: Partial<ProviderTarget> = {}): ProviderTarget {
   };
 }
 
-async function bodyOf(request: Request): Promise<Record<string, unknown>> {
+async function bodyOf(request: ProviderRequest): Promise<Record<string, unknown>> {
   return await request.json() as Record<string, unknown>;
 }
 

@@ -51,7 +51,7 @@ Deno.test("toNativeResponsesRequest() sends the body with only model replaced", 
     assert.equal(request.headers.get("api-key"), "az-key");
     assert.equal(request.headers.has("authorization"), false);
     assert.equal(request.headers.get("accept"), "text/event-stream");
-    assert.equal((await request.json()).model, "gpt-5-prod");
+    assert.equal((await request.json() as { model: unknown }).model, "gpt-5-prod");
   });
 });
 
