@@ -129,7 +129,7 @@ async function fetchFollowing(request: OutgoingRequest, settings: Settings): Pro
     if (next.protocol !== "http:" && next.protocol !== "https:") {
       throw new TypeError(`Fetch failed: redirect to ${next.protocol} URL`);
     }
-    const headers = new Headers(request.headers);
+    let headers = request.headers.slice();
     let { method, body } = request;
     const { status } = response;
     if (
@@ -138,11 +138,12 @@ async function fetchFollowing(request: OutgoingRequest, settings: Settings): Pro
     ) {
       method = "GET";
       body = null;
-      for (const name of ["content-type", "content-encoding", "content-language"]) {
-        headers.delete(name);
-      }
+      const dropped = ["content-type", "content-encoding", "content-language"];
+      headers = headers.filter(([name]) => !dropped.includes(name));
     }
-    if (next.origin !== request.url.origin) headers.delete("authorization");
+    if (next.origin !== request.url.origin) {
+      headers = headers.filter(([name]) => name !== "authorization");
+    }
     request = { ...request, url: next, method, headers, body };
   }
 }

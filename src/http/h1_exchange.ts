@@ -5,7 +5,7 @@
 import { type BodyOwner, bodyStream, decodeContent } from "./h1_body.ts";
 import { ChunkedDecoder, ProtocolError, type ResponseHead } from "./h1_parse.ts";
 import type { ConnectionPool, H1Connection } from "./h1_pool.ts";
-import type { OutgoingRequest } from "./h1_request.ts";
+import { hasHeader, type OutgoingRequest } from "./h1_request.ts";
 import { decodeBuffered, nextChunk, nextPiece, readFixed } from "./h1_wire.ts";
 
 /** One request and response on one connection: the abort hook and the connection's fate. */
@@ -116,7 +116,7 @@ export async function respond(
     body = stream(current, undefined, { next, ended: () => false }, settings.pool);
   }
   let headers = head.headers;
-  if (body !== null && encoding !== undefined && !request.headers.has("accept-encoding")) {
+  if (body !== null && encoding !== undefined && !hasHeader(request.headers, "accept-encoding")) {
     const decoded = decodeContent(body, encoding);
     if (decoded !== undefined) {
       body = decoded;

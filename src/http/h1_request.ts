@@ -3,11 +3,14 @@
  * and its HTTP/1.1 bytes.
  */
 
+/** Header `[name, value]` pairs, names lowercased, values as fetch would send them. */
+export type HeaderList = [string, string][];
+
 /** A request ready to be written: method, URL, headers and the whole body. */
 export interface OutgoingRequest {
   url: URL;
   method: string;
-  headers: Headers;
+  headers: HeaderList;
   body: Uint8Array | null;
   readonly signal: AbortSignal | null;
   readonly redirect: RequestRedirect;
@@ -28,6 +31,68 @@ const SKIPPED_HEADERS = new Set([
   "te",
   "upgrade",
 ]);
+
+/** HTTP whitespace, which fetch strips from both ends of a header value. */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+/** What a header value may not hold: NUL, CR, LF, or a char past one byte. */
+const BAD_VALUE = /[\0\r\n]|[^\0-\xff]/;
+
+function isHttpWhitespace(code: number | undefined): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
+
+/**
+ * A plain `{ name: value }` record as a {@linkcode HeaderList}, checked as fetch checks it
+ * (without building a `Headers`): names lowercased (a name given twice in two cases is joined with
+ * ", "), values stripped of edge whitespace.
+ *
+ * @throws {TypeError} for a name that is not an HTTP token or a value with NUL, CR, LF or a char
+ *   past one byte.
+ */
+export function headerListOf(record: Readonly<Record<string, string>>): HeaderList {
+  const list: HeaderList = [];
+  for (const key in record) {
+    let value = String(record[key]);
+    if (
+      isHttpWhitespace(value.charCodeAt(0)) || isHttpWhitespace(value.charCodeAt(value.length - 1))
+    ) {
+      value = value.replace(EDGE_WHITESPACE, "");
+    }
+    if (!TOKEN_REGEXP.test(key)) throw new TypeError(`Invalid header name: "${key}"`);
+    if (BAD_VALUE.test(value)) throw new TypeError(`Invalid header value for "${key}"`);
+    const name = key.toLowerCase();
+    const same = list.find((entry) => entry[0] === name);
+    if (same === undefined) list.push([name, value]);
+    else same[1] += `, ${value}`;
+  }
+  return list;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Parsed URLs of recent requests: a gateway calls the same few provider URLs over and over. */
+const parsedUrls = new Map<string, URL>();
+const MAX_PARSED_URLS = 256;
+
+/** `text` parsed, from {@linkcode parsedUrls} when it was parsed before (never changed after). */
+function parseUrl(text: string): URL {
+  let url = parsedUrls.get(text);
+  if (url === undefined) {
+    url = new URL(text);
+    if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear();
+    parsedUrls.set(text, url);
+  }
+  return url;
+}
+
+/** Whether `headers` has `name` (lowercase). */
+export function hasHeader(headers: HeaderList, name: string): boolean {
+  return headers.some((entry) => entry[0] === name);
+}
 
 /** `method` normalized as fetch does; throws a TypeError for an invalid or forbidden one. */
 export function normalizeMethod(method: string): string {
@@ -74,7 +139,7 @@ export async function toOutgoing(
   bufferStreams: boolean,
 ): Promise<OutgoingRequest | undefined> {
   const request = input instanceof Request ? input : undefined;
-  const url = new URL(
+  const url = parseUrl(
     request !== undefined ? request.url : typeof input === "string" ? input : (input as URL).href,
   );
   if (url.protocol !== "http:" && url.protocol !== "https:") return undefined;
@@ -83,9 +148,12 @@ export async function toOutgoing(
   const method = hasOwn(init, "method")
     ? normalizeMethod(init?.method as string)
     : request?.method ?? "GET";
-  const headers = hasOwn(init, "headers")
-    ? new Headers(init?.headers)
-    : request?.headers ?? new Headers();
+  const given = init?.headers;
+  const headers: HeaderList = given !== undefined
+    ? isPlainRecord(given) ? headerListOf(given) : [...new Headers(given)]
+    : request === undefined
+    ? []
+    : [...request.headers];
   let body: Uint8Array | null = null;
   if (init !== undefined && "body" in init && init.body !== undefined) {
     if (init.body !== null) {
@@ -95,8 +163,8 @@ export async function toOutgoing(
       const extracted = await extractBody(init.body, bufferStreams);
       if (extracted === undefined) return undefined;
       body = extracted.bytes;
-      if (extracted.type !== null && !headers.has("content-type")) {
-        headers.set("content-type", extracted.type);
+      if (extracted.type !== null && !hasHeader(headers, "content-type")) {
+        headers.push(["content-type", extracted.type]);
       }
     }
   } else if (request !== undefined && request.body !== null) {
