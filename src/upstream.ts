@@ -15,6 +15,7 @@ import type { Deadlines } from "./deadlines.ts";
 import { errors, GatewayError } from "./errors.ts";
 import { readAtMost } from "./http/bounded_read.ts";
 import type { ProviderRequest } from "./http/provider_request.ts";
+import { whenAborted } from "./abort_listeners.ts";
 
 /** The default of `CHOREOAI_MAX_RESPONSE_BYTES`: 64 MiB. */
 export const DEFAULT_MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -76,9 +77,11 @@ export async function sendUpstream(
   if (signal?.aborted === true) throw errors.shuttingDown();
   if (clientSignal?.aborted === true) throw errors.clientClosed();
   const controller = new AbortController();
-  const onOuterAbort = () => controller.abort(signal?.reason);
+  // The shutdown signal is shared by every call in flight: listened to through a set.
+  const stopOuter = signal === undefined
+    ? undefined
+    : whenAborted(signal, () => controller.abort(signal.reason));
   const onClientAbort = () => controller.abort(clientSignal?.reason);
-  signal?.addEventListener("abort", onOuterAbort, { once: true });
   clientSignal?.addEventListener("abort", onClientAbort, { once: true });
   const firstTimeoutMs = Math.min(options.firstTimeoutMs ?? idleTimeoutMs, idleTimeoutMs);
   let waitedMs = firstTimeoutMs;
@@ -93,7 +96,7 @@ export async function sendUpstream(
     if (closed) return;
     closed = true;
     idle.cancel();
-    signal?.removeEventListener("abort", onOuterAbort);
+    stopOuter?.();
     clientSignal?.removeEventListener("abort", onClientAbort);
     // No abort here: a body read to its end leaves the connection to be reused, and cancelling
     // an unfinished body (the client left) already cancels the request.
