@@ -32,6 +32,7 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
+import { createRandomIds } from "./src/random_id.ts";
 import { createHttp1Fetch, usesProxyEnvironment } from "./src/http/h1_client.ts";
 import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
 import { describeListenFailure } from "./src/listen.ts";
@@ -44,9 +45,7 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function randomId(): string {
-  return crypto.randomUUID().replaceAll("-", "");
-}
+const randomId = createRandomIds((bytes) => crypto.getRandomValues(bytes));
 
 async function resolveDns(host: string): Promise<string[]> {
   const lookups = await Promise.allSettled([

@@ -2,13 +2,20 @@
  * Writing one batch of usage records: request rows plus per-key totals, in one transaction.
  * Private to src/usage/.
  */
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { UsageRecord } from "./recorder.ts";
 
-const INSERT_REQUEST = `
+/** Rows per INSERT statement: one statement per row costs a native call per row. */
+const ROWS_PER_INSERT = 32;
+
+/** `INSERT INTO requests … VALUES (…), (…)` for `rows` rows of 11 parameters each. */
+function insertRequests(rows: number): string {
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  return `
 INSERT INTO requests (time, key_id, endpoint, model, provider, status, prompt_tokens,
   completion_tokens, total_tokens, latency_ms, ttfb_ms)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+VALUES ${Array.from({ length: rows }, () => row).join(", ")}`;
+}
 
 const UPSERT_KEY_STATS = `
 INSERT INTO key_stats (key_id, last_used_at, requests, errors, prompt_tokens, completion_tokens,
@@ -53,10 +60,20 @@ export type BatchWriter = (
 
 /** Prepares the statements of a batch once, for a connection opened by `openWritableDb`. */
 export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
-  const insert = db.prepare(INSERT_REQUEST);
+  const inserts = new Map<number, StatementSync>();
+  const insert = (values: SQLInputValue[]) => {
+    const rows = values.length / 11;
+    let statement = inserts.get(rows);
+    if (statement === undefined) {
+      statement = db.prepare(insertRequests(rows));
+      inserts.set(rows, statement);
+    }
+    statement.run(...values);
+  };
   const upsert = db.prepare(UPSERT_KEY_STATS);
   return (records, { start, end }) => {
     const totals = new Map<string, KeyTotals>();
+    let values: SQLInputValue[] = [];
     db.exec("BEGIN IMMEDIATE");
     try {
       for (let i = start; i < end; i++) {
@@ -67,7 +84,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
         const prompt = toCount(r.prompt_tokens);
         const completion = toCount(r.completion_tokens);
         const total = toCount(r.total_tokens);
-        insert.run(
+        values.push(
           time,
           keyId,
           String(r.endpoint),
@@ -80,6 +97,10 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           toNumberOrNull(r.latency_ms) ?? 0,
           toNumberOrNull(r.ttfb_ms),
         );
+        if (values.length === ROWS_PER_INSERT * 11) {
+          insert(values);
+          values = [];
+        }
         const key = totals.get(keyId);
         const error = status >= 400 ? 1 : 0;
         if (key === undefined) {
@@ -100,6 +121,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           key.totalTokens += total;
         }
       }
+      if (values.length > 0) insert(values);
       for (const [keyId, t] of totals) {
         upsert.run(
           keyId,
