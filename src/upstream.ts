@@ -141,17 +141,19 @@ export async function readUpstreamText(call: UpstreamCall): Promise<string> {
       `The answer from ${call.provider} is larger than the gateway's limit of ` +
         `${maxAnswerBytes} bytes (CHOREOAI_MAX_RESPONSE_BYTES)`,
     );
-  if (response.body === null) return "";
   const declared = response.headers.get("content-length");
   const length = declared === null ? NaN : Number(declared);
   if (length > maxAnswerBytes) {
-    await response.body.cancel().catch(() => {});
+    await response.body?.cancel().catch(() => {});
     throw tooLarge();
   }
   try {
-    // A declared length within the limit bounds the body (HTTP reads no byte past it), so Deno's
-    // native whole-body read serves it; only a body of unknown length is counted piece by piece.
+    // A declared length within the limit bounds the body (HTTP reads no byte past it), so the
+    // whole-body read serves it (without asking for `response.body` first, which would make
+    // Deno wrap a body it holds whole in a stream); only a body of unknown length is counted
+    // piece by piece.
     if (Number.isSafeInteger(length) && length >= 0) return await response.text();
+    if (response.body === null) return "";
     const bytes = await readAtMost(response.body.getReader(), {
       maxBytes: maxAnswerBytes,
       tooLarge,

@@ -72,7 +72,8 @@ async function readLimited(
   limits: BodyLimits,
   whole: boolean,
 ): Promise<Uint8Array> {
-  if (request.body === null) return new Uint8Array();
+  // `request.body` is not touched on the whole path: asking for it makes Deno build a stream.
+  if (!whole && request.body === null) return new Uint8Array();
   const timedOut = Promise.withResolvers<never>();
   const deadline = limits.deadlines.start(
     limits.timeoutMs,
@@ -80,11 +81,15 @@ async function readLimited(
   );
   // On a timeout the whole read cannot be cancelled (the body is locked to it): the answer
   // (408) ends the exchange, and Deno drops the connection with the body unread.
-  const reader = whole ? undefined : request.body.getReader();
-  const read = reader === undefined ? request.bytes() : readAtMost(reader, {
-    maxBytes: limits.maxBytes,
-    tooLarge: () => errors.requestTooLarge(limits.maxBytes),
-  });
+  const reader = whole ? undefined : request.body?.getReader();
+  // arrayBuffer(), not bytes(): Deno serves it from the request natively, where bytes() goes
+  // through a stream (about 7 µs a request more).
+  const read = reader === undefined
+    ? request.arrayBuffer().then((buffer) => new Uint8Array(buffer))
+    : readAtMost(reader, {
+      maxBytes: limits.maxBytes,
+      tooLarge: () => errors.requestTooLarge(limits.maxBytes),
+    });
   try {
     return await Promise.race([read, timedOut.promise]).catch((error) => {
       reader?.cancel().catch(() => {});
