@@ -339,3 +339,33 @@ Deno.test("a Redis URL's password appears in no start-up error or log line", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("both upstream clients (CHOREOAI_UPSTREAM_CLIENT) carry answers and streams", async (t) => {
+  await using upstream = startFakeOpenAI({});
+  for (const client of ["http1", "fetch"]) {
+    await t.step(client, async () => {
+      await using gateway = await spawnGateway({
+        OPENAI_API_KEY: PROVIDER_KEY,
+        OPENAI_BASE_URL: upstream.baseUrl,
+        CHOREOAI_UPSTREAM_CLIENT: client,
+      });
+      for (const stream of [false, true, false]) {
+        const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk-client", "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "gpt-4o",
+            stream,
+            messages: [{ role: "user", content: "Hi" }],
+          }),
+        });
+        assert.equal(response.status, 200);
+        const text = await response.text();
+        if (stream) assert.ok(text.endsWith("data: [DONE]\n\n"), text);
+        else assert.equal(JSON.parse(text).object, "chat.completion");
+      }
+      gateway.process.kill("SIGTERM");
+      assert.equal((await gateway.exited).code, 0);
+    });
+  }
+});
