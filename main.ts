@@ -32,6 +32,7 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
+import { createMetrics } from "./src/observe/metrics.ts";
 import { createRandomIds } from "./src/random_id.ts";
 import { createHttp1Fetch, usesProxyEnvironment } from "./src/http/h1_client.ts";
 import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
@@ -173,6 +174,13 @@ async function serve(log: Logger): Promise<number> {
   const upstream = config.upstreamClient === "http1" && !usesProxyEnvironment(Deno.env.toObject())
     ? createHttp1Fetch({ fallback: globalThis.fetch, now: () => performance.now() })
     : undefined;
+  const metrics = config.metrics
+    ? createMetrics({ version: VERSION, processMetrics: true })
+    : undefined;
+  if (metrics !== undefined) {
+    store?.onReload((ok) => metrics.reloaded("keys", ok));
+    routing?.onReload((ok) => metrics.reloaded("routing", ok));
+  }
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
@@ -186,6 +194,7 @@ async function serve(log: Logger): Promise<number> {
     limiter,
     responses,
     resolveDns,
+    ...(metrics === undefined ? {} : { metrics }),
     ...(routing === undefined ? {} : { routing: routing.current }),
     random: Math.random,
   });

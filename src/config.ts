@@ -97,6 +97,11 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "http1: the gateway's own HTTP/1.1 client for providers; fetch: Deno's fetch",
     default: "http1",
   },
+  {
+    name: "CHOREOAI_METRICS",
+    description: "true: Prometheus metrics at GET /metrics (admin keys); false: none kept",
+    default: "true",
+  },
   { name: "OPENAI_API_KEY", description: "OpenAI API key", secret: true },
   {
     name: "OPENAI_BASE_URL",
@@ -235,6 +240,7 @@ const EnvSchema = z
     CHOREOAI_UPSTREAM_CLIENT: optional(
       z.enum(["http1", "fetch"], { error: "must be http1 or fetch" }),
     ),
+    CHOREOAI_METRICS: optional(z.enum(["true", "false"], { error: "must be true or false" })),
     OPENAI_API_KEY: optional(z.string()),
     OPENAI_BASE_URL: optional(httpUrl()),
     ANTHROPIC_API_KEY: optional(z.string()),
@@ -298,6 +304,8 @@ export interface Config {
    * Deno's fetch still serves what it does not: proxies, other schemes), or `fetch`.
    */
   readonly upstreamClient: "http1" | "fetch";
+  /** Keep Prometheus metrics and serve them at `GET /metrics`. */
+  readonly metrics: boolean;
   readonly providers: {
     readonly openai: ProviderSettings;
     readonly anthropic: ProviderSettings;
@@ -368,6 +376,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     defaultTpm: e.CHOREOAI_DEFAULT_TPM,
     fetchImageUrls: e.CHOREOAI_FETCH_IMAGE_URLS === "true",
     upstreamClient: e.CHOREOAI_UPSTREAM_CLIENT ?? "http1",
+    metrics: e.CHOREOAI_METRICS !== "false",
     providers: {
       openai: {
         apiKey: e.OPENAI_API_KEY,

@@ -17,7 +17,11 @@ import { pickRequestId } from "./http/request_id.ts";
 import { describeError, type Logger } from "./log.ts";
 import { createModelCatalog } from "./models/catalog.ts";
 import { sleep } from "./routing/attempts.ts";
-import { createBreakers } from "./routing/breaker.ts";
+import { type Breakers, createBreakers } from "./routing/breaker.ts";
+import type { GatewayMetrics } from "./observe/metrics.ts";
+import { OTHER } from "./observe/labels.ts";
+import { createUpstreamTimer, roundMs, serverTiming, type UpstreamTimer } from "./observe/timer.ts";
+import type { Tracing } from "./observe/tracing.ts";
 import { buildRouting } from "./routing/load.ts";
 import type { Routing } from "./routing/table.ts";
 import { handleChatCompletions } from "./routes/chat_completions.ts";
@@ -79,6 +83,10 @@ export interface AppDeps {
    * usage database; none: nothing is kept, and every response id is unknown (404).
    */
   readonly responses?: ResponsesStore;
+  /** Prometheus metrics, served at `GET /metrics`; none: not kept, and `/metrics` is 404. */
+  readonly metrics?: GatewayMetrics;
+  /** Spans of the gateway's work; none: no tracing (the default, at no cost). */
+  readonly tracing?: Tracing;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -96,8 +104,12 @@ const LIMITED_ENDPOINTS: ReadonlySet<string> = new Set([
   "/v1/responses",
 ]);
 
-/** Access-log fields of one request. */
-type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
+/** Access-log fields of one request (`stream_open`: counted as an open stream, not logged). */
+type LogFields = AccessFields & {
+  key?: string;
+  client_ip?: string | undefined;
+  stream_open?: boolean;
+};
 
 /** What the router knows of one request while handling it. */
 interface RequestState {
@@ -112,6 +124,8 @@ interface RequestState {
   limits: RequestLimits | undefined;
   /** Served over HTTP (an `info` came with it): its framing enforces `Content-Length`. */
   readonly framed: boolean;
+  /** Time spent waiting for providers. */
+  readonly upstream: UpstreamTimer;
 }
 
 type RouteHandler = (request: Request, ctx: RequestContext, deps: RouteDeps) => Promise<Response>;
@@ -123,7 +137,18 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, RouteHandler>>>> =
   "/v1/messages/count_tokens": { POST: handleCountTokens },
   "/v1/models": { GET: (_request, ctx, deps) => handleListModels(ctx, deps) },
   "/v1/responses": { POST: handleCreateResponse },
+  "/metrics": { GET: (_request, _ctx, deps) => renderMetrics(deps.metrics) },
 };
+
+/** The Prometheus exposition, never cached; 404 when metrics are off. */
+async function renderMetrics(metrics: GatewayMetrics | undefined): Promise<Response> {
+  if (metrics === undefined) {
+    throw errors.notFound("Metrics are turned off (CHOREOAI_METRICS=false)");
+  }
+  return new Response(await metrics.render(), {
+    headers: { "content-type": metrics.contentType, "cache-control": "no-store" },
+  });
+}
 
 const MODEL_PREFIX = "/v1/models/";
 const MODEL_METHODS = ["GET"] as const;
@@ -179,6 +204,17 @@ export function endpointScopeOf(path: string): string {
 function recordedEndpoint(path: string): string {
   if (!path.startsWith(RESPONSES_PREFIX)) return path;
   return path.endsWith("/input_items") ? "/v1/responses/{id}/input_items" : "/v1/responses/{id}";
+}
+
+/**
+ * The endpoint label of a path in metrics: a known path with its ids written `{id}`, or
+ * `other` (whatever clients send, a bounded set).
+ */
+export function endpointLabel(path: string): string {
+  if (path.startsWith(RESPONSES_PREFIX)) return recordedEndpoint(path);
+  if (path.startsWith(MODEL_PREFIX)) return "/v1/models/{id}";
+  if (path in ROUTES || path === "/health") return path;
+  return OTHER;
 }
 
 function findRoute(
@@ -259,6 +295,8 @@ export function createHandler(
     limiter,
     pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     responses: deps.responses,
+    metrics: deps.metrics,
+    tracing: deps.tracing,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
       ? {
         fetch: deps.fetch,
@@ -270,6 +308,9 @@ export function createHandler(
       }
       : undefined,
   };
+  const { metrics } = deps;
+  metrics?.watchBreakers(() => breakerStates(routing(), routeDeps.breakers));
+  metrics?.watchRedis(() => config.redisUrl === undefined ? undefined : limiter.status() !== "ok");
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
 
@@ -308,6 +349,7 @@ export function createHandler(
         fields,
         limits: state.limits,
         framed: state.framed,
+        upstream: state.upstream,
       },
       routeDeps,
     );
@@ -340,6 +382,30 @@ export function createHandler(
       total_tokens: fields.usage?.total_tokens ?? 0,
       latency_ms: finished - state.started,
       ttfb_ms: fields.ttfb_ms ?? null,
+      gateway_ms: fields.gateway_ms ?? null,
+      upstream_ms: fields.upstream_ms ?? null,
+    });
+  }
+
+  /** Reports a finished request to the metrics. */
+  function countRequest(state: RequestState, path: string, status: number, finished: number) {
+    if (metrics === undefined) return;
+    const { fields } = state;
+    const { model } = fields;
+    metrics.requestFinished({
+      endpoint: endpointLabel(path),
+      provider: fields.provider,
+      model,
+      // A public name, or a name a provider answered: not any string a client makes up.
+      modelKnown: model !== undefined &&
+        (routing().models.has(model) || (status < 400 && fields.provider !== undefined)),
+      status: fields.error_code !== undefined && status < 400 ? 502 : status,
+      code: fields.error_code,
+      durationMs: finished - state.started,
+      gatewayMs: fields.gateway_ms ?? finished - state.started,
+      promptTokens: fields.usage?.prompt_tokens ?? 0,
+      completionTokens: fields.usage?.completion_tokens ?? 0,
+      stream: fields.stream_open === true,
     });
   }
 
@@ -354,6 +420,7 @@ export function createHandler(
     if (allowOrigin !== null && isPreflight(request)) {
       return preflightResponse(request, allowOrigin);
     }
+    metrics?.requestStarted();
 
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined;
     const fields: LogFields = {
@@ -367,6 +434,7 @@ export function createHandler(
       keyId: undefined,
       limits: undefined,
       framed: info !== undefined,
+      upstream: createUpstreamTimer(now),
     };
     let response: Response;
     try {
@@ -380,31 +448,59 @@ export function createHandler(
       if (state.limits !== undefined) await countRejected(limiter, state.limits);
       response = state.dialect.renderError(gatewayError);
     }
-    response.headers.set("x-request-id", requestId);
-    if (allowOrigin !== null) addCorsHeaders(response.headers, allowOrigin);
+    const { headers } = response;
+    headers.set("x-request-id", requestId);
+    if (allowOrigin !== null) addCorsHeaders(headers, allowOrigin);
     if (state.limits?.decision !== undefined) {
-      setRateLimitHeaders(response.headers, state.limits.decision);
+      setRateLimitHeaders(headers, state.limits.decision);
     }
 
-    const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") === true;
-    if (!isStream) fields.ttfb_ms = now() - started;
+    // Up to now: the whole answer, or a stream's first event (streams are held until then).
+    const answered = now();
+    const upstreamMs = state.upstream.ms();
+    fields.gateway_ms = roundMs(answered - started - (upstreamMs ?? 0));
+    if (upstreamMs !== undefined) fields.upstream_ms = roundMs(upstreamMs);
+    headers.set("server-timing", serverTiming(fields.gateway_ms, upstreamMs));
+    const isStream = headers.get("content-type")?.startsWith("text/event-stream") === true;
+    if (!isStream) fields.ttfb_ms = answered - started;
+    else if (metrics !== undefined) {
+      fields.stream_open = true;
+      metrics.streamStarted();
+    }
     const status = response.status;
     const finish = () => {
       const finished = now();
+      const { stream_open: _, ...logged } = fields;
       log.info("request", {
         request_id: requestId,
         method: request.method,
         path,
         status,
-        duration_ms: Math.round((finished - started) * 100) / 100,
-        ...fields,
-        ttfb_ms: fields.ttfb_ms === undefined ? undefined : Math.round(fields.ttfb_ms * 100) / 100,
+        duration_ms: roundMs(finished - started),
+        ...logged,
+        ttfb_ms: fields.ttfb_ms === undefined ? undefined : roundMs(fields.ttfb_ms),
       });
       recordUsage(state, path, status, finished);
+      countRequest(state, path, status, finished);
       settleLimits(state, status);
     };
     if (info === undefined) finish();
     else info.completed.then(finish, finish);
     return response;
   };
+}
+
+/** Every configured target's breaker state, and those of targets that failed lately. */
+function breakerStates(
+  routing: Routing,
+  breakers: Breakers,
+): Array<readonly [string, "closed" | "open" | "half_open"]> {
+  const targets = new Set<string>();
+  for (const model of routing.models.values()) {
+    for (const route of [model, ...model.fallbacks]) {
+      for (const target of route.targets) targets.add(target.key);
+    }
+  }
+  for (const key of breakers.failing()) targets.add(key);
+  return [...targets].map((key) => [key, breakers.stateOf(key)] as const);
 }

@@ -40,6 +40,7 @@ function defaults(): Config {
     defaultTpm: undefined,
     fetchImageUrls: false,
     upstreamClient: "http1",
+    metrics: true,
     providers: {
       openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1" },
       anthropic: { apiKey: undefined, baseUrl: "https://api.anthropic.com" },
@@ -107,6 +108,7 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_DEFAULT_TPM: "100000",
     CHOREOAI_FETCH_IMAGE_URLS: "true",
     CHOREOAI_UPSTREAM_CLIENT: "fetch",
+    CHOREOAI_METRICS: "false",
     OPENAI_API_KEY: "sk-openai",
     OPENAI_BASE_URL: "http://127.0.0.1:8001/v1/",
     ANTHROPIC_API_KEY: "sk-ant",
@@ -137,6 +139,7 @@ Deno.test("parseConfig() reads every variable", () => {
     defaultTpm: 100_000,
     fetchImageUrls: true,
     upstreamClient: "fetch",
+    metrics: false,
     providers: {
       openai: { apiKey: "sk-openai", baseUrl: "http://127.0.0.1:8001/v1" },
       anthropic: { apiKey: "sk-ant", baseUrl: "https://anthropic.example.com" },
@@ -196,6 +199,7 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["negative tpm", "CHOREOAI_DEFAULT_TPM", "-100"],
     ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
     ["unknown upstream client", "CHOREOAI_UPSTREAM_CLIENT", "undici"],
+    ["metrics not a boolean", "CHOREOAI_METRICS", "on"],
     ["bad URL", "OPENAI_BASE_URL", "not a url"],
     ["ftp:// URL", "OPENAI_BASE_URL", "ftp://files.example.com"],
     ["URL without scheme", "ANTHROPIC_BASE_URL", "api.anthropic.com"],

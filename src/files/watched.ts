@@ -31,6 +31,8 @@ export interface WatchedFile<T> extends Disposable {
   reload(): Promise<ReloadOutcome>;
   /** Starts watching the file for changes; each change is logged once. */
   watch(): void;
+  /** Calls `listener` after every reload that swapped in a new value (true) or failed (false). */
+  onReload(listener: (ok: boolean) => void): void;
 }
 
 /** How to turn a file's text into its value, and what to call it in logs. */
@@ -100,6 +102,8 @@ export async function openWatchedFile<T>(
   let running: Promise<ReloadOutcome> | undefined;
 
   const describe = () => options.describe?.(value) ?? {};
+  const listeners: Array<(ok: boolean) => void> = [];
+  const reloaded = (ok: boolean) => listeners.forEach((listener) => listener(ok));
 
   /**
    * Reads the file and compiles it when its text is new. `explicit` (SIGHUP) compiles anything
@@ -116,12 +120,14 @@ export async function openWatchedFile<T>(
       value = compile(reading.text);
       goodText = reading.text;
       if (!explicit) log.info(`${label} reloaded`, { reason, ...describe() });
+      reloaded(true);
       return "changed";
     } catch (error) {
       log.error(`${label} reload failed; keeping the last good ${label}`, {
         reason,
         error: message(error),
       });
+      reloaded(false);
       return "failed";
     }
   }
@@ -177,6 +183,7 @@ export async function openWatchedFile<T>(
     describe,
     reload: () => serialized("SIGHUP", true),
     watch,
+    onReload: (listener) => void listeners.push(listener),
     [Symbol.dispose]() {
       clearTimeout(debounce);
       clearInterval(poller);

@@ -13,6 +13,7 @@ const EXPOSED = [
   "x-ratelimit-limit-tokens",
   "x-ratelimit-remaining-tokens",
   "x-ratelimit-reset-tokens",
+  "server-timing",
 ].join(", ");
 
 /** The CORS policy of one gateway. */
@@ -59,5 +60,7 @@ export function preflightResponse(request: Request, allowOrigin: string): Respon
 export function addCorsHeaders(headers: Headers, allowOrigin: string): void {
   headers.set("access-control-allow-origin", allowOrigin);
   headers.set("access-control-expose-headers", EXPOSED);
+  // Lets the page read Server-Timing through the Performance API too.
+  headers.set("timing-allow-origin", allowOrigin);
   headers.append("vary", "origin");
 }

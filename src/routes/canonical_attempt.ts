@@ -88,7 +88,7 @@ export async function callCanonical(
   if (fitted !== undefined) chat = fitted.chat;
   const built = adapter.toRequest(chat, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
-  const sent = await sendAttempt(built.request, attempt, call.signal, deps);
+  const sent = await sendAttempt(built.request, attempt, call.signal, deps, ctx.upstream);
   if (!sent.ok) return sent;
   const upstream = sent.value;
   const { response } = upstream;
@@ -109,7 +109,7 @@ export async function callCanonical(
     if (!streamed.ok) return streamed;
     return { ok: true, value: { response: streamed.value, headers } };
   }
-  const read = await readAnswer(upstream, attempt);
+  const read = await readAnswer(upstream, attempt, ctx.upstream);
   if (!read.ok) return read;
   return answerOf(read.value, adapter, call, headers);
 }

@@ -13,6 +13,9 @@ import type { Usage } from "../openai/schema.ts";
 import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
 import type { ResponsesStore } from "../dialects/responses/store.ts";
+import type { GatewayMetrics } from "../observe/metrics.ts";
+import type { UpstreamTimer } from "../observe/timer.ts";
+import type { Tracing } from "../observe/tracing.ts";
 
 /** What the access log line says beyond method, path, status and duration. */
 export interface AccessFields {
@@ -28,6 +31,9 @@ export interface AccessFields {
   cancelled?: boolean;
   /** Time to the first byte of the body, for streams (ms). */
   ttfb_ms?: number;
+  /** Server-Timing's two numbers (ms): time in the gateway, and waiting for providers. */
+  gateway_ms?: number;
+  upstream_ms?: number;
 }
 
 /** One authenticated request being handled. */
@@ -41,6 +47,8 @@ export interface RequestContext {
   readonly limits: RequestLimits | undefined;
   /** It came over HTTP (Deno.serve), which enforces its `Content-Length`; not built in code. */
   readonly framed?: boolean | undefined;
+  /** Time this request spends waiting for providers (Server-Timing's `upstream`). */
+  readonly upstream: UpstreamTimer;
 }
 
 /** Everything route handlers use, built once by `createHandler`. */
@@ -67,6 +75,10 @@ export interface RouteDeps {
   readonly pingIntervalMs: number;
   /** Stored Responses (`store`); none: nothing is kept, every response id is unknown (404). */
   readonly responses: ResponsesStore | undefined;
+  /** Prometheus metrics; none when turned off. */
+  readonly metrics: GatewayMetrics | undefined;
+  /** Spans of upstream attempts and trace context for providers; none when tracing is off. */
+  readonly tracing: Tracing | undefined;
 }
 
 /** Records the model asked for, and refuses it (403) when the key may not use it. */

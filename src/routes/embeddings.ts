@@ -22,6 +22,7 @@ import {
   requireModelScope,
   type RouteDeps,
 } from "./context.ts";
+import type { UpstreamTimer } from "../observe/timer.ts";
 import { admit } from "./rate_limits.ts";
 import {
   failure,
@@ -64,7 +65,7 @@ export async function handleEmbeddings(
     request,
     ctx,
     deps,
-    (attempt, signal) => callProvider(embeddings, context, attempt, signal, deps),
+    (attempt, signal) => callProvider(embeddings, context, attempt, signal, deps, ctx.upstream),
   );
   const headers: Record<string, string> = {};
   servedBy(served, ctx, headers);
@@ -87,6 +88,7 @@ async function callProvider(
   attempt: Attempt,
   signal: AbortSignal,
   deps: RouteDeps,
+  timer: UpstreamTimer,
 ): Promise<AttemptOutcome<EmbeddingsResponse>> {
   const { adapter, name } = attempt.target.provider;
   const translations = adapter.embeddings;
@@ -105,7 +107,7 @@ async function callProvider(
   const answers: EmbeddingsResponse[] = [];
   for (const part of parts) {
     const partContext = parts.length === 1 ? context : createEmbeddingsContext(part);
-    const outcome = await callOnce(translations, part, partContext, attempt, signal, deps);
+    const outcome = await callOnce(translations, part, partContext, attempt, signal, deps, timer);
     if (!outcome.ok) return outcome;
     answers.push(outcome.value);
   }
@@ -120,12 +122,13 @@ async function callOnce(
   attempt: Attempt,
   signal: AbortSignal,
   deps: RouteDeps,
+  timer: UpstreamTimer,
 ): Promise<AttemptOutcome<EmbeddingsResponse>> {
   const built = translations.toRequest(embeddings, providerTarget(attempt.target));
   if (built instanceof GatewayError) return { ok: false, error: built, next: "skip" };
-  const sent = await sendAttempt(built, attempt, signal, deps);
+  const sent = await sendAttempt(built, attempt, signal, deps, timer);
   if (!sent.ok) return sent;
-  const read = await readAnswer(sent.value, attempt);
+  const read = await readAnswer(sent.value, attempt, timer);
   if (!read.ok) return read;
   const json = parseJsonOrUndefined(read.value);
   const answer = translations.fromResponse(json, context);

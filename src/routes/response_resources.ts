@@ -21,6 +21,7 @@ import { parseJsonOrUndefined, readUpstreamText, sendUpstream } from "../upstrea
 import type { RequestContext, RouteDeps } from "./context.ts";
 import { PASS_EVENTS } from "./responses.ts";
 import { streamAnswer } from "./upstream_attempt.ts";
+import { timed } from "../observe/timer.ts";
 
 const GATEWAY = { "x-choreoai-provider": "choreoai" };
 
@@ -122,15 +123,17 @@ async function forward(
   for (const [name, value] of Object.entries(provider.headers)) {
     upstreamRequest.headers.set(name, value);
   }
-  const call = await sendUpstream(upstreamRequest, {
-    fetch: deps.fetch,
-    idleTimeoutMs: routing.defaultTimeoutMs,
-    deadlines: deps.deadlines,
-    provider: provider.name,
-    signal: deps.shutdownSignal,
-    clientSignal: request.signal,
-    maxAnswerBytes: deps.config.maxResponseBytes,
-  });
+  deps.tracing?.inject(upstreamRequest.headers);
+  const call = await timed(ctx.upstream, () =>
+    sendUpstream(upstreamRequest, {
+      fetch: deps.fetch,
+      idleTimeoutMs: routing.defaultTimeoutMs,
+      deadlines: deps.deadlines,
+      provider: provider.name,
+      signal: deps.shutdownSignal,
+      clientSignal: request.signal,
+      maxAnswerBytes: deps.config.maxResponseBytes,
+    }));
   const headers = { "x-choreoai-provider": provider.name };
   const { response } = call;
   if (response.ok && response.headers.get("content-type")?.startsWith("text/event-stream")) {
@@ -144,7 +147,7 @@ async function forward(
   }
   let text: string;
   try {
-    text = await readUpstreamText(call);
+    text = await timed(ctx.upstream, () => readUpstreamText(call));
   } catch (error) {
     throw toGatewayError(error);
   } finally {

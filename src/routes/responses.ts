@@ -416,7 +416,7 @@ async function callNative(
   call: NativeCall,
 ): Promise<AttemptOutcome<Answer>> {
   const { native, attempt, ctx, deps } = call;
-  const sent = await sendAttempt(upstreamRequest, attempt, call.signal, deps);
+  const sent = await sendAttempt(upstreamRequest, attempt, call.signal, deps, ctx.upstream);
   if (!sent.ok) return sent;
   const upstream = sent.value;
   if (call.stream && upstream.response.ok) {
@@ -427,7 +427,7 @@ async function callNative(
     if (!streamed.ok) return streamed;
     return { ok: true, value: { response: streamed.value, headers: {} } };
   }
-  const read = await readAnswer(upstream, attempt);
+  const read = await readAnswer(upstream, attempt, ctx.upstream);
   if (!read.ok) return read;
   const json = parseJsonOrUndefined(read.value);
   if (typeof json !== "object" || json === null) {

@@ -25,6 +25,7 @@ import {
 } from "../upstream.ts";
 import type { RequestContext, RouteDeps } from "./context.ts";
 import type { ProviderRequest } from "../http/provider_request.ts";
+import type { UpstreamTimer } from "../observe/timer.ts";
 
 /** The provider settings an adapter needs to build a request for `target`. */
 export function providerTarget(target: RouteTarget): ProviderTarget {
@@ -56,10 +57,13 @@ export async function sendAttempt(
   attempt: Attempt,
   clientSignal: AbortSignal,
   deps: RouteDeps,
+  timer: UpstreamTimer,
 ): Promise<AttemptOutcome<UpstreamCall>> {
   for (const [name, value] of Object.entries(attempt.target.provider.headers)) {
     request.headers.set(name, value);
   }
+  deps.tracing?.inject(request.headers);
+  timer.begin();
   try {
     const call = await sendUpstream(request, {
       fetch: deps.fetch,
@@ -74,6 +78,8 @@ export async function sendAttempt(
     return { ok: true, value: call };
   } catch (error) {
     return failure(toGatewayError(error));
+  } finally {
+    timer.end();
   }
 }
 
@@ -85,14 +91,17 @@ export async function sendAttempt(
 export async function readAnswer(
   call: UpstreamCall,
   attempt: Attempt,
+  timer: UpstreamTimer,
 ): Promise<AttemptOutcome<string>> {
   const { response } = call;
   let text: string;
+  timer.begin();
   try {
     text = await readUpstreamText(call);
   } catch (error) {
     return failure(toGatewayError(error));
   } finally {
+    timer.end();
     call.close();
   }
   if (response.ok) return { ok: true, value: text };
@@ -134,7 +143,7 @@ export function runAttempts<T>(
   const signal = deps.shutdownSignal === undefined
     ? request.signal
     : [request.signal, deps.shutdownSignal];
-  return runPlan(plan, (next) => attempt(next, request.signal), {
+  return runPlan(plan, observed(deps, (next) => attempt(next, request.signal)), {
     now: deps.now,
     random: deps.random,
     sleep: deps.sleep,
@@ -145,6 +154,41 @@ export function runAttempts<T>(
       deps.shutdownSignal?.aborted === true ? errors.shuttingDown() : errors.clientClosed(),
     requestId: ctx.id,
   });
+}
+
+/** What the metrics call an attempt's outcome. */
+const OUTCOMES = { retry: "error", skip: "skipped", stop: "refused" } as const;
+
+/**
+ * An attempt function that reports each attempt's end to the metrics: the first of a request,
+ * a retry of the same model, or a fallback model's; how it ended; its time to an answer.
+ */
+function observed<T>(
+  deps: RouteDeps,
+  attempt: (attempt: Attempt) => Promise<AttemptOutcome<T>>,
+): (attempt: Attempt) => Promise<AttemptOutcome<T>> {
+  const { metrics } = deps;
+  if (metrics === undefined) return attempt;
+  let lastModel: string | undefined;
+  return async (next) => {
+    const kind = lastModel === undefined
+      ? "first"
+      : lastModel === next.model.name
+      ? "retry"
+      : "fallback";
+    lastModel = next.model.name;
+    const started = deps.now();
+    const outcome = await attempt(next);
+    metrics.attemptFinished({
+      provider: next.target.provider.name,
+      target: next.target.key,
+      kind,
+      outcome: outcome.ok ? "success" : OUTCOMES[outcome.next],
+      code: outcome.ok ? undefined : outcome.error.code ?? undefined,
+      ms: deps.now() - started,
+    });
+    return outcome;
+  };
 }
 
 /** How a streamed answer is rendered for the client. */
@@ -177,6 +221,7 @@ export async function streamAnswer<I>(
       ),
     );
   }
+  ctx.upstream.begin();
   const stream = await openUpstreamStream({
     body: response.body,
     translator: rendering.translator,
@@ -188,7 +233,7 @@ export async function streamAnswer<I>(
     onEnd: (outcome) => recordOutcome(ctx, outcome),
     onFirstByte: () => (ctx.fields.ttfb_ms = deps.now() - ctx.started),
     signal: deps.shutdownSignal,
-  });
+  }).finally(() => ctx.upstream.end());
   if (stream instanceof GatewayError) return failure(stream);
   return { ok: true, value: new Response(stream, { headers: SSE_HEADERS }) };
 }

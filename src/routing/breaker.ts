@@ -19,6 +19,10 @@ export interface Breakers {
   succeeded(key: string): void;
   /** Records a failure (connection error, timeout, 429 or 5xx); true when it opened the breaker. */
   failed(key: string): boolean;
+  /** A target's state now: closed, open (cooling down), or half-open (a probe may go or goes). */
+  stateOf(key: string): "closed" | "open" | "half_open";
+  /** The targets that failed lately (every other target is closed). */
+  failing(): Iterable<string>;
 }
 
 interface State {
@@ -50,6 +54,12 @@ export function createBreakers(settings: () => BreakerSettings, now: () => numbe
     succeeded(key) {
       states.delete(key);
     },
+    stateOf(key) {
+      const state = states.get(key);
+      if (state === undefined || state.failures < settings().failures) return "closed";
+      return state.openUntil > now() ? "open" : "half_open";
+    },
+    failing: () => states.keys(),
     failed(key) {
       const { failures, cooldownMs } = settings();
       const state = states.get(key) ?? { failures: 0, openUntil: 0, probeUntil: 0 };

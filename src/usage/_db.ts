@@ -1,7 +1,7 @@
 /**
  * Opening the usage database and creating its schema. Private to src/usage/.
  *
- * Schema version 2 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
+ * Schema version 3 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
  *
  * ```sql
  * -- version 1
@@ -18,6 +18,8 @@
  * response_items (response_id TEXT, kind INTEGER, position INTEGER, key_id TEXT, item_id TEXT,
  *                 item TEXT, PRIMARY KEY (response_id, kind, position))
  *                 indexed on (item_id, key_id)
+ * -- version 3: Server-Timing's two numbers
+ * requests  + gateway_ms REAL NULL, upstream_ms REAL NULL
  * ```
  *
  * A database of an older version is brought up to date by running the migrations after its
@@ -26,7 +28,7 @@
 import { DatabaseSync } from "node:sqlite";
 
 /** The schema this code writes and reads. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const V1_SQL = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -79,8 +81,13 @@ CREATE TABLE IF NOT EXISTS response_items (
 CREATE INDEX IF NOT EXISTS response_items_item_id ON response_items (item_id, key_id);
 `;
 
+const V3_SQL = `
+ALTER TABLE requests ADD COLUMN gateway_ms REAL;
+ALTER TABLE requests ADD COLUMN upstream_ms REAL;
+`;
+
 /** `MIGRATIONS[n]` takes a database from version n to n + 1. */
-const MIGRATIONS: readonly string[] = [V1_SQL, V2_SQL];
+const MIGRATIONS: readonly string[] = [V1_SQL, V2_SQL, V3_SQL];
 
 function userVersion(db: DatabaseSync): number {
   const row = db.prepare("PRAGMA user_version").get();

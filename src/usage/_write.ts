@@ -8,12 +8,15 @@ import type { UsageRecord } from "./recorder.ts";
 /** Rows per INSERT statement: one statement per row costs a native call per row. */
 const ROWS_PER_INSERT = 32;
 
-/** `INSERT INTO requests … VALUES (…), (…)` for `rows` rows of 11 parameters each. */
+/** Parameters of one request row. */
+const COLUMNS = 13;
+
+/** `INSERT INTO requests … VALUES (…), (…)` for `rows` rows of {@linkcode COLUMNS} parameters. */
 function insertRequests(rows: number): string {
-  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  const row = `(${Array.from({ length: COLUMNS }, () => "?").join(", ")})`;
   return `
 INSERT INTO requests (time, key_id, endpoint, model, provider, status, prompt_tokens,
-  completion_tokens, total_tokens, latency_ms, ttfb_ms)
+  completion_tokens, total_tokens, latency_ms, ttfb_ms, gateway_ms, upstream_ms)
 VALUES ${Array.from({ length: rows }, () => row).join(", ")}`;
 }
 
@@ -62,7 +65,7 @@ export type BatchWriter = (
 export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
   const inserts = new Map<number, StatementSync>();
   const insert = (values: SQLInputValue[]) => {
-    const rows = values.length / 11;
+    const rows = values.length / COLUMNS;
     let statement = inserts.get(rows);
     if (statement === undefined) {
       statement = db.prepare(insertRequests(rows));
@@ -96,8 +99,10 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           total,
           toNumberOrNull(r.latency_ms) ?? 0,
           toNumberOrNull(r.ttfb_ms),
+          toNumberOrNull(r.gateway_ms ?? null),
+          toNumberOrNull(r.upstream_ms ?? null),
         );
-        if (values.length === ROWS_PER_INSERT * 11) {
+        if (values.length === ROWS_PER_INSERT * COLUMNS) {
           insert(values);
           values = [];
         }

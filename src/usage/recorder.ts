@@ -27,6 +27,10 @@ export interface UsageRecord {
   latency_ms: number;
   /** Time to the first byte of the response, when it was sent. */
   ttfb_ms: number | null;
+  /** Server-Timing's `gateway`: time not spent waiting for a provider (to a stream's start). */
+  gateway_ms?: number | null;
+  /** Server-Timing's `upstream`: time waiting for providers; null when none was called. */
+  upstream_ms?: number | null;
 }
 
 /** Where the server puts usage records. */

@@ -13,6 +13,7 @@ import { parseResponsesRequest } from "../../src/dialects/responses/schema.ts";
 import { openResponsesStore } from "../../src/usage/responses_store.ts";
 import { openUsageRecorder } from "../../src/usage/store.ts";
 import { createLogger } from "../../src/log.ts";
+import { SCHEMA_VERSION } from "../../src/usage/_db.ts";
 
 const DAY = 86_400_000;
 const TTL = 30 * DAY;
@@ -239,7 +240,7 @@ Deno.test("openResponsesStore() migrates a version 1 usage database and shares i
     await store.close();
     const db = new DatabaseSync(path, { readOnly: true });
     try {
-      assert.equal(Number(db.prepare("PRAGMA user_version").get()?.user_version), 2);
+      assert.equal(Number(db.prepare("PRAGMA user_version").get()?.user_version), SCHEMA_VERSION);
       assert.equal(Number(db.prepare("SELECT count(*) AS n FROM requests").get()?.n), 1);
       assert.equal(Number(db.prepare("SELECT count(*) AS n FROM responses").get()?.n), 1);
     } finally {
@@ -257,7 +258,7 @@ Deno.test("openResponsesStore() refuses a newer schema; a closed store rejects",
     const db = new DatabaseSync(path);
     db.exec("PRAGMA user_version = 99");
     db.close();
-    assert.throws(() => openStore(dir, { now: T0 }), /schema version 99 is newer than 2/);
+    assert.throws(() => openStore(dir, { now: T0 }), /schema version 99 is newer than 3/);
   });
 });
 

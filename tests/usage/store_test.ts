@@ -420,6 +420,6 @@ Deno.test("openUsageRecorder() refuses a database written by a newer schema", as
     db.exec("PRAGMA user_version = 99");
     db.close();
     const { log } = collectingLogger();
-    assert.throws(() => openUsageRecorder(path, { log }), /schema version 99 is newer than 2/);
+    assert.throws(() => openUsageRecorder(path, { log }), /schema version 99 is newer than 3/);
   });
 });

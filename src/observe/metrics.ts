@@ -1,0 +1,303 @@
+/**
+ * The gateway's Prometheus metrics (`GET /metrics`), kept with `prom-client` in a registry of
+ * their own. Every label value is bounded (see `labels.ts`): unknown models, targets and codes
+ * collapse into `other`, so the number of series stays fixed whatever clients send; no key,
+ * prompt or secret is ever a label.
+ *
+ * The request path calls {@linkcode GatewayMetrics} a few times per request (about half a
+ * microsecond each); gauges that describe state (breakers, Redis fallback) are read at scrape
+ * time.
+ */
+import client from "prom-client";
+import { type BoundedLabel, boundedLabel, codeLabel, dialectLabel, statusClass } from "./labels.ts";
+
+/** How one request ended, in the terms of its labels and timings. */
+export interface RequestSummary {
+  /** The endpoint, with ids written `{id}`; `other` for unknown paths. */
+  readonly endpoint: string;
+  /** The provider that served (or was last tried); undefined: none. */
+  readonly provider: string | undefined;
+  /** The public model name the client sent; undefined: none. */
+  readonly model: string | undefined;
+  /**
+   * Whether `model` is a name worth its own series (a public name, or one a provider answered);
+   * others keep a series only when an earlier request earned them one, else they are `other`.
+   */
+  readonly modelKnown: boolean;
+  readonly status: number;
+  /** The error code answered (ours or the provider's), if any. */
+  readonly code: string | undefined;
+  readonly durationMs: number;
+  /** Time not spent waiting for a provider. */
+  readonly gatewayMs: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  /** Answered as an event stream. */
+  readonly stream: boolean;
+}
+
+/** One upstream attempt's end. */
+export interface AttemptSummary {
+  readonly provider: string;
+  /** `provider/model`, the breaker's key. */
+  readonly target: string;
+  /** `first` attempt of a request, a `retry` of the same model, or a `fallback` model's. */
+  readonly kind: "first" | "retry" | "fallback";
+  /** `success`, `error` (the provider failed), `skipped` (cannot carry it), `refused` (4xx). */
+  readonly outcome: "success" | "error" | "skipped" | "refused";
+  readonly code: string | undefined;
+  /** Send to answer (for a stream: to its first event). */
+  readonly ms: number;
+}
+
+/** A circuit breaker's state: 0 closed, 1 open, 2 half-open. */
+export type BreakerState = "closed" | "open" | "half_open";
+
+/** The gateway's metrics. */
+export interface GatewayMetrics {
+  /** A request arrived (in-flight gauge). */
+  requestStarted(): void;
+  /** A request's answer is an event stream (in-flight streams gauge) until it finishes. */
+  streamStarted(): void;
+  /** A request finished (its body sent or the client gone). */
+  requestFinished(summary: RequestSummary): void;
+  /** An upstream attempt ended. */
+  attemptFinished(summary: AttemptSummary): void;
+  /** A watched file (`keys`, `routing`) was reloaded, or failed to be. */
+  reloaded(file: "keys" | "routing", ok: boolean): void;
+  /** Reads breaker states at scrape time: every configured target, and any not closed. */
+  watchBreakers(states: () => Iterable<readonly [target: string, state: BreakerState]>): void;
+  /** Reads whether rate limits fell back to in-process counting (Redis unreachable). */
+  watchRedis(fallback: () => boolean | undefined): void;
+  /** The exposition's content type. */
+  readonly contentType: string;
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string>;
+}
+
+/** Options of {@linkcode createMetrics}. */
+export interface MetricsOptions {
+  /** The gateway's version, in `choreoai_build_info`. */
+  readonly version: string;
+  /** Also export the process's own metrics (CPU, RSS, heap, event-loop lag): the server's. */
+  readonly processMetrics?: boolean;
+  /** Most distinct models, targets and providers kept as label values; default 200. */
+  readonly labelLimit?: number;
+}
+
+const SECONDS = 1 / 1000;
+const DURATION_BUCKETS = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+  300,
+];
+const TTFB_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+const OVERHEAD_BUCKETS = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  1,
+];
+const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, open: 1, half_open: 2 };
+
+/** Creates the metrics in a registry of their own. */
+export function createMetrics(options: MetricsOptions): GatewayMetrics {
+  const registry = new client.Registry();
+  const registers = [registry];
+  const limit = options.labelLimit ?? 200;
+  const models: BoundedLabel = boundedLabel(limit);
+  const targets: BoundedLabel = boundedLabel(limit);
+  const providers: BoundedLabel = boundedLabel(limit);
+  const provider = (name: string | undefined) => name === undefined ? "" : providers.of(name);
+
+  const requestLabels = ["dialect", "endpoint", "provider", "model", "status", "code"] as const;
+  const routeLabels = ["dialect", "endpoint", "provider", "model"] as const;
+  const requests = new client.Counter({
+    name: "choreoai_requests_total",
+    help: "Requests answered, by dialect, endpoint, provider, model, status class and error code.",
+    labelNames: requestLabels,
+    registers,
+  });
+  const duration = new client.Histogram({
+    name: "choreoai_request_duration_seconds",
+    help: "Time from a request's arrival to the end of its answer (a stream's last byte).",
+    labelNames: routeLabels,
+    buckets: DURATION_BUCKETS,
+    registers,
+  });
+  const overhead = new client.Histogram({
+    name: "choreoai_gateway_overhead_seconds",
+    help:
+      "Time a request spent in the gateway, not waiting for a provider (Server-Timing gateway).",
+    labelNames: ["dialect", "endpoint"],
+    buckets: OVERHEAD_BUCKETS,
+    registers,
+  });
+  const tokens = new client.Counter({
+    name: "choreoai_tokens_total",
+    help: "Tokens as the provider reported them (estimated where it does not), by type.",
+    labelNames: ["dialect", "provider", "model", "type"],
+    registers,
+  });
+  const refusals = new client.Counter({
+    name: "choreoai_limit_refusals_total",
+    help: "Requests refused by a key's rate limit (rate_limit) or budget (budget).",
+    labelNames: ["dialect", "endpoint", "limit"],
+    registers,
+  });
+  const ttfb = new client.Histogram({
+    name: "choreoai_upstream_ttfb_seconds",
+    help:
+      "Time from sending a request to a provider to its answer (for a stream: its first event).",
+    labelNames: ["provider", "target"],
+    buckets: TTFB_BUCKETS,
+    registers,
+  });
+  const attempts = new client.Counter({
+    name: "choreoai_upstream_attempts_total",
+    help: "Upstream attempts by target, kind (first, retry, fallback) and outcome.",
+    labelNames: ["provider", "target", "kind", "outcome"],
+    registers,
+  });
+  const upstreamErrors = new client.Counter({
+    name: "choreoai_upstream_errors_total",
+    help: "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
+    labelNames: ["provider", "target", "code"],
+    registers,
+  });
+  const inFlight = new client.Gauge({
+    name: "choreoai_in_flight_requests",
+    help: "Requests being answered now.",
+    registers,
+  });
+  const streams = new client.Gauge({
+    name: "choreoai_in_flight_streams",
+    help: "Event-stream answers open now.",
+    registers,
+  });
+  const reloads = new client.Counter({
+    name: "choreoai_reloads_total",
+    help: "Reloads of the key list and the routing file, by result (success, failure).",
+    labelNames: ["file", "result"],
+    registers,
+  });
+  let breakerStates: () => Iterable<readonly [string, BreakerState]> = () => [];
+  new client.Gauge({
+    name: "choreoai_breaker_state",
+    help: "Circuit breaker per target: 0 closed, 1 open (cooling down), 2 half-open (probing).",
+    labelNames: ["provider", "target"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [target, state] of breakerStates()) {
+        const label = targets.of(target);
+        if (label === "other") continue;
+        this.set(
+          { provider: provider(target.split("/")[0]), target: label },
+          BREAKER_VALUES[state],
+        );
+      }
+    },
+  });
+  let redisFallback: () => boolean | undefined = () => undefined;
+  new client.Gauge({
+    name: "choreoai_redis_fallback",
+    help: "1 while rate limits are counted per replica because Redis cannot be reached; 0 when " +
+      "shared through Redis. Absent without Redis.",
+    registers,
+    collect() {
+      this.reset();
+      const fallback = redisFallback();
+      if (fallback !== undefined) this.set(fallback ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: "choreoai_build_info",
+    help: "The gateway's version (always 1).",
+    labelNames: ["version"],
+    registers,
+  }).set({ version: options.version }, 1);
+  if (options.processMetrics === true) client.collectDefaultMetrics({ register: registry });
+
+  return {
+    requestStarted: () => inFlight.inc(),
+    streamStarted: () => streams.inc(),
+    requestFinished(summary) {
+      inFlight.dec();
+      if (summary.stream) streams.dec();
+      const dialect = dialectLabel(summary.endpoint);
+      const { endpoint } = summary;
+      const providerLabel = provider(summary.provider);
+      const model = summary.model === undefined
+        ? ""
+        : summary.modelKnown
+        ? models.of(summary.model)
+        : models.known(summary.model);
+      const code = codeLabel(summary.code);
+      requests.inc({
+        dialect,
+        endpoint,
+        provider: providerLabel,
+        model,
+        status: statusClass(summary.status),
+        code,
+      });
+      const route = { dialect, endpoint, provider: providerLabel, model };
+      duration.observe(route, summary.durationMs * SECONDS);
+      overhead.observe({ dialect, endpoint }, summary.gatewayMs * SECONDS);
+      if (summary.promptTokens > 0) {
+        tokens.inc(
+          { dialect, provider: providerLabel, model, type: "prompt" },
+          summary.promptTokens,
+        );
+      }
+      if (summary.completionTokens > 0) {
+        tokens.inc(
+          { dialect, provider: providerLabel, model, type: "completion" },
+          summary.completionTokens,
+        );
+      }
+      if (code === "rate_limit_exceeded") refusals.inc({ dialect, endpoint, limit: "rate_limit" });
+      else if (code === "insufficient_quota") refusals.inc({ dialect, endpoint, limit: "budget" });
+    },
+    attemptFinished(summary) {
+      const labels = { provider: provider(summary.provider), target: targets.of(summary.target) };
+      attempts.inc({ ...labels, kind: summary.kind, outcome: summary.outcome });
+      if (summary.outcome === "success") ttfb.observe(labels, summary.ms * SECONDS);
+      else if (summary.outcome !== "skipped") {
+        upstreamErrors.inc({ ...labels, code: codeLabel(summary.code) || "other" });
+      }
+    },
+    reloaded(file, ok) {
+      reloads.inc({ file, result: ok ? "success" : "failure" });
+    },
+    watchBreakers(states) {
+      breakerStates = states;
+    },
+    watchRedis(fallback) {
+      redisFallback = fallback;
+    },
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  };
+}
