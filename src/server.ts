@@ -310,7 +310,7 @@ export function createHandler(
   };
   const { metrics } = deps;
   metrics?.watchBreakers(() => breakerStates(routing(), routeDeps.breakers));
-  metrics?.watchRedis(() => config.redisUrl === undefined ? undefined : limiter.status() !== "ok");
+  if (config.redisUrl !== undefined) metrics?.watchRedis(() => limiter.status() !== "ok");
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
 

@@ -41,6 +41,11 @@ export interface AttemptSummary {
   readonly provider: string;
   /** `provider/model`, the breaker's key. */
   readonly target: string;
+  /**
+   * Whether the target is named in the routing file; others (any `provider/name` a client can
+   * make up) keep a series only once one of their attempts succeeded, else they are `other`.
+   */
+  readonly targetKnown: boolean;
   /** `first` attempt of a request, a `retry` of the same model, or a `fallback` model's. */
   readonly kind: "first" | "retry" | "fallback";
   /** `success`, `error` (the provider failed), `skipped` (cannot carry it), `refused` (4xx). */
@@ -67,8 +72,11 @@ export interface GatewayMetrics {
   reloaded(file: "keys" | "routing", ok: boolean): void;
   /** Reads breaker states at scrape time: every configured target, and any not closed. */
   watchBreakers(states: () => Iterable<readonly [target: string, state: BreakerState]>): void;
-  /** Reads whether rate limits fell back to in-process counting (Redis unreachable). */
-  watchRedis(fallback: () => boolean | undefined): void;
+  /**
+   * Reads whether rate limits fell back to in-process counting (Redis unreachable); a gateway
+   * without Redis does not call it and has no such gauge.
+   */
+  watchRedis(fallback: () => boolean): void;
   /** The exposition's content type. */
   readonly contentType: string;
   /** The Prometheus text exposition of every metric. */
@@ -219,18 +227,6 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       }
     },
   });
-  let redisFallback: () => boolean | undefined = () => undefined;
-  new client.Gauge({
-    name: "choreoai_redis_fallback",
-    help: "1 while rate limits are counted per replica because Redis cannot be reached; 0 when " +
-      "shared through Redis. Absent without Redis.",
-    registers,
-    collect() {
-      this.reset();
-      const fallback = redisFallback();
-      if (fallback !== undefined) this.set(fallback ? 1 : 0);
-    },
-  });
   new client.Gauge({
     name: "choreoai_build_info",
     help: "The gateway's version (always 1).",
@@ -281,7 +277,10 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       else if (code === "insufficient_quota") refusals.inc({ dialect, endpoint, limit: "budget" });
     },
     attemptFinished(summary) {
-      const labels = { provider: provider(summary.provider), target: targets.of(summary.target) };
+      const target = summary.targetKnown || summary.outcome === "success"
+        ? targets.of(summary.target)
+        : targets.known(summary.target);
+      const labels = { provider: provider(summary.provider), target };
       attempts.inc({ ...labels, kind: summary.kind, outcome: summary.outcome });
       if (summary.outcome === "success") ttfb.observe(labels, summary.ms * SECONDS);
       else if (summary.outcome !== "skipped") {
@@ -295,7 +294,16 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       breakerStates = states;
     },
     watchRedis(fallback) {
-      redisFallback = fallback;
+      registry.removeSingleMetric("choreoai_redis_fallback");
+      new client.Gauge({
+        name: "choreoai_redis_fallback",
+        help: "1 while rate limits are counted per replica because Redis cannot be reached; " +
+          "0 while they are shared through Redis.",
+        registers,
+        collect() {
+          this.set(fallback() ? 1 : 0);
+        },
+      });
     },
     contentType: registry.contentType,
     render: () => registry.metrics(),

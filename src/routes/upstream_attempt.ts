@@ -182,6 +182,7 @@ function observed<T>(
     metrics.attemptFinished({
       provider: next.target.provider.name,
       target: next.target.key,
+      targetKnown: deps.routing().models.has(next.model.name),
       kind,
       outcome: outcome.ok ? "success" : OUTCOMES[outcome.next],
       code: outcome.ok ? undefined : outcome.error.code ?? undefined,

@@ -42,6 +42,8 @@ export interface GatewayOptions {
    * store in an in-memory SQLite database, closed with the gateway.
    */
   readonly responses?: AppDeps["responses"] | false;
+  /** Prometheus metrics the gateway keeps and serves at `/metrics`; none by default. */
+  readonly metrics?: AppDeps["metrics"];
 }
 
 /** Starts a gateway. */
@@ -78,6 +80,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),
     ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
     ...(responses === undefined ? {} : { responses }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {
