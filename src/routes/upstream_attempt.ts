@@ -241,6 +241,7 @@ export async function streamAnswer<I>(
 /** Writes how a stream ended into the request's log fields. */
 export function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
   if (outcome.usage !== undefined) ctx.fields.usage = outcome.usage;
+  if (outcome.finishReasons !== undefined) ctx.fields.finish_reasons = outcome.finishReasons;
   if (outcome.error !== undefined && outcome.error.code !== null) {
     ctx.fields.error_code = outcome.error.code;
   }
