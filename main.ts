@@ -33,6 +33,7 @@ import {
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
 import { createMetrics } from "./src/observe/metrics.ts";
+import { createTracing } from "./src/observe/tracing.ts";
 import { createRandomIds } from "./src/random_id.ts";
 import { createHttp1Fetch, usesProxyEnvironment } from "./src/http/h1_client.ts";
 import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
@@ -181,6 +182,15 @@ async function serve(log: Logger): Promise<number> {
     store?.onReload((ok) => metrics.reloaded("keys", ok));
     routing?.onReload((ok) => metrics.reloaded("routing", ok));
   }
+  // With OTEL_DENO=true Deno exports spans; @opentelemetry/api is loaded only then. Deno's fetch
+  // writes the `traceparent` of its own span into provider requests; the gateway's client needs
+  // it written.
+  const tracing = config.tracing
+    ? createTracing(await import("@opentelemetry/api"), {
+      version: VERSION,
+      propagate: upstream !== undefined,
+    })
+    : undefined;
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
@@ -195,6 +205,7 @@ async function serve(log: Logger): Promise<number> {
     responses,
     resolveDns,
     ...(metrics === undefined ? {} : { metrics }),
+    ...(tracing === undefined ? {} : { tracing }),
     ...(routing === undefined ? {} : { routing: routing.current }),
     random: Math.random,
   });

@@ -102,6 +102,12 @@ export const VARIABLES: readonly VariableDoc[] = [
     description: "true: Prometheus metrics at GET /metrics (admin keys); false: none kept",
     default: "true",
   },
+  {
+    name: "OTEL_DENO",
+    description: "true: OpenTelemetry traces of model requests, exported by Deno over OTLP " +
+      "(OTEL_EXPORTER_OTLP_*; bin/choreoai sets it when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
+    default: "false",
+  },
   { name: "OPENAI_API_KEY", description: "OpenAI API key", secret: true },
   {
     name: "OPENAI_BASE_URL",
@@ -241,6 +247,8 @@ const EnvSchema = z
       z.enum(["http1", "fetch"], { error: "must be http1 or fetch" }),
     ),
     CHOREOAI_METRICS: optional(z.enum(["true", "false"], { error: "must be true or false" })),
+    // Deno reads it too, and takes either word in any case.
+    OTEL_DENO: optional(z.string().regex(/^(true|false)$/i, "must be true or false")),
     OPENAI_API_KEY: optional(z.string()),
     OPENAI_BASE_URL: optional(httpUrl()),
     ANTHROPIC_API_KEY: optional(z.string()),
@@ -306,6 +314,8 @@ export interface Config {
   readonly upstreamClient: "http1" | "fetch";
   /** Keep Prometheus metrics and serve them at `GET /metrics`. */
   readonly metrics: boolean;
+  /** Make spans of model requests (`OTEL_DENO=true`: Deno's exporter is on). */
+  readonly tracing: boolean;
   readonly providers: {
     readonly openai: ProviderSettings;
     readonly anthropic: ProviderSettings;
@@ -377,6 +387,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     fetchImageUrls: e.CHOREOAI_FETCH_IMAGE_URLS === "true",
     upstreamClient: e.CHOREOAI_UPSTREAM_CLIENT ?? "http1",
     metrics: e.CHOREOAI_METRICS !== "false",
+    tracing: e.OTEL_DENO?.toLowerCase() === "true",
     providers: {
       openai: {
         apiKey: e.OPENAI_API_KEY,

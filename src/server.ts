@@ -421,6 +421,7 @@ export function createHandler(
       return preflightResponse(request, allowOrigin);
     }
     metrics?.requestStarted();
+    const trace = deps.tracing?.request(request.method, path);
 
     const peer = info?.remoteAddr.transport === "tcp" ? info.remoteAddr.hostname : undefined;
     const fields: LogFields = {
@@ -438,7 +439,9 @@ export function createHandler(
     };
     let response: Response;
     try {
-      response = await route(request, path, state);
+      response = trace === undefined
+        ? await route(request, path, state)
+        : await trace.within(() => route(request, path, state));
     } catch (error) {
       const gatewayError = toGatewayError(error);
       if (gatewayError.status >= 500 || !(error instanceof GatewayError)) {
@@ -483,6 +486,7 @@ export function createHandler(
       recordUsage(state, path, status, finished);
       countRequest(state, path, status, finished);
       settleLimits(state, status);
+      trace?.end({ status, requestId, fields });
     };
     if (info === undefined) finish();
     else info.completed.then(finish, finish);

@@ -41,6 +41,7 @@ function defaults(): Config {
     fetchImageUrls: false,
     upstreamClient: "http1",
     metrics: true,
+    tracing: false,
     providers: {
       openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1" },
       anthropic: { apiKey: undefined, baseUrl: "https://api.anthropic.com" },
@@ -73,6 +74,7 @@ Deno.test("parseConfig() treats an empty value as unset", () => {
     "CHOREOAI_TRUSTED_PROXIES",
     "CHOREOAI_DEFAULT_RPM",
     "CHOREOAI_DEFAULT_TPM",
+    "OTEL_DENO",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "ANTHROPIC_API_KEY",
@@ -109,6 +111,7 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_FETCH_IMAGE_URLS: "true",
     CHOREOAI_UPSTREAM_CLIENT: "fetch",
     CHOREOAI_METRICS: "false",
+    OTEL_DENO: "TRUE",
     OPENAI_API_KEY: "sk-openai",
     OPENAI_BASE_URL: "http://127.0.0.1:8001/v1/",
     ANTHROPIC_API_KEY: "sk-ant",
@@ -140,6 +143,7 @@ Deno.test("parseConfig() reads every variable", () => {
     fetchImageUrls: true,
     upstreamClient: "fetch",
     metrics: false,
+    tracing: true,
     providers: {
       openai: { apiKey: "sk-openai", baseUrl: "http://127.0.0.1:8001/v1" },
       anthropic: { apiKey: "sk-ant", baseUrl: "https://anthropic.example.com" },
@@ -161,6 +165,8 @@ Deno.test("parseConfig() accepts the edges of each range", async (t) => {
     ["body bytes 1", { CHOREOAI_MAX_BODY_BYTES: "1" }, (c) => c.maxBodyBytes, 1],
     ["response bytes 1", { CHOREOAI_MAX_RESPONSE_BYTES: "1" }, (c) => c.maxResponseBytes, 1],
     ["cors *", { CHOREOAI_CORS_ORIGINS: "*" }, (c) => c.corsOrigins, ["*"]],
+    ["tracing on", { OTEL_DENO: "true" }, (c) => c.tracing, true],
+    ["tracing off, as Deno spells it too", { OTEL_DENO: "False" }, (c) => c.tracing, false],
     ["responses TTL 1s", { CHOREOAI_RESPONSES_TTL: "1s" }, (c) => c.responsesTtlMs, 1000],
     ["responses TTL 90m", { CHOREOAI_RESPONSES_TTL: "90m" }, (c) => c.responsesTtlMs, 5_400_000],
     [
@@ -200,6 +206,7 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
     ["unknown upstream client", "CHOREOAI_UPSTREAM_CLIENT", "undici"],
     ["metrics not a boolean", "CHOREOAI_METRICS", "on"],
+    ["OTEL_DENO not true or false (Deno ignores it)", "OTEL_DENO", "1"],
     ["bad URL", "OPENAI_BASE_URL", "not a url"],
     ["ftp:// URL", "OPENAI_BASE_URL", "ftp://files.example.com"],
     ["URL without scheme", "ANTHROPIC_BASE_URL", "api.anthropic.com"],

@@ -51,3 +51,16 @@ export function dialectLabel(endpoint: string): string {
   if (endpoint.startsWith("/v1/responses")) return "responses";
   return "openai";
 }
+
+/**
+ * How an upstream attempt ended, as metrics and traces name it: `success`, `error` (the provider
+ * failed: retried elsewhere), `skipped` (the target cannot carry the request), `refused` (the
+ * request itself was refused: answered now).
+ */
+export function attemptOutcome(
+  outcome: { readonly ok: true } | { readonly ok: false; readonly next: "retry" | "skip" | "stop" },
+): "success" | "error" | "skipped" | "refused" {
+  return outcome.ok ? "success" : OUTCOMES[outcome.next];
+}
+
+const OUTCOMES = { retry: "error", skip: "skipped", stop: "refused" } as const;

@@ -167,6 +167,8 @@ export interface MessagesPassThrough {
   ): ProviderRequest;
   /** The usage of an answer body, for records and limits; undefined when it has none. */
   answerUsage(body: unknown): Usage | undefined;
+  /** An answer body's finish reason, in OpenAI's words; undefined when it has none. */
+  answerFinishReasons(body: unknown): string[] | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage. */
   streamWriter(): SseWriter<SseEvent>;
 }
@@ -199,6 +201,8 @@ export interface ResponsesPassThrough {
   ): ProviderRequest;
   /** The usage of a `response` object, for records and limits; undefined when it has none. */
   answerUsage(body: unknown): Usage | undefined;
+  /** How a finished `response` object ended, in OpenAI's chat words; undefined if unknown. */
+  answerFinishReasons(body: unknown): string[] | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage and id. */
   streamWriter(): ResponsesStreamWriter;
 }

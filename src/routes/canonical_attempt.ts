@@ -7,6 +7,7 @@
  */
 import { GatewayError } from "../errors.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
+import { choiceFinishReasons } from "../openai/finish_reasons.ts";
 import type { ChatCompletionRequest } from "../openai/schema.ts";
 import type { ChatCompletion, ProviderAdapter, TranslationContext } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
@@ -126,6 +127,8 @@ function answerOf(
     const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
     call.ctx.fields.usage = { prompt_tokens, completion_tokens, total_tokens };
   }
+  const finishReasons = choiceFinishReasons(completion.choices);
+  if (finishReasons !== undefined) call.ctx.fields.finish_reasons = finishReasons;
   const body = call.format.body(completion, text, adapter.passThrough);
   if (body instanceof GatewayError) return failure(body);
   return {

@@ -72,6 +72,7 @@ async function echo(
 ): Promise<Response> {
   const reply = await echoReply(chat);
   const headers = { "x-choreoai-provider": "choreoai" };
+  ctx.fields.finish_reasons = Array.from({ length: chat.n ?? 1 }, () => reply.finishReason);
   if (chat.stream !== true) {
     ctx.fields.usage = reply.usage;
     return Response.json(echoCompletion(chat, reply, translation), { headers });

@@ -27,6 +27,8 @@ export interface AccessFields {
   attempts?: number;
   stream?: boolean;
   usage?: Usage;
+  /** How the answer's choices ended, in OpenAI's words (`stop`, `length`, `tool_calls`, …). */
+  finish_reasons?: readonly string[];
   error_code?: string;
   cancelled?: boolean;
   /** Time to the first byte of the body, for streams (ms). */

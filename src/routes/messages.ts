@@ -255,6 +255,7 @@ async function echo(
   const headers: Record<string, string> = { "x-choreoai-provider": "choreoai" };
   if (adjusted.length > 0) headers["x-choreoai-adjusted"] = adjusted.join(", ");
   ctx.fields.usage = reply.usage;
+  ctx.fields.finish_reasons = [reply.finishReason];
   if (!stream) {
     const answer = toMessagesResponse(echoCompletion(chat, reply, translation), context);
     if (answer instanceof GatewayError) throw answer;
@@ -336,6 +337,8 @@ async function callNative(
   if (call.count !== true) {
     const usage = native.answerUsage(json);
     if (usage !== undefined) ctx.fields.usage = usage;
+    const finishReasons = native.answerFinishReasons(json);
+    if (finishReasons !== undefined) ctx.fields.finish_reasons = finishReasons;
   }
   return {
     ok: true,

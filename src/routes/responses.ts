@@ -326,6 +326,9 @@ function watchingWriter<I, T>(
     get error() {
       return writer.error;
     },
+    get finishReasons() {
+      return writer.finishReasons;
+    },
   };
 }
 
@@ -371,6 +374,7 @@ async function echo(
   const headers: Record<string, string> = { "x-choreoai-provider": "choreoai" };
   if (adjusted.length > 0) headers["x-choreoai-adjusted"] = adjusted.join(", ");
   ctx.fields.usage = reply.usage;
+  ctx.fields.finish_reasons = [reply.finishReason];
   if (!stream) {
     const response = toResponsesResponse(echoCompletion(chat, reply, translation), context);
     if (response instanceof GatewayError) throw response;
@@ -437,6 +441,8 @@ async function callNative(
   }
   const usage = native.answerUsage(json);
   if (usage !== undefined) ctx.fields.usage = usage;
+  const finishReasons = native.answerFinishReasons(json);
+  if (finishReasons !== undefined) ctx.fields.finish_reasons = finishReasons;
   const responseId = (json as Record<string, unknown>).id;
   if (typeof responseId === "string" && responseId !== "") call.keep(responseId);
   return {

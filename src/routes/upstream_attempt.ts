@@ -26,6 +26,7 @@ import {
 import type { RequestContext, RouteDeps } from "./context.ts";
 import type { ProviderRequest } from "../http/provider_request.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
+import { attemptOutcome } from "../observe/labels.ts";
 
 /** The provider settings an adapter needs to build a request for `target`. */
 export function providerTarget(target: RouteTarget): ProviderTarget {
@@ -156,19 +157,17 @@ export function runAttempts<T>(
   });
 }
 
-/** What the metrics call an attempt's outcome. */
-const OUTCOMES = { retry: "error", skip: "skipped", stop: "refused" } as const;
-
 /**
- * An attempt function that reports each attempt's end to the metrics: the first of a request,
- * a retry of the same model, or a fallback model's; how it ended; its time to an answer.
+ * An attempt function that reports each attempt to the metrics and runs it in a span of its own
+ * (when tracing): the first of a request, a retry of the same model, or a fallback model's; how
+ * it ended; its time to an answer.
  */
 function observed<T>(
   deps: RouteDeps,
   attempt: (attempt: Attempt) => Promise<AttemptOutcome<T>>,
 ): (attempt: Attempt) => Promise<AttemptOutcome<T>> {
-  const { metrics } = deps;
-  if (metrics === undefined) return attempt;
+  const { metrics, tracing } = deps;
+  if (metrics === undefined && tracing === undefined) return attempt;
   let lastModel: string | undefined;
   return async (next) => {
     const kind = lastModel === undefined
@@ -178,13 +177,15 @@ function observed<T>(
       : "fallback";
     lastModel = next.model.name;
     const started = deps.now();
-    const outcome = await attempt(next);
-    metrics.attemptFinished({
+    const outcome = tracing === undefined
+      ? await attempt(next)
+      : await tracing.attempt({ attempt: next, kind }, () => attempt(next));
+    metrics?.attemptFinished({
       provider: next.target.provider.name,
       target: next.target.key,
       targetKnown: deps.routing().models.has(next.model.name),
       kind,
-      outcome: outcome.ok ? "success" : OUTCOMES[outcome.next],
+      outcome: attemptOutcome(outcome),
       code: outcome.ok ? undefined : outcome.error.code ?? undefined,
       ms: deps.now() - started,
     });
@@ -242,6 +243,7 @@ export async function streamAnswer<I>(
 /** Writes how a stream ended into the request's log fields. */
 export function recordOutcome(ctx: RequestContext, outcome: StreamOutcome): void {
   if (outcome.usage !== undefined) ctx.fields.usage = outcome.usage;
+  if (outcome.finishReasons !== undefined) ctx.fields.finish_reasons = outcome.finishReasons;
   if (outcome.error !== undefined && outcome.error.code !== null) {
     ctx.fields.error_code = outcome.error.code;
   }

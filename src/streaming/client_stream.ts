@@ -12,6 +12,7 @@
  */
 import type { Deadlines } from "../deadlines.ts";
 import { errors, type GatewayError, toGatewayError } from "../errors.ts";
+import { choiceFinishReasons, scanFinishReason } from "../openai/finish_reasons.ts";
 import type { Usage } from "../openai/schema.ts";
 import type { StreamItem } from "../providers/mod.ts";
 import { createSseDecoder, SSE_DONE, sseData, sseError, type SseEvent } from "../sse.ts";
@@ -22,6 +23,8 @@ export interface StreamOutcome {
   readonly error: GatewayError | undefined;
   /** The client went away before the end. */
   readonly cancelled: boolean;
+  /** The finish reason of each choice, as OpenAI names them (`stop`, `length`, …). */
+  readonly finishReasons?: readonly string[] | undefined;
 }
 
 function readUsage(chunk: Record<string, unknown>): Usage | undefined {
@@ -69,6 +72,11 @@ export interface SseWriter<I = StreamItem> {
   readonly hasData: boolean;
   readonly usage: Usage | undefined;
   readonly error: GatewayError | undefined;
+  /**
+   * The finish reason of each choice so far, in OpenAI's words (`stop`, `length`, `tool_calls`,
+   * `content_filter`; a provider's own reasons are mapped to them); undefined before any.
+   */
+  readonly finishReasons?: readonly string[] | undefined;
 }
 
 /** Creates a writer; `includeUsage` keeps the final usage chunk and `usage` keys. */
@@ -78,9 +86,12 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
   let hasData = false;
   let usage: Usage | undefined;
   let error: GatewayError | undefined;
+  let finishReasons: string[] | undefined;
   const chunkText = (item: StreamItem & { type: "chunk" }): string => {
     const chunkUsage = readUsage(item.chunk);
     if (chunkUsage !== undefined) usage = chunkUsage;
+    const reasons = choiceFinishReasons(item.chunk.choices);
+    if (reasons !== undefined) (finishReasons ??= []).push(...reasons);
     if (includeUsage) return sseData(item.raw ?? JSON.stringify(item.chunk));
     const choices = item.chunk.choices;
     if (Array.isArray(choices) && choices.length === 0 && chunkUsage !== undefined) return "";
@@ -96,6 +107,8 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
       if (item.type === "raw") {
         out += sseData(item.nullUsage && !includeUsage ? stripNullUsage(item.raw) : item.raw);
         hasData = true;
+        const reason = scanFinishReason(item.raw);
+        if (reason !== undefined) (finishReasons ??= []).push(reason);
       } else if (item.type === "chunk") {
         const text = chunkText(item);
         out += text;
@@ -126,6 +139,9 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
     },
     get error() {
       return error;
+    },
+    get finishReasons() {
+      return finishReasons;
     },
   };
 }
@@ -278,7 +294,12 @@ export async function openUpstreamStream<I>(
     if (ended) return;
     ended = true;
     void release(!cancelled && writer.error === undefined);
-    options.onEnd({ usage: writer.usage, error: writer.error, cancelled });
+    options.onEnd({
+      usage: writer.usage,
+      error: writer.error,
+      cancelled,
+      finishReasons: writer.finishReasons,
+    });
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

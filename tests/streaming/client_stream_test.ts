@@ -224,6 +224,47 @@ Deno.test("createSseWriter() take() returns the text written since the last take
   assert.equal(writer.take(), "data: [DONE]\n\n");
 });
 
+Deno.test("createSseWriter() records each choice's finish reason", async (t) => {
+  const finish = (reason: string | null, index = 0) => ({
+    choices: [{ index, delta: {}, finish_reason: reason }],
+  });
+  const raw = (json: unknown): StreamItem => ({
+    type: "raw",
+    raw: JSON.stringify(json),
+    nullUsage: false,
+  });
+  const cases: [string, StreamItem[], unknown][] = [
+    ["none before the end", [chunk("Hi")], undefined],
+    ["a parsed chunk's", [chunk("Hi"), { type: "chunk", chunk: finish("length") }], ["length"]],
+    ["a raw chunk's, read without parsing", [raw(finish(null)), raw(finish("stop"))], ["stop"]],
+    [
+      "a raw chunk's with spaces around the colon",
+      [{ type: "raw", raw: '{"choices":[{"finish_reason" : "tool_calls"}]}', nullUsage: false }],
+      ["tool_calls"],
+    ],
+    [
+      "one per choice, in the order they finish",
+      [raw(finish("stop", 1)), { type: "chunk", chunk: finish("length", 0) }],
+      ["stop", "length"],
+    ],
+    [
+      "several choices in one chunk",
+      [{
+        type: "chunk",
+        chunk: { choices: [...finish("stop", 0).choices, ...finish("content_filter", 1).choices] },
+      }],
+      ["stop", "content_filter"],
+    ],
+  ];
+  for (const [name, items, expected] of cases) {
+    await t.step(name, () => {
+      const writer = createSseWriter(false);
+      for (const item of items) writer.push(item);
+      assert.deepEqual(writer.finishReasons, expected);
+    });
+  }
+});
+
 // renderStream()
 
 Deno.test("renderStream() renders all items as one SSE text with its usage", async (t) => {
@@ -389,8 +430,28 @@ Deno.test("openUpstreamStream() sends chunks in order and ends with [DONE]", asy
     "[DONE]",
   ]);
   assert.equal(calls.closed, 1);
-  assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
+  assert.deepEqual(calls.ended, [{
+    usage: undefined,
+    error: undefined,
+    cancelled: false,
+    finishReasons: undefined,
+  }]);
   assert.deepEqual(calls.explained, []);
+});
+
+Deno.test("openUpstreamStream() reports the finish reasons at the end", async () => {
+  const { stream, calls } = await start(bodyOf(
+    sse(chunkJson("Hi", { usage: null })),
+    sse(JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }], usage: null })),
+    sse(usageJson(5, 1), "[DONE]"),
+  ));
+  await textOf(stream);
+  assert.deepEqual(calls.ended, [{
+    usage: USAGE,
+    error: undefined,
+    cancelled: false,
+    finishReasons: ["stop"],
+  }]);
 });
 
 Deno.test("openUpstreamStream() sends each event as soon as it arrives", async () => {
@@ -720,13 +781,23 @@ Deno.test("openUpstreamStream() sends the usage chunk only when the client asked
       usageJson(5, 1),
       "[DONE]",
     ]);
-    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: false }]);
+    assert.deepEqual(calls.ended, [{
+      usage: USAGE,
+      error: undefined,
+      cancelled: false,
+      finishReasons: undefined,
+    }]);
   });
 
   await t.step("no includeUsage: no usage chunk and no usage keys", async () => {
     const { stream, calls } = await start(body(), { includeUsage: false });
     assert.deepEqual(dataOf(await textOf(stream)), [chunkJson("Hi"), "[DONE]"]);
-    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: false }]);
+    assert.deepEqual(calls.ended, [{
+      usage: USAGE,
+      error: undefined,
+      cancelled: false,
+      finishReasons: undefined,
+    }]);
   });
 
   await t.step("usage is reported even when the stream fails", async () => {
@@ -755,7 +826,12 @@ Deno.test("openUpstreamStream() cancelled by the client releases the upstream on
     await reader.cancel();
     await reader.cancel();
     assert.equal(calls.closed, 1);
-    assert.deepEqual(calls.ended, [{ usage: USAGE, error: undefined, cancelled: true }]);
+    assert.deepEqual(calls.ended, [{
+      usage: USAGE,
+      error: undefined,
+      cancelled: true,
+      finishReasons: undefined,
+    }]);
     assert.equal(upstream.cancelled, 1);
   });
 
@@ -771,7 +847,12 @@ Deno.test("openUpstreamStream() cancelled by the client releases the upstream on
     assert.equal((await pending).done, true);
     await settle();
     assert.equal(calls.closed, 1);
-    assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: true }]);
+    assert.deepEqual(calls.ended, [{
+      usage: undefined,
+      error: undefined,
+      cancelled: true,
+      finishReasons: undefined,
+    }]);
     assert.equal(upstream.cancelled, 1);
   });
 
@@ -785,7 +866,12 @@ Deno.test("openUpstreamStream() cancelled by the client releases the upstream on
     await reader.cancel();
     await settle();
     assert.equal(calls.closed, 1);
-    assert.deepEqual(calls.ended, [{ usage: undefined, error: undefined, cancelled: false }]);
+    assert.deepEqual(calls.ended, [{
+      usage: undefined,
+      error: undefined,
+      cancelled: false,
+      finishReasons: undefined,
+    }]);
     assert.equal(upstream.cancelled, 0);
   });
 });

@@ -279,5 +279,8 @@ export function createMessagesSseWriter(ctx: MessagesStreamContext): SseWriter {
     get error() {
       return error;
     },
+    get finishReasons() {
+      return typeof finishReason === "string" ? [finishReason] : undefined;
+    },
   };
 }

@@ -163,6 +163,9 @@ export function createResponsesSseWriter(ctx: ResponsesContext): ResponsesSseWri
     get error() {
       return error;
     },
+    get finishReasons() {
+      return typeof finishReason === "string" ? [finishReason] : undefined;
+    },
     get response() {
       return finished ? response : undefined;
     },

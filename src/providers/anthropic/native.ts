@@ -12,6 +12,7 @@ import type { SseEvent } from "../../sse.ts";
 import type { SseWriter, StreamFailure } from "../../streaming/client_stream.ts";
 import type { MessagesHeaders, MessagesPassThrough, ProviderTarget } from "../mod.ts";
 import { fromAnthropicStreamError } from "./error.ts";
+import { fromAnthropicStopReason } from "./finish_reason.ts";
 import { ANTHROPIC_API_VERSION } from "./request.ts";
 import { type AnthropicUsageCounts, fromAnthropicUsage } from "./usage.ts";
 import { asCount, asRecord } from "../../json.ts";
@@ -101,6 +102,22 @@ export function nativeAnswerUsage(body: unknown): Usage | undefined {
   return counts === undefined ? undefined : toUsage(counts);
 }
 
+/**
+ * A Messages answer's `stop_reason` in OpenAI's words (`end_turn` → `stop`, `max_tokens` →
+ * `length`, `tool_use` → `tool_calls`, …), as the access log and traces name finish reasons;
+ * undefined while it is null or missing (a stream's `message_start`).
+ *
+ * @example Usage
+ * ```ts
+ * import { nativeFinishReasons } from "./native.ts";
+ * nativeFinishReasons({ stop_reason: "tool_use" }); // ["tool_calls"]
+ * ```
+ */
+export function nativeFinishReasons(message: unknown): string[] | undefined {
+  const reason = asRecord(message)?.stop_reason;
+  return typeof reason === "string" ? [fromAnthropicStopReason(reason)] : undefined;
+}
+
 /** One SSE event as Anthropic framed it: `event:` name, then its data unchanged. */
 function frame(event: SseEvent): string {
   const data = event.data.includes("\n")
@@ -140,6 +157,7 @@ export function createNativeStreamWriter(provider: string): SseWriter<SseEvent> 
   let hasData = false;
   let counts: Counts | undefined;
   let error: GatewayError | undefined;
+  let finishReasons: string[] | undefined;
   const merge = (update: Counts | undefined) => {
     if (update === undefined) return;
     const next: Counts = { ...counts };
@@ -167,7 +185,9 @@ export function createNativeStreamWriter(provider: string): SseWriter<SseEvent> 
       if (item.event === "message_start") {
         merge(readCounts(asRecord(asRecord(parseData(item.data))?.message)?.usage));
       } else if (item.event === "message_delta") {
-        merge(readCounts(asRecord(parseData(item.data))?.usage));
+        const delta = asRecord(parseData(item.data));
+        merge(readCounts(delta?.usage));
+        finishReasons = nativeFinishReasons(delta?.delta) ?? finishReasons;
       }
     },
     take() {
@@ -187,6 +207,9 @@ export function createNativeStreamWriter(provider: string): SseWriter<SseEvent> 
     get error() {
       return error;
     },
+    get finishReasons() {
+      return finishReasons;
+    },
   };
 }
 
@@ -196,6 +219,7 @@ export function createMessagesPassThrough(provider: string): MessagesPassThrough
     toRequest: toNativeMessagesRequest,
     countTokensRequest: toNativeCountTokensRequest,
     answerUsage: nativeAnswerUsage,
+    answerFinishReasons: nativeFinishReasons,
     streamWriter: () => createNativeStreamWriter(provider),
   };
 }

@@ -38,6 +38,30 @@ export function responseUsage(response: unknown): Usage | undefined {
   };
 }
 
+/**
+ * How a finished `response` object ended, in OpenAI's chat words as the access log and traces
+ * name finish reasons: `completed` is `tool_calls` when it calls a function, else `stop`;
+ * `incomplete` is `length` (`max_output_tokens`) or `content_filter`; undefined otherwise (still
+ * running, failed, cancelled).
+ *
+ * @example Usage
+ * ```ts
+ * import { responseFinishReasons } from "./responses.ts";
+ * responseFinishReasons({ status: "completed", output: [{ type: "message" }] }); // ["stop"]
+ * ```
+ */
+export function responseFinishReasons(response: unknown): string[] | undefined {
+  const object = asRecord(response);
+  if (object?.status === "completed") {
+    const output = Array.isArray(object.output) ? object.output : [];
+    const calls = output.some((item) => asRecord(item)?.type === "function_call");
+    return [calls ? "tool_calls" : "stop"];
+  }
+  if (object?.status !== "incomplete") return undefined;
+  const reason = asRecord(object.incomplete_details)?.reason;
+  return [reason === "content_filter" ? "content_filter" : "length"];
+}
+
 /** The body sent upstream: the client's, with `model` set to the upstream name. */
 export function toNativeResponsesBody(
   body: Readonly<Record<string, unknown>>,
@@ -173,6 +197,7 @@ export function createNativeResponsesWriter(provider: string): ResponsesStreamWr
   let usage: Usage | undefined;
   let error: GatewayError | undefined;
   let responseId: string | undefined;
+  let finishReasons: string[] | undefined;
   const passEvent = (item: SseEvent) => {
     if (item.data === "[DONE]") {
       out += sseEvent(item);
@@ -198,6 +223,7 @@ export function createNativeResponsesWriter(provider: string): ResponsesStreamWr
     if (type === "response.created" && typeof response?.id === "string") responseId = response.id;
     if (type !== undefined && TERMINAL_EVENTS.has(type)) {
       usage = responseUsage(response) ?? usage;
+      finishReasons = responseFinishReasons(response);
       finished = true;
     }
   };
@@ -241,6 +267,9 @@ export function createNativeResponsesWriter(provider: string): ResponsesStreamWr
     get responseId() {
       return responseId;
     },
+    get finishReasons() {
+      return finishReasons;
+    },
   };
 }
 
@@ -253,6 +282,7 @@ export function createResponsesPassThrough(
     toRequest: (body, target) => toNativeResponsesRequest(endpoint, body, target),
     resourceRequest: (resource, target) => toNativeResourceRequest(endpoint, resource, target),
     answerUsage: responseUsage,
+    answerFinishReasons: responseFinishReasons,
     streamWriter: () => createNativeResponsesWriter(provider),
   };
 }

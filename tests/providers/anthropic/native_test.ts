@@ -3,6 +3,7 @@ import { errors } from "../../../src/errors.ts";
 import {
   createNativeStreamWriter,
   nativeAnswerUsage,
+  nativeFinishReasons,
   toNativeCountTokensRequest,
   toNativeMessagesRequest,
 } from "../../../src/providers/anthropic/native.ts";
@@ -81,6 +82,21 @@ Deno.test("nativeAnswerUsage() counts cache reads and writes as prompt tokens", 
   }
 });
 
+Deno.test("nativeFinishReasons() maps stop_reason to OpenAI's words", async (t) => {
+  const cases: [string, unknown, string[] | undefined][] = [
+    ["end_turn", { stop_reason: "end_turn" }, ["stop"]],
+    ["max_tokens", { stop_reason: "max_tokens" }, ["length"]],
+    ["tool_use", { stop_reason: "tool_use" }, ["tool_calls"]],
+    ["refusal", { stop_reason: "refusal" }, ["content_filter"]],
+    ["a reason added later", { stop_reason: "new_reason" }, ["stop"]],
+    ["null (a stream's message_start)", { stop_reason: null }, undefined],
+    ["missing", { type: "message" }, undefined],
+  ];
+  for (const [name, message, expected] of cases) {
+    await t.step(name, () => assert.deepEqual(nativeFinishReasons(message), expected));
+  }
+});
+
 const event = (name: string, data: Record<string, unknown>) => ({
   event: name,
   data: JSON.stringify({ type: name, ...data }),
@@ -106,7 +122,10 @@ Deno.test("createNativeStreamWriter() passes events on as they came and reads th
     const writer = createNativeStreamWriter("anthropic");
     const ping = { event: "ping", data: '{"type": "ping"}' };
     const future = { event: "future_event", data: '{"x":1}' };
-    for (const e of [START, ping, future, DELTA]) writer.push(e);
+    for (const e of [START, ping, future]) writer.push(e);
+    assert.equal(writer.finishReasons, undefined);
+    writer.push(DELTA);
+    assert.deepEqual(writer.finishReasons, ["stop"]);
     assert.equal(writer.hasData, true);
     assert.equal(writer.finished, false);
     writer.push(STOP);

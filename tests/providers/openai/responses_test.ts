@@ -6,6 +6,7 @@ import { openai } from "../../../src/providers/openai/mod.ts";
 import {
   createNativeResponsesWriter,
   OPENAI_RESPONSES,
+  responseFinishReasons,
   responseUsage,
   toNativeResourceRequest,
   toNativeResponsesRequest,
@@ -116,6 +117,34 @@ Deno.test("responseUsage() reads a response's usage as records count it", async 
   }
 });
 
+Deno.test("responseFinishReasons() names how a response ended in chat words", async (t) => {
+  const cases: [string, unknown, string[] | undefined][] = [
+    ["completed with a message", {
+      status: "completed",
+      output: [{ type: "reasoning" }, { type: "message" }],
+    }, ["stop"]],
+    ["completed with a function call", {
+      status: "completed",
+      output: [{ type: "message" }, { type: "function_call" }],
+    }, ["tool_calls"]],
+    ["completed without output", { status: "completed" }, ["stop"]],
+    ["out of output tokens", {
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+    }, ["length"]],
+    ["filtered", {
+      status: "incomplete",
+      incomplete_details: { reason: "content_filter" },
+    }, ["content_filter"]],
+    ["failed", { status: "failed", error: { code: "server_error" } }, undefined],
+    ["in progress", { status: "in_progress" }, undefined],
+    ["not an object", "x", undefined],
+  ];
+  for (const [name, response, expected] of cases) {
+    await t.step(name, () => assert.deepEqual(responseFinishReasons(response), expected));
+  }
+});
+
 function event(type: string, extra: Record<string, unknown> = {}, sequence = 0) {
   return {
     event: type,
@@ -132,11 +161,17 @@ Deno.test("createNativeResponsesWriter() passes events on, reading the id and th
     assert.equal(writer.hasData, true);
     writer.push(event("response.output_text.delta", { delta: "Hi" }, 1));
     assert.equal(writer.finished, false);
+    assert.equal(writer.finishReasons, undefined);
     writer.push(event("response.completed", {
-      response: { id: "resp_9", usage: { input_tokens: 2, output_tokens: 1, total_tokens: 3 } },
+      response: {
+        id: "resp_9",
+        status: "completed",
+        usage: { input_tokens: 2, output_tokens: 1, total_tokens: 3 },
+      },
     }, 2));
     assert.equal(writer.finished, true);
     assert.deepEqual(writer.usage, { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 });
+    assert.deepEqual(writer.finishReasons, ["stop"]);
     const text = writer.take();
     assert.ok(text.startsWith(`event: response.created\ndata: ${created.data}\n\n`));
     assert.ok(text.endsWith("\n\n"));
