@@ -6,6 +6,7 @@
  * the route. This is the only place errors are caught and rendered, in the shape of the path's
  * dialect (OpenAI's, or Anthropic's under `/v1/messages`).
  */
+import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
 import { createDeadlines } from "./deadlines.ts";
@@ -116,6 +117,8 @@ interface RequestState {
   readonly requestId: string;
   /** The endpoint's dialect: how the key is read and errors are rendered. */
   readonly dialect: Dialect;
+  /** The TCP peer's address (never `X-Forwarded-For`), if served over TCP. */
+  readonly peer: string | undefined;
   readonly started: number;
   readonly fields: LogFields;
   /** Set once the key is verified: only authenticated requests are recorded. */
@@ -188,12 +191,22 @@ function findResponseRoute(method: string, path: string): RouteHandler | Gateway
 
 /**
  * The endpoint a key's `endpoints` scope names for a path: `/v1/models` covers every model path,
- * `/v1/responses` every response path (`GET`/`DELETE /v1/responses/{id}`, `input_items`).
+ * `/v1/responses` every response path (`GET`/`DELETE /v1/responses/{id}`, `input_items`), and
+ * `/admin` every path under it.
  */
 export function endpointScopeOf(path: string): string {
   if (path.startsWith(MODEL_PREFIX)) return "/v1/models";
   if (path.startsWith(RESPONSES_PREFIX)) return "/v1/responses";
+  if (path.startsWith("/admin/")) return "/admin";
   return path;
+}
+
+/**
+ * Whether a path is for operators only: `/metrics`, `/admin` and everything under `/admin/`.
+ * Such a request is admitted by {@linkcode admitAdmin} instead of plain authentication.
+ */
+export function isAdminPath(path: string): boolean {
+  return path === "/metrics" || path === "/admin" || path.startsWith("/admin/");
 }
 
 /**
@@ -314,6 +327,15 @@ export function createHandler(
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
 
+  /** The key a request acts as: its credentials verified, or a 401 (or 403 by IP). */
+  function authenticate(request: Request, state: RequestState): Principal {
+    const auth = state.dialect.credentials(request.headers);
+    if (!auth.ok) throw auth.error;
+    const verified = deps.verifier.verify(auth.token, { now: now(), ip: state.fields.client_ip });
+    if (verified instanceof GatewayError) throw verified;
+    return verified;
+  }
+
   async function route(
     request: Request,
     path: string,
@@ -323,11 +345,13 @@ export function createHandler(
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       return Response.json({ status: limiter.status() === "ok" ? "ok" : "degraded" });
     }
-    const auth = state.dialect.credentials(request.headers);
-    if (!auth.ok) throw auth.error;
-    const verified = deps.verifier.verify(auth.token, { now: now(), ip: fields.client_ip });
-    if (verified instanceof GatewayError) throw verified;
-    const principal: Principal = verified;
+    const principal = isAdminPath(path)
+      ? admitAdmin(path, {
+        mode: deps.verifier.mode,
+        peer: state.peer,
+        authenticate: () => authenticate(request, state),
+      })
+      : authenticate(request, state);
     state.keyId = principal.id;
     fields.key = principal.id === "dev" ? principal.hint : principal.id;
     const handler = findRoute(request.method, path);
@@ -430,6 +454,7 @@ export function createHandler(
     const state: RequestState = {
       requestId,
       dialect: dialectOf(path),
+      peer,
       started,
       fields,
       keyId: undefined,

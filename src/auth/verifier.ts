@@ -13,6 +13,8 @@ export interface Principal {
   readonly id: string;
   /** A shortened, safe-to-log form of the key, such as `sk-choreo-AbC…9xYz`. */
   readonly hint: string;
+  /** An admin key: it may call `/metrics` and `/admin` (never true in development mode). */
+  readonly admin: boolean;
   /** Whether this key may use a model, by the name the client sent. */
   mayUseModel(model: string): boolean;
   /** Whether this key may call an endpoint path such as `/v1/chat/completions`. */
@@ -36,18 +38,24 @@ export interface KeyVerifier {
   verify(token: string, context: VerifyContext): Principal | GatewayError;
 }
 
-/** Development mode: every well-formed token is accepted, with full access. */
+/** The principal of development mode (id `dev`): every model and endpoint, not an admin key. */
+export function developmentPrincipal(hint: string): Principal {
+  return {
+    id: "dev",
+    hint,
+    admin: false,
+    mayUseModel: () => true,
+    mayUseEndpoint: () => true,
+    limits: { rpm: null, tpm: null },
+  };
+}
+
+/** Development mode: every well-formed token is accepted, with full access to the models. */
 export function createDevelopmentVerifier(): KeyVerifier {
   return {
     mode: "development",
     verify(token: string): Principal {
-      return {
-        id: "dev",
-        hint: keyHint(token),
-        mayUseModel: () => true,
-        mayUseEndpoint: () => true,
-        limits: { rpm: null, tpm: null },
-      };
+      return developmentPrincipal(keyHint(token));
     },
   };
 }

@@ -22,10 +22,20 @@ const cidr = z.string().refine(isIpOrCidr, {
 
 const endpoint = z.string().regex(/^\/[\w\-./]*$/, "must be a path such as /v1/chat/completions");
 
-/** One key of the list, as stored. Scopes that are null (or absent) do not restrict. */
+/** What a key is for: `client` keys call the model endpoints, `admin` keys `/metrics`, `/admin`. */
+export const KEY_ROLES = ["client", "admin"] as const;
+/** One of {@linkcode KEY_ROLES}. */
+export type KeyRole = typeof KEY_ROLES[number];
+
+/**
+ * One key of the list, as stored. Scopes that are null (or absent) do not restrict. `role` is
+ * left as written: absent (what the CLI writes for a client key, and what files from before
+ * roles hold) means `client`; read it with {@linkcode keyRole}.
+ */
 export const KeyRecordSchema = z.strictObject({
   id: z.string().regex(ID_REGEXP, "must look like key_7Hq2xM9aLp"),
   name: z.string().min(1, "must not be empty").max(200),
+  role: z.enum(KEY_ROLES, { error: 'must be "client" or "admin"' }).optional(),
   digest: z.string().regex(DIGEST_REGEXP, "must be sha256: followed by 64 lowercase hex digits"),
   hint: z.string().max(40).refine((v) => v.includes("…"), {
     message: "must be a shortened hint such as sk-choreo-AbC…9xYz, never the key",
@@ -42,8 +52,13 @@ export const KeyRecordSchema = z.strictObject({
   metadata: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** One stored key, with every optional field filled in. */
+/** One stored key, with every optional field but `role` filled in. */
 export type KeyRecord = z.output<typeof KeyRecordSchema>;
+
+/** A stored key's role: `client` unless the record says `admin`. */
+export function keyRole(record: Pick<KeyRecord, "role">): KeyRole {
+  return record.role ?? "client";
+}
 
 /** The whole file. */
 export interface KeyFile {

@@ -38,6 +38,12 @@ export function parseIp(value: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   return ipaddr.process(bare);
 }
 
+/** Whether an address is loopback: 127.0.0.0/8, `::1`, or IPv4-mapped `::ffff:127.x.x.x`. */
+export function isLoopback(ip: string | undefined): boolean {
+  const address = ip === undefined ? undefined : parseIp(ip);
+  return address?.range() === "loopback";
+}
+
 function parseRange(rule: string): Range {
   if (!rule.includes("/")) {
     const address = ipaddr.parse(rule);

@@ -9,7 +9,7 @@ import { authErrors } from "../auth/authorization.ts";
 import type { KeyVerifier, Principal, VerifyContext } from "../auth/verifier.ts";
 import { GatewayError } from "../errors.ts";
 import { digestKey, hasValidChecksum } from "./generate.ts";
-import type { KeyFile, KeyRecord } from "./key_file.ts";
+import { type KeyFile, type KeyRecord, keyRole } from "./key_file.ts";
 import { compileEndpointScope, compileIpScope, compileModelScope } from "./scopes.ts";
 
 /** A key ready for verification: times parsed, scopes compiled. */
@@ -34,11 +34,22 @@ function time(value: string | null): number | null {
   return value === null ? null : Date.parse(value);
 }
 
-/** Compiles a parsed key file into an index. */
+/** No model at all: an admin key's model scope when it lists none. */
+function noModel(): boolean {
+  return false;
+}
+
+/**
+ * Compiles a parsed key file into an index. An admin key is a model key only for the models it
+ * lists: with `models` null it may use none.
+ */
 export function compileKeyIndex(file: KeyFile): KeyIndex {
   const byDigest = new Map<string, CompiledKey>();
   for (const record of file.keys) {
-    const mayUseModel = compileModelScope(record.models);
+    const admin = keyRole(record) === "admin";
+    const mayUseModel = admin && record.models === null
+      ? noModel
+      : compileModelScope(record.models);
     const mayUseEndpoint = compileEndpointScope(record.endpoints);
     byDigest.set(record.digest, {
       record,
@@ -49,6 +60,7 @@ export function compileKeyIndex(file: KeyFile): KeyIndex {
       principal: Object.freeze({
         id: record.id,
         hint: record.hint,
+        admin,
         limits: { rpm: record.rpm, tpm: record.tpm },
         mayUseModel,
         mayUseEndpoint,

@@ -294,9 +294,15 @@ Deno.test("keys list, show, revoke and rotate", async () => {
     );
 
     assertExit(table, 0, "list");
-    assert.match(table.stdout, /^ID +NAME +HINT +STATUS +CREATED +EXPIRES +LAST USED +REQUESTS\n/);
+    assert.match(
+      table.stdout,
+      /^ID +NAME +ROLE +HINT +STATUS +CREATED +EXPIRES +LAST USED +REQUESTS\n/,
+    );
     assert.equal(table.stdout.trim().split("\n").length, 6);
-    assert.match(table.stdout, new RegExp(`${alpha.id} +alpha +sk-choreo-\\w{3}…\\w{4} +rotating`));
+    assert.match(
+      table.stdout,
+      new RegExp(`${alpha.id} +alpha +client +sk-choreo-\\w{3}…\\w{4} +rotating`),
+    );
 
     assertExit(show, 0, "show");
     assert.deepEqual(JSON.parse(show.stdout), views.find((v: { id: string }) => v.id === alpha.id));
@@ -457,6 +463,9 @@ Deno.test("runKeysCommand() names the flag of every invalid value (exit 2)", asy
         ["create", "--name", "x", "--endpoints", "/v1/chat/completion"],
         /not an endpoint of the gateway/,
       ],
+      [["create", "--name", "x", "--endpoints", "/metrics"], /only admin keys.*--admin/],
+      [["create", "--name", "x", "--endpoints", "/v1/models,/admin"], /only admin keys.*\/admin/],
+      [["create", "--name", "x", "--admin=yes"], /--admin/],
       [["create", "--name", "x", "--ips", "10.0.0.0/33"], /--ips/],
       [["create", "--name", "x", "--ips", "localhost"], /--ips/],
       [["create", "--name", "x", "--rpm", "0"], /--rpm/],
@@ -635,6 +644,7 @@ Deno.test("runKeysCommand() lists keys as a table and as JSON", async () => {
           created_at: "2026-11-25T09:00:00.500+01:00",
           rotated_from: "key_Alpha00001",
           models: ["gpt-4o"],
+          role: "admin",
         },
       ],
     });
@@ -644,17 +654,19 @@ Deno.test("runKeysCommand() lists keys as a table and as JSON", async () => {
     assert.equal(
       table.stdout,
       [
-        "ID              NAME     HINT                STATUS    CREATED                   EXPIRES               LAST USED  REQUESTS",
-        "key_Alpha00001  ci?[31m  sk-choreo-AbC…9xYz  rotating  2026-11-01T00:00:00Z      2026-11-26T00:00:00Z  never      0",
-        "key_Beta000002  next     sk-choreo-DeF…1234  active    2026-11-25T08:00:00.500Z  never                 never      0",
+        "ID              NAME     ROLE    HINT                STATUS    CREATED                   EXPIRES               LAST USED  REQUESTS",
+        "key_Alpha00001  ci?[31m  client  sk-choreo-AbC…9xYz  rotating  2026-11-01T00:00:00Z      2026-11-26T00:00:00Z  never      0",
+        "key_Beta000002  next     admin   sk-choreo-DeF…1234  active    2026-11-25T08:00:00.500Z  never                 never      0",
         "",
       ].join("\n"),
     );
     const list = await run(["list", "--json"], file);
     const views = JSON.parse(list.stdout);
+    assert.equal(views[0].role, "client", "a key without a role is a client key");
     assert.deepEqual(views[1], {
       id: "key_Beta000002",
       name: "next",
+      role: "admin",
       hint: "sk-choreo-DeF…1234",
       created_at: "2026-11-25T09:00:00.500+01:00",
       expires_at: null,
@@ -672,6 +684,7 @@ Deno.test("runKeysCommand() lists keys as a table and as JSON", async () => {
     });
     const show = await run(["show", "key_Alpha00001"], file);
     assert.match(show.stdout, /^status: +rotating$/m);
+    assert.match(show.stdout, /^role: +client$/m);
     assert.match(show.stdout, /^metadata: +\{"team":"infra"\}$/m);
     assert.ok(!show.stdout.includes("\u001b"), "control characters reach the terminal");
     assert.equal(await Deno.readTextFile(file), text, "reading changed the file");
@@ -733,5 +746,77 @@ Deno.test("runKeysCommand() takes /v1/responses as an endpoint scope (it covers 
     assert.deepEqual(stored.keys[0].endpoints, ["/v1/responses"]);
     const refused = await run(["create", "--name", "x", "--endpoints", "/v1/responses/x"], file);
     assertExit(refused, 2, "a response path is not a scope");
+  });
+});
+
+Deno.test("runKeysCommand() creates admin keys, shows their role and keeps it on rotation", async (t) => {
+  await withTempFile(async (file) => {
+    const created = {
+      prometheus: await run(["create", "--name", "prometheus", "--admin", "--json"], file),
+      ops: await run([
+        "create",
+        "--name",
+        "ops",
+        "--admin",
+        "--models",
+        "choreoai/*",
+        "--endpoints",
+        "/metrics,/admin",
+        "--json",
+      ], file),
+      app: await run(["create", "--name", "app", "--json"], file),
+      legacy: await run(["add", "--name", "legacy", "--admin", "--json"], file, {
+        stdin: "team-provided-admin-secret-0123456789",
+      }),
+    };
+    for (const [name, result] of Object.entries(created)) assertExit(result, 0, name);
+    const id = (name: keyof typeof created) => JSON.parse(created[name].stdout).id as string;
+
+    await t.step(
+      "the file says role admin for admin keys, and nothing for client keys",
+      async () => {
+        const stored = JSON.parse(await Deno.readTextFile(file)).keys as Record<string, unknown>[];
+        const roles = Object.fromEntries(stored.map((k) => [k.name, k.role ?? "(absent)"]));
+        assert.deepEqual(roles, {
+          prometheus: "admin",
+          ops: "admin",
+          app: "(absent)",
+          legacy: "admin",
+        });
+        const ops = byId(
+          parseKeyFile(JSON.stringify({ version: 1, keys: stored })).keys,
+          id("ops"),
+        );
+        assert.deepEqual(ops.models, ["choreoai/*"]);
+        assert.deepEqual(ops.endpoints, ["/metrics", "/admin"]);
+      },
+    );
+    await t.step("stderr says when a key is an admin key", () => {
+      assert.match(created.prometheus.stderr, /^Created admin key key_/);
+      assert.match(created.legacy.stderr, /^Added admin key key_/);
+      assert.match(created.app.stderr, /^Created key key_/);
+    });
+    await t.step("list shows the role as a column and in --json; show has it too", async () => {
+      const table = await run(["list"], file);
+      assertExit(table, 0, "list");
+      assert.match(table.stdout, new RegExp(`^${id("prometheus")} +prometheus +admin +sk-`, "m"));
+      assert.match(table.stdout, new RegExp(`^${id("app")} +app +client +sk-`, "m"));
+      const views = JSON.parse((await run(["list", "--json"], file)).stdout);
+      assert.deepEqual(
+        views.map((v: { name: string; role: string }) => [v.name, v.role]),
+        [["prometheus", "admin"], ["ops", "admin"], ["app", "client"], ["legacy", "admin"]],
+      );
+      const show = await run(["show", id("ops")], file);
+      assert.match(show.stdout, /^role: +admin$/m);
+    });
+    await t.step("rotate keeps the role of admin and client keys", async () => {
+      for (const [name, role] of [["prometheus", "admin"], ["app", undefined]] as const) {
+        const rotated = await run(["rotate", id(name), "--json"], file);
+        assertExit(rotated, 0, `rotate ${name}`);
+        const next = JSON.parse(rotated.stdout).id;
+        const stored = JSON.parse(await Deno.readTextFile(file)).keys as Record<string, unknown>[];
+        assert.equal(stored.find((k) => k.id === next)?.role, role, name);
+      }
+    });
   });
 });

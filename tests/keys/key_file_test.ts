@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KeyFileError, parseKeyFile, serializeKeyFile } from "../../src/keys/key_file.ts";
+import { KeyFileError, keyRole, parseKeyFile, serializeKeyFile } from "../../src/keys/key_file.ts";
 
 const DIGEST_A = `sha256:${"a".repeat(64)}`;
 const DIGEST_B = `sha256:${"b".repeat(64)}`;
@@ -84,6 +84,29 @@ Deno.test("serializeKeyFile() output parses back to the same list", () => {
   assert.deepEqual(parseKeyFile(text), file);
 });
 
+Deno.test("parseKeyFile() and serializeKeyFile() keep role as written; absent is client", async (t) => {
+  const cases: [label: string, role: unknown, stored: string | undefined, read: string][] = [
+    ["absent (a file from before roles)", undefined, undefined, "client"],
+    ["client", "client", "client", "client"],
+    ["admin", "admin", "admin", "admin"],
+  ];
+  for (const [label, role, stored, read] of cases) {
+    await t.step(label, () => {
+      const entry = role === undefined ? minimalEntry() : minimalEntry({ role });
+      const [key] = parseKeyFile(fileText([entry])).keys;
+      assert.ok(key !== undefined);
+      assert.equal(key.role, stored);
+      assert.equal("role" in key, stored !== undefined, "no role field is added");
+      assert.equal(keyRole(key), read);
+      const text = serializeKeyFile({ version: 1, keys: [key] });
+      const written = JSON.parse(text).keys[0];
+      assert.equal(written.role, stored);
+      assert.equal("role" in written, stored !== undefined, "no role field is written");
+      assert.deepEqual(parseKeyFile(text).keys, [key]);
+    });
+  }
+});
+
 Deno.test("parseKeyFile() names the entry and the field of every bad field", async (t) => {
   const cases: [field: string, value: unknown][] = [
     ["id", "7Hq2xM9aLp"],
@@ -109,6 +132,9 @@ Deno.test("parseKeyFile() names the entry and the field of every bad field", asy
     ["tpm", -1],
     ["tpm", "100"],
     ["metadata", []],
+    ["role", "root"],
+    ["role", "Admin"],
+    ["role", null],
   ];
   for (const [field, value] of cases) {
     await t.step(`${field} = ${JSON.stringify(value)}`, () => {

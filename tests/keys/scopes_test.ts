@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileIpScope, resolveClientIp } from "../../src/keys/scopes.ts";
+import { compileIpScope, isLoopback, resolveClientIp } from "../../src/keys/scopes.ts";
 
 Deno.test("resolveClientIp() believes X-Forwarded-For only from trusted proxies", async (t) => {
   const trusted = compileIpScope(["10.0.0.0/8", "::1"]);
@@ -48,4 +48,28 @@ Deno.test("compileIpScope() with IPv4-mapped IPv6 rules and single addresses", a
     "null rules allow everything",
     () => assert.equal(compileIpScope(null)("8.8.8.8"), true),
   );
+});
+
+Deno.test("isLoopback() is true for 127.0.0.0/8, ::1 and IPv4-mapped 127.x only", async (t) => {
+  const cases: [string | undefined, boolean][] = [
+    ["127.0.0.1", true],
+    ["127.255.3.4", true],
+    ["::1", true],
+    ["0:0:0:0:0:0:0:1", true],
+    ["[::1]", true],
+    ["::ffff:127.0.0.1", true],
+    ["10.0.0.5", false],
+    ["128.0.0.1", false],
+    ["0.0.0.0", false],
+    ["::", false],
+    ["::2", false],
+    ["::ffff:10.0.0.5", false],
+    ["fe80::1", false],
+    ["localhost", false],
+    ["", false],
+    [undefined, false],
+  ];
+  for (const [ip, loopback] of cases) {
+    await t.step(String(ip), () => assert.equal(isLoopback(ip), loopback));
+  }
 });

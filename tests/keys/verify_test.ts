@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { Principal } from "../../src/auth/verifier.ts";
+import { createDevelopmentVerifier, type Principal } from "../../src/auth/verifier.ts";
 import { GatewayError } from "../../src/errors.ts";
-import { parseKeyFile } from "../../src/keys/key_file.ts";
+import { type KeyRecord, parseKeyFile } from "../../src/keys/key_file.ts";
 import {
   compileKeyIndex,
   createKeyListVerifier,
@@ -194,6 +194,41 @@ Deno.test("principal scopes: models (exact and prefix*) and endpoints", async (t
     });
     assert.ok(!(principal instanceof GatewayError));
     assert.deepEqual(principal.limits, { rpm: 60, tpm: 1000 });
+  });
+});
+
+Deno.test("principal role: admin keys are admin, and model keys only for the models they list", async (t) => {
+  const probes = ["gpt-4o", "choreoai/echo", "claude-sonnet-4-5"];
+  const cases: [label: string, key: Partial<KeyRecord>, admin: boolean, models: string[]][] = [
+    ["no role: a client key, every model", {}, false, probes],
+    ["role client: every model", { role: "client" }, false, probes],
+    ["admin without models: no model at all", { role: "admin" }, true, []],
+    ["admin listing models: those", { role: "admin", models: ["choreoai/*"] }, true, [
+      "choreoai/echo",
+    ]],
+    ["client listing models: those", { models: ["choreoai/*"] }, false, ["choreoai/echo"]],
+  ];
+  for (const [label, overrides, admin, models] of cases) {
+    await t.step(label, () => {
+      const key = makeKey(overrides);
+      const principal = verifyApiKey(indexOf(key.record), key.token, { now: NOW, ip: undefined });
+      assert.ok(!(principal instanceof GatewayError));
+      assert.equal(principal.admin, admin);
+      for (const model of probes) {
+        assert.equal(principal.mayUseModel(model), models.includes(model), model);
+      }
+      assert.equal(principal.mayUseEndpoint("/metrics"), true, "no endpoint scope");
+    });
+  }
+  await t.step("development mode: every model, never admin", () => {
+    const principal = createDevelopmentVerifier().verify("sk-anything-at-all", {
+      now: NOW,
+      ip: "127.0.0.1",
+    });
+    assert.ok(!(principal instanceof GatewayError));
+    assert.equal(principal.admin, false);
+    assert.equal(principal.id, "dev");
+    assert.equal(principal.mayUseModel("gpt-4o"), true);
   });
 });
 

@@ -92,7 +92,7 @@ Deno.test("responsesReservation() reserves the canonical prompt plus max_output_
   });
 });
 
-Deno.test("endpointScopeOf() maps response and model paths to their scope", async (t) => {
+Deno.test("endpointScopeOf() maps response, model and admin paths to their scope", async (t) => {
   const cases: [string, string][] = [
     ["/v1/responses", "/v1/responses"],
     ["/v1/responses/resp_1", "/v1/responses"],
@@ -100,6 +100,11 @@ Deno.test("endpointScopeOf() maps response and model paths to their scope", asyn
     ["/v1/models/gpt-4o", "/v1/models"],
     ["/v1/chat/completions", "/v1/chat/completions"],
     ["/v1/responsesx", "/v1/responsesx"],
+    ["/metrics", "/metrics"],
+    ["/admin", "/admin"],
+    ["/admin/keys", "/admin"],
+    ["/admin/keys/key_1", "/admin"],
+    ["/adminx", "/adminx"],
   ];
   for (const [path, scope] of cases) {
     await t.step(path, () => assert.equal(endpointScopeOf(path), scope));

@@ -11,12 +11,17 @@ import {
   KEY_PREFIX,
   KEY_RANDOM_BYTES,
 } from "../../keys/generate.ts";
-import type { KeyRecord } from "../../keys/key_file.ts";
+import { type KeyRecord, keyRole } from "../../keys/key_file.ts";
 import { type CliIo, EXIT } from "../io.ts";
 import { CommandError, expiryNote, json, printable, requireKeysFile } from "./_shared.ts";
 import { noArguments, parseFlags, parseNewKeySettings, SCOPE_OPTIONS } from "./flags.ts";
 import { HELP } from "./help.ts";
 import { newKeyId, newRecord } from "./new_record.ts";
+
+/** "admin " for an admin key, for the messages on stderr. */
+function roleNote(record: KeyRecord): string {
+  return keyRole(record) === "admin" ? "admin " : "";
+}
 
 /** Runs `choreoai keys create`: returns the exit code, or throws a UsageError or CommandError. */
 export async function createCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -37,7 +42,7 @@ export async function createCommand(args: readonly string[], io: CliIo): Promise
   }, { create: true });
   if (record === undefined) throw new Error("The key list was not updated");
   io.stderr(
-    `Created key ${record.id} "${printable(record.name)}" (${record.hint}), ` +
+    `Created ${roleNote(record)}key ${record.id} "${printable(record.name)}" (${record.hint}), ` +
       `${expiryNote(record.expires_at)}.\n` +
       "Store it now: it cannot be shown again.\n",
   );
@@ -117,7 +122,7 @@ export async function addCommand(args: readonly string[], io: CliIo): Promise<nu
   }, { create: true });
   if (record === undefined) throw new Error("The key list was not updated");
   io.stderr(
-    `Added key ${record.id} "${printable(record.name)}" (${record.hint}), ` +
+    `Added ${roleNote(record)}key ${record.id} "${printable(record.name)}" (${record.hint}), ` +
       `${expiryNote(record.expires_at)}.\n`,
   );
   io.stdout(

@@ -1,11 +1,11 @@
 /**
  * Parsing and validation of the flags of `choreoai keys …`: names, expiry times and durations,
- * model, endpoint and IP scopes, and rate limits. Every bad value is a UsageError.
+ * the role, model, endpoint and IP scopes, and rate limits. Every bad value is a UsageError.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
-import { ENDPOINTS } from "../../endpoints.ts";
-import { KeyRecordSchema } from "../../keys/key_file.ts";
+import { ADMIN_ENDPOINTS, ENDPOINTS } from "../../endpoints.ts";
+import { KeyRecordSchema, type KeyRole } from "../../keys/key_file.ts";
 import { parseDuration } from "../duration.ts";
 import {
   type CommandName,
@@ -24,6 +24,7 @@ export const JSON_OPTION = { json: { type: "boolean" } } as const;
 /** The options of `create` and `add`. */
 export const SCOPE_OPTIONS = {
   name: { type: "string" },
+  admin: { type: "boolean" },
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
   models: { type: "string", multiple: true },
@@ -212,6 +213,24 @@ function parseScopeList(
   return items;
 }
 
+/** Refuses an admin endpoint (`/metrics`, `/admin`) for a client key, which could never call it. */
+function checkEndpointsForRole(
+  endpoints: string[] | null,
+  role: KeyRole,
+  command: CommandName,
+): string[] | null {
+  const adminOnly = role === "client"
+    ? endpoints?.find((endpoint) => ADMIN_ENDPOINTS.includes(endpoint))
+    : undefined;
+  if (adminOnly !== undefined) {
+    throw new UsageError(
+      `--endpoints: only admin keys may call ${adminOnly}: add --admin`,
+      command,
+    );
+  }
+  return endpoints;
+}
+
 function parseLimit(flag: string, value: string | undefined, command: CommandName) {
   if (value === undefined) return null;
   const limit = /^[1-9]\d*$/.test(value) ? Number(value) : NaN;
@@ -224,6 +243,7 @@ function parseLimit(flag: string, value: string | undefined, command: CommandNam
 /** What `create` and `add` take from their flags. */
 export interface NewKeySettings {
   readonly name: string;
+  readonly role: KeyRole;
   readonly expires_at: string | null;
   readonly models: string[] | null;
   readonly endpoints: string[] | null;
@@ -236,6 +256,7 @@ export interface NewKeySettings {
 export function parseNewKeySettings(
   values: {
     name?: string | undefined;
+    admin?: boolean | undefined;
     "expires-in"?: string | undefined;
     "expires-at"?: string | undefined;
     models?: string[] | undefined;
@@ -247,11 +268,17 @@ export function parseNewKeySettings(
   now: number,
   command: CommandName,
 ): NewKeySettings {
+  const role = values.admin === true ? "admin" : "client";
   return {
     name: parseName(values.name, command),
+    role,
     expires_at: parseExpiry(values, now, command),
     models: parseModels(values.models, command),
-    endpoints: parseScopeList("endpoints", values.endpoints, command),
+    endpoints: checkEndpointsForRole(
+      parseScopeList("endpoints", values.endpoints, command),
+      role,
+      command,
+    ),
     ips: parseScopeList("ips", values.ips, command),
     rpm: parseLimit("--rpm", values.rpm, command),
     tpm: parseLimit("--tpm", values.tpm, command),

@@ -3,7 +3,7 @@
  * usage, as a table, as details or as JSON. The digest is never printed.
  */
 import { readKeyFile } from "../../keys/file_store.ts";
-import type { KeyFile, KeyRecord } from "../../keys/key_file.ts";
+import { type KeyFile, type KeyRecord, type KeyRole, keyRole } from "../../keys/key_file.ts";
 import { type KeyStatus, keyStatus } from "../../keys/status.ts";
 import { readKeyStats } from "../../usage/store.ts";
 import { type CliIo, EXIT } from "../io.ts";
@@ -11,8 +11,12 @@ import { findKey, json, printable, readableTime, requireKeysFile } from "./_shar
 import { HELP_OPTION, JSON_OPTION, noArguments, oneId, parseFlags } from "./flags.ts";
 import { HELP } from "./help.ts";
 
-/** A key as `list --json` and `show --json` print it: the stored fields without the digest. */
-type KeyView = Omit<KeyRecord, "digest"> & {
+/**
+ * A key as `list --json` and `show --json` print it: the stored fields without the digest, and
+ * the role even when the file leaves it out (a client key).
+ */
+type KeyView = Omit<KeyRecord, "digest" | "role"> & {
+  role: KeyRole;
   status: KeyStatus;
   last_used_at: string | null;
   requests: number;
@@ -34,9 +38,12 @@ function readStats(io: CliIo): KeyStats {
 }
 
 function toView(key: KeyRecord, file: KeyFile, stats: KeyStats, now: number): KeyView {
-  const { digest: _digest, ...stored } = key;
+  const { id, name, role: _role, digest: _digest, ...stored } = key;
   const usage = stats.get(key.id);
   return {
+    id,
+    name,
+    role: keyRole(key),
     ...stored,
     status: keyStatus(key, file.keys, now),
     last_used_at: usage?.last_used_at ?? null,
@@ -54,10 +61,11 @@ function formatTable(rows: readonly (readonly string[])[]): string {
 
 function formatList(views: readonly KeyView[]): string {
   return formatTable([
-    ["ID", "NAME", "HINT", "STATUS", "CREATED", "EXPIRES", "LAST USED", "REQUESTS"],
+    ["ID", "NAME", "ROLE", "HINT", "STATUS", "CREATED", "EXPIRES", "LAST USED", "REQUESTS"],
     ...views.map((view) => [
       view.id,
       printable(view.name),
+      view.role,
       printable(view.hint),
       view.status,
       readableTime(view.created_at, "-"),
@@ -74,6 +82,7 @@ function formatDetails(view: KeyView): string {
   return formatTable([
     ["id:", view.id],
     ["name:", printable(view.name)],
+    ["role:", view.role],
     ["hint:", printable(view.hint)],
     ["status:", view.status],
     ["created:", readableTime(view.created_at, "-")],

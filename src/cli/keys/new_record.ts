@@ -25,6 +25,8 @@ export function newRecord(
   return {
     id,
     name: settings.name,
+    // Written only for an admin key: a client key's record stays as before roles existed.
+    ...(settings.role === "admin" ? { role: "admin" } : {}),
     digest: digestKey(key),
     hint: keyHint(key),
     created_at: formatTime(wholeSeconds(createdAt)),

@@ -1,10 +1,10 @@
 /**
- * `choreoai keys rotate`: replace a key by a new one with the same name, scopes, limits and
- * metadata, printed once; the old key keeps working for a grace period.
+ * `choreoai keys rotate`: replace a key by a new one with the same name, role, scopes, limits
+ * and metadata, printed once; the old key keeps working for a grace period.
  */
 import { updateKeyFile } from "../../keys/file_store.ts";
 import { generateKey, KEY_RANDOM_BYTES } from "../../keys/generate.ts";
-import type { KeyRecord } from "../../keys/key_file.ts";
+import { type KeyRecord, keyRole } from "../../keys/key_file.ts";
 import { keyStatus } from "../../keys/status.ts";
 import { type CliIo, EXIT } from "../io.ts";
 import {
@@ -81,6 +81,7 @@ export async function rotateCommand(args: readonly string[], io: CliIo): Promise
     const next: KeyRecord = {
       ...newRecord(newKeyId(file, io), key, {
         name: old.name,
+        role: keyRole(old),
         expires_at: expiresAt,
         models: old.models === null ? null : [...old.models],
         endpoints: old.endpoints === null ? null : [...old.endpoints],
