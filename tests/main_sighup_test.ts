@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { waitFor } from "./_helpers/gateway.ts";
 import { keyFileText, makeKey } from "./_helpers/keys.ts";
 import { type Spawned, spawnGateway } from "./_helpers/process.ts";
+import { parseExposition, sumOf } from "./_helpers/prometheus.ts";
 
 const SUMMARY = "reloaded on SIGHUP";
 
@@ -44,7 +45,8 @@ Deno.test("SIGHUP reloads the key list and the routing file, logging one line", 
           models.map((name) => [name, { targets: [{ provider: "openai", model: "gpt-4o" }] }]),
         ),
       });
-    const records = [makeKey().record];
+    const admin = makeKey({ role: "admin" });
+    const records = [admin.record];
     await Deno.writeTextFile(keysFile, keyFileText(records));
     await Deno.writeTextFile(routingFile, routing(["smart"]));
     await using gateway = await spawnGateway({
@@ -88,6 +90,23 @@ Deno.test("SIGHUP reloads the key list and the routing file, logging one line", 
       );
       assert.equal(failures.length, 1);
       assert.match(String(failures[0]?.error), /models\.my model/);
+    });
+
+    await t.step("/metrics counts the reloads, by file and result", async () => {
+      const response = await fetch(`${gateway.url}/metrics`, {
+        headers: { authorization: `Bearer ${admin.token}` },
+      });
+      assert.equal(response.status, 200);
+      const samples = parseExposition(await response.text());
+      // The watcher may see a change before the signal does: at least once each.
+      assert.ok(sumOf(samples, "choreoai_reloads_total", { file: "keys", result: "success" }) >= 1);
+      assert.equal(
+        sumOf(samples, "choreoai_reloads_total", { file: "keys", result: "failure" }),
+        0,
+      );
+      assert.ok(
+        sumOf(samples, "choreoai_reloads_total", { file: "routing", result: "failure" }) >= 1,
+      );
     });
 
     gateway.process.kill("SIGTERM");

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 import { type Spawned, spawnGateway } from "../_helpers/process.ts";
+import { parseExposition, sumOf } from "../_helpers/prometheus.ts";
 import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
 
 const available = await hasRedisServer();
@@ -36,7 +37,14 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "choreoai-redis-" });
     try {
       const key = makeKey({ rpm: 100 });
-      await Deno.writeTextFile(`${dir}/keys.json`, keyFileText([key.record]));
+      const admin = makeKey({ role: "admin" });
+      await Deno.writeTextFile(`${dir}/keys.json`, keyFileText([key.record, admin.record]));
+      const metric = async (gateway: Spawned, name: string, labels = {}) => {
+        const response = await fetch(`${gateway.url}/metrics`, {
+          headers: { authorization: `Bearer ${admin.token}` },
+        });
+        return sumOf(parseExposition(await response.text()), name, labels);
+      };
       const env = (name: string) => ({
         CHOREOAI_KEYS_FILE: `${dir}/keys.json`,
         CHOREOAI_DB: `${dir}/${name}.db`,
@@ -62,6 +70,12 @@ Deno.test({
       assert.equal(statuses.filter((s) => s === 429).length, 1_000 - admitted);
       const warned = [...a.errors, ...b.errors].join("");
       assert.ok(!warned.includes("Redis unavailable"), `a busy replica left Redis: ${warned}`);
+      assert.equal(await metric(a, "choreoai_redis_fallback"), 0);
+      assert.equal(
+        (await metric(a, "choreoai_limit_refusals_total", { limit: "rate_limit" })) +
+          (await metric(b, "choreoai_limit_refusals_total", { limit: "rate_limit" })),
+        1_000 - admitted,
+      );
 
       await redis.stop();
       const during = await Promise.all(
@@ -75,6 +89,7 @@ Deno.test({
       assert.ok(admittedAlone <= 2 * (1 + refilled), `${admittedAlone} admitted without Redis`);
       assert.equal(await health(a), "degraded");
       assert.equal(await health(b), "degraded");
+      assert.equal(await metric(b, "choreoai_redis_fallback"), 1);
 
       await redis.restart();
       let status = "degraded";
@@ -83,6 +98,7 @@ Deno.test({
         status = await health(a);
       }
       assert.equal(status, "ok", "shared again once Redis is back");
+      assert.equal(await metric(a, "choreoai_redis_fallback"), 0);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
