@@ -1,10 +1,12 @@
 /**
  * `createHandler(deps)`: the gateway as a plain `(Request, info) => Promise<Response>`.
  *
- * Order of checks: CORS preflight, `/health` (no auth), authentication, then the route table
- * (404 unknown path, 405 wrong method — both after auth so outsiders cannot map routes), then
- * the route. This is the only place errors are caught and rendered, in the shape of the path's
- * dialect (OpenAI's, or Anthropic's under `/v1/messages`).
+ * Order of checks: CORS preflight, `/health` (no auth), authentication (for `/metrics` and
+ * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
+ * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
+ * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
+ * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each finished
+ * request is logged, recorded, counted in the metrics and its span ended.
  */
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
