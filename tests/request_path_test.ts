@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { pathOf } from "../src/server.ts";
+import { pathOf } from "../src/routes/paths.ts";
 
 Deno.test("pathOf() gives what the URL parser gives as the path", async (t) => {
   const cases = [

@@ -3,7 +3,7 @@ import { admitAdmin, LOOPBACK_HINT } from "../../src/auth/admin_access.ts";
 import { developmentPrincipal, type Principal } from "../../src/auth/verifier.ts";
 import { authErrors } from "../../src/auth/authorization.ts";
 import { GatewayError } from "../../src/errors.ts";
-import { isAdminPath } from "../../src/server.ts";
+import { isAdminPath } from "../../src/routes/paths.ts";
 
 function keyPrincipal(admin: boolean): Principal {
   return { ...developmentPrincipal("sk-choreo-AbC…9xYz"), id: "key_test000001", admin };

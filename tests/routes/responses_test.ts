@@ -7,7 +7,7 @@ import { planRoute } from "../../src/routing/route.ts";
 import { parseRoutingFile } from "../../src/routing/routing_file.ts";
 import { responsesReservation, restrictToProvider } from "../../src/routes/responses.ts";
 import { DEFAULT_COMPLETION_RESERVE, neverFits } from "../../src/routes/rate_limits.ts";
-import { endpointScopeOf } from "../../src/server.ts";
+import { endpointScopeOf } from "../../src/routes/paths.ts";
 
 function parsed(body: Record<string, unknown>) {
   const result = parseResponsesRequest({ model: "m", ...body });
