@@ -2,24 +2,23 @@
  * Rate limits shared by several replicas through Redis.
  *
  * Each `take` is one atomic check-and-take: a Lua script that refills and tests both of the key's
- * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. At
- * most 64 calls are sent at once and the others wait their turn (`_call_gate.ts`).
+ * buckets and takes the cost from both or from neither, with the arithmetic of `bucket.ts`. The
+ * script runs through a {@linkcode RedisLink} (`../redis/link.ts`), which may be shared with
+ * budgets: at most 64 calls in flight, and the others wait their turn.
  *
  * A call the in-process fallback limiter answers is a call the other replicas never see, so a
  * call waits as long as Redis keeps answering, however busy this process is. Only a Redis that
- * is down, unreachable, or silent for `timeoutMs` while this process was free to hear it (see
- * `_call_gate.ts`) is left for the fallback. Limits then hold per replica, never vanish, and the
- * client never sees an error; the limiter reports "degraded", warns at most once a minute, and
- * node-redis keeps reconnecting in the background. Once Redis answers again, so does the limiter.
+ * is down, unreachable, or silent for `timeoutMs` while this process was free to hear it is left
+ * for the fallback. Limits then hold per replica, never vanish, and the client never sees an
+ * error; the limiter reports "degraded", the link warns at most once a minute, and node-redis
+ * keeps reconnecting in the background. Once Redis answers again, so does the limiter.
  *
  * The fallback mirrors every answer from Redis: it goes on from the shared buckets as this
  * replica last saw them, not from full ones, so that losing Redis does not hand each replica a
  * whole new allowance. Redis in turn does not learn what the fallback admitted meanwhile.
  */
-import { createHash } from "node:crypto";
-import { createClient } from "redis";
-import { describeError, type LogFields, type Logger } from "../log.ts";
-import { BUSY, createCallGate, TIMED_OUT } from "./_call_gate.ts";
+import type { Logger } from "../log.ts";
+import { createRedisLink, luaScript, REDIS_TIMEOUT_MS, type RedisLink } from "../redis/link.ts";
 import {
   adjustBuckets,
   type BucketPair,
@@ -45,7 +44,7 @@ import type { Decision, LimitSpec, MemoryLimiter, RateLimiter } from "./limiter.
  * The hash expires when every bucket would be full again (plus a second of slack for skew):
  * forgetting a full bucket changes nothing, and Redis memory stays bounded by the active keys.
  */
-const SCRIPT = `
+const SCRIPT = luaScript(`
 local U = ${UNITS_PER_TOKEN}
 local take = ARGV[1] == 'take'
 local now = tonumber(ARGV[2])
@@ -100,32 +99,22 @@ if #fields > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl + 1000)
 end
 return { 1, available[1], available[2] }
-`;
-
-const SCRIPT_SHA1 = createHash("sha1").update(SCRIPT).digest("hex");
+`);
 
 /** Where a key's buckets live in Redis. */
 export const REDIS_KEY_PREFIX = "choreoai:limits:";
 
 /** Default of {@linkcode RedisLimiterOptions.timeoutMs}. */
-export const REDIS_TIMEOUT_MS = 200;
-
-/** After a failed or slow call, how long calls go straight to the fallback (unless reconnected). */
-const COOLDOWN_MS = 1_000;
-
-/** Calls sent to Redis at once; more wait their turn (see `_call_gate.ts`). */
-const MAX_IN_FLIGHT = 64;
-
-/** Calls that may wait for a turn; past this, a call is answered by the fallback. */
-const MAX_QUEUED = 10_000;
-
-/** At most one warning per this many ms. */
-const WARN_INTERVAL_MS = 60_000;
+export { REDIS_TIMEOUT_MS };
 
 /** Options of {@linkcode createRedisLimiter}. */
 export interface RedisLimiterOptions {
-  /** `redis://` or `rediss://` URL. */
-  readonly url: string;
+  /**
+   * `redis://` or `rediss://` URL, for a link of the limiter's own (closed with it); or `link`,
+   * a link shared with budgets (closed by its owner).
+   */
+  readonly url?: string;
+  readonly link?: RedisLink;
   /** The clock, in ms (fractions are dropped); shared by every replica through the script. */
   readonly now: () => number;
   readonly log: Logger;
@@ -135,9 +124,10 @@ export interface RedisLimiterOptions {
    */
   readonly fallback: MemoryLimiter;
   /**
-   * How long Redis may stay silent, while this process is free to hear it, before the fallback
-   * answers the calls waiting for it (default 200 ms). Time this process spends busy does not
-   * count, nor does a call's wait for its turn: a Redis that keeps answering is never left.
+   * With `url`: how long Redis may stay silent, while this process is free to hear it, before
+   * the fallback answers the calls waiting for it (default 200 ms). Time this process spends
+   * busy does not count, nor does a call's wait for its turn: a Redis that keeps answering is
+   * never left.
    */
   readonly timeoutMs?: number;
 }
@@ -151,10 +141,6 @@ const UNLIMITED: Decision = {
   impossible: false,
 };
 
-function isScriptMissing(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("NOSCRIPT");
-}
-
 /** The key's buckets as the script found them at `now` (units available in each). */
 function sharedBuckets(
   spec: LimitSpec,
@@ -167,111 +153,47 @@ function sharedBuckets(
   };
 }
 
-/** The script's reply: admitted (0 or 1), then the units available in each bucket before. */
-function parseReply(reply: unknown): readonly [number, number, number] {
-  if (Array.isArray(reply) && reply.length === 3) {
-    const [admitted, requests, tokens] = reply as unknown[];
-    if (
-      typeof admitted === "number" && typeof requests === "number" && typeof tokens === "number"
-    ) {
-      return [admitted, requests, tokens];
-    }
+/**
+ * The script's reply: admitted (0 or 1), then the units available in each bucket before;
+ * undefined for anything else (the fallback answers).
+ */
+function parseReply(reply: unknown): readonly [number, number, number] | undefined {
+  if (!Array.isArray(reply) || reply.length !== 3) return undefined;
+  const [admitted, requests, tokens] = reply as unknown[];
+  if (typeof admitted !== "number" || typeof requests !== "number" || typeof tokens !== "number") {
+    return undefined;
   }
-  throw new TypeError(`Cannot read rate limit script reply: ${JSON.stringify(reply)}`);
+  return [admitted, requests, tokens];
 }
 
 /**
- * Creates a limiter shared through Redis. It connects in the background and answers from the
- * fallback until connected; `close()` quits the client (the fallback stays the caller's).
+ * Creates a limiter shared through Redis. Its link connects in the background and the fallback
+ * answers until connected; `close()` closes the link it made (a shared link and the fallback
+ * stay their owners').
  *
  * `take` and `adjust` never throw for Redis's sake; they reject with a `RangeError` only for a
  * limit or amount that is not an integer (a caller's bug, as with the in-process limiter).
  */
 export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
   const { log, fallback, now } = options;
-  const timeoutMs = options.timeoutMs ?? REDIS_TIMEOUT_MS;
-  const gate = createCallGate({ timeoutMs, maxInFlight: MAX_IN_FLIGHT, maxQueued: MAX_QUEUED });
+  if (options.link === undefined && options.url === undefined) {
+    throw new TypeError("Cannot create a Redis limiter: give it a url or a link");
+  }
+  const own = options.link === undefined;
+  const link = options.link ?? createRedisLink({
+    url: options.url ?? "",
+    now,
+    log,
+    serves: "rate limits",
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  link.preload(SCRIPT);
   let closed = false;
-  let cooldown: ReturnType<typeof setTimeout> | undefined;
-  let lastWarnAt: number | undefined;
-  let warnedSinceReady = false;
 
-  const client = createClient({
-    url: options.url,
-    // Refuse commands at once while disconnected (the fallback answers them) instead of
-    // queueing them for later; bound the queue in case Redis stops answering on a live socket.
-    disableOfflineQueue: true,
-    commandsQueueMaxLength: 10_000,
-    socket: {
-      connectTimeout: 1_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1_000),
-    },
-  });
-
-  /** Logs that Redis is unavailable, at most once per {@linkcode WARN_INTERVAL_MS}. */
-  function warn(reason: string, error?: unknown): void {
-    const time = now();
-    if (lastWarnAt !== undefined && time - lastWarnAt < WARN_INTERVAL_MS) return;
-    lastWarnAt = time;
-    warnedSinceReady = true;
-    const fields: LogFields = error === undefined
-      ? { reason }
-      : { reason, ...describeError(error) };
-    log.warn("Redis unavailable: rate limits are per replica until it answers again", fields);
-  }
-
-  /** Sends calls to the fallback for a while after one failed, instead of waiting on each. */
-  function trip(reason: string, error?: unknown): void {
-    warn(reason, error);
-    gate.abort();
-    if (closed) return;
-    clearTimeout(cooldown);
-    cooldown = setTimeout(() => cooldown = undefined, COOLDOWN_MS);
-    Deno.unrefTimer(cooldown);
-  }
-
-  client.on("error", (error: unknown) => warn("connection error", error));
-  client.on("ready", () => {
-    clearTimeout(cooldown);
-    cooldown = undefined;
-    // Load the script first thing, so that a burst just after (re)connecting does not pay for
-    // NOSCRIPT and a second round trip on every call. Replies come in order: it is there in time.
-    client.scriptLoad(SCRIPT).catch(() => {});
-    if (warnedSinceReady) log.info("Redis reachable again: rate limits are shared");
-    warnedSinceReady = false;
-  });
-  client.connect().catch((error: unknown) => {
-    if (!closed) warn("cannot connect", error);
-  });
-
-  async function run(keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await client.evalSha(SCRIPT_SHA1, { keys, arguments: args });
-    } catch (error) {
-      // A flushed (or restarted) Redis has lost the script: EVAL loads it again.
-      if (!isScriptMissing(error)) throw error;
-      return await client.eval(SCRIPT, { keys, arguments: args });
-    }
-  }
-
-  /** Runs the script through the gate; undefined when Redis cannot answer (in time). */
+  /** Runs the script; undefined when Redis cannot answer (in time). */
   async function evaluate(keyId: string, args: string[]) {
-    if (closed || cooldown !== undefined || !client.isReady) return undefined;
-    try {
-      const reply = await gate.run(() => run([REDIS_KEY_PREFIX + keyId], args));
-      if (reply === TIMED_OUT) {
-        trip(`no answer: Redis silent for ${timeoutMs} ms while this process was free`);
-        return undefined;
-      }
-      if (reply === BUSY) {
-        warn(`more than ${MAX_QUEUED} calls waiting for Redis`);
-        return undefined;
-      }
-      return parseReply(reply);
-    } catch (error) {
-      trip("command failed", error);
-      return undefined;
-    }
+    if (closed) return undefined;
+    return parseReply(await link.run(SCRIPT, [REDIS_KEY_PREFIX + keyId], args));
   }
 
   function limitArg(limit: number | null): string {
@@ -325,35 +247,13 @@ export function createRedisLimiter(options: RedisLimiterOptions): RateLimiter {
     },
 
     status() {
-      return !closed && cooldown === undefined && client.isReady ? "ok" : "degraded";
+      return closed ? "degraded" : link.status();
     },
 
     async close() {
       if (closed) return;
       closed = true;
-      clearTimeout(cooldown);
-      cooldown = undefined;
-      // A graceful close waits for pending replies; a Redis that stopped answering gets
-      // `timeoutMs` for them, then the socket is destroyed. Calls still waiting for a turn
-      // are answered by the fallback.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      try {
-        if (!client.isReady) {
-          if (client.isOpen) client.destroy();
-          return;
-        }
-        const late = new Promise<"late">((resolve) => {
-          timer = setTimeout(resolve, timeoutMs, "late");
-        });
-        const closing = client.close();
-        closing.catch(() => {});
-        if (await Promise.race([closing, late]) === "late") client.destroy();
-      } catch {
-        if (client.isOpen) client.destroy();
-      } finally {
-        clearTimeout(timer);
-        gate.abort();
-      }
+      if (own) await link.close();
     },
   };
 }
