@@ -12,6 +12,9 @@ import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
 import { openResponsesStore } from "./src/usage/responses_store.ts";
 import type { ResponsesStore } from "./src/dialects/responses/store.ts";
 import { createMemoryLimiter, type RateLimiter } from "./src/limits/mod.ts";
+import type { RedisLink } from "./src/redis/link.ts";
+import { type BudgetLedger, createMemoryLedger, type RecordedSpend } from "./src/spend/ledger.ts";
+import { readSpend } from "./src/usage/spend.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
   type Config,
@@ -55,6 +58,32 @@ async function resolveDns(host: string): Promise<string[]> {
     Deno.resolveDns(host, "AAAA"),
   ]);
   return lookups.flatMap((lookup) => lookup.status === "fulfilled" ? lookup.value : []);
+}
+
+/**
+ * Where budget counters start: the usage database's record of a key's spend in the period. A
+ * database that cannot be read, or records no costs yet, counts as nothing spent (logged once).
+ */
+function recordedSpend(dbPath: string, log: Logger): RecordedSpend {
+  let warned = false;
+  const warnOnce = (message: string, fields: Record<string, unknown> = {}) => {
+    if (warned) return;
+    warned = true;
+    log.warn(message, fields);
+  };
+  return (keyIds, since) => {
+    try {
+      const spent = readSpend(dbPath, keyIds, since);
+      if (spent !== undefined) return spent;
+      warnOnce("the usage database records no costs (no cost_usd): budgets start from $0");
+    } catch (error) {
+      warnOnce("cannot read spend from the usage database: budgets start from $0", {
+        db: dbPath,
+        ...describeError(error),
+      });
+    }
+    return 0;
+  };
 }
 
 function readEnvironment(): Record<string, string | undefined> {
@@ -150,23 +179,33 @@ async function serve(log: Logger): Promise<number> {
   }
 
   const memoryLimiter = createMemoryLimiter({ now });
-  // The Redis client is loaded only by a gateway that uses it (memory and start-up time).
-  const limiter: RateLimiter = config.redisUrl === undefined
-    ? memoryLimiter
-    : (await import("./src/limits/redis.ts")).createRedisLimiter({
-      url: config.redisUrl,
-      now,
-      log,
-      fallback: memoryLimiter,
-    });
-
+  const recorded = recordedSpend(config.dbPath, log);
+  const memoryLedger = createMemoryLedger({ recorded, now });
+  // The Redis client is loaded only by a gateway that uses it (memory and start-up time). Rate
+  // limits and budgets share one connection.
+  let link: RedisLink | undefined;
+  let limiter: RateLimiter = memoryLimiter;
+  let ledger: BudgetLedger = memoryLedger;
   if (config.redisUrl !== undefined) {
-    // Shared limits from the first request on, when Redis can be reached in time; otherwise the
-    // gateway starts limiting per replica (health "degraded") and joins once Redis answers.
-    for (let waited = 0; waited < 3_000 && limiter.status() !== "ok"; waited += 50) {
+    const [{ createRedisLink }, { createRedisLimiter }, { createRedisLedger }] = await Promise
+      .all([
+        import("./src/redis/link.ts"),
+        import("./src/limits/redis.ts"),
+        import("./src/spend/redis_ledger.ts"),
+      ]);
+    link = createRedisLink({ url: config.redisUrl, now, log, serves: "rate limits and budgets" });
+    limiter = createRedisLimiter({ link, now, log, fallback: memoryLimiter });
+    ledger = createRedisLedger({ link, fallback: memoryLedger, recorded });
+    // Shared limits and budgets from the first request on, when Redis can be reached in time;
+    // otherwise the gateway starts counting per replica (health "degraded") and joins once
+    // Redis answers.
+    const shared = link;
+    for (let waited = 0; waited < 3_000 && shared.status() !== "ok"; waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    if (limiter.status() !== "ok") log.warn("Redis not reachable yet: limiting per replica");
+    if (shared.status() !== "ok") {
+      log.warn("Redis not reachable yet: limiting and budgeting per replica");
+    }
   }
 
   // Providers are called through the gateway's own HTTP/1.1 client unless told otherwise or a
@@ -202,6 +241,8 @@ async function serve(log: Logger): Promise<number> {
     shutdownSignal: shutdown.signal,
     usage,
     limiter,
+    ledger,
+    // Prices: none yet on this branch (every request costs nothing until createPricing lands).
     responses,
     resolveDns,
     ...(metrics === undefined ? {} : { metrics }),
@@ -247,6 +288,7 @@ async function serve(log: Logger): Promise<number> {
     await usage.close();
     await responses.close();
     await limiter.close();
+    await link?.close();
     await upstream?.close();
     return 1;
   }
@@ -257,6 +299,8 @@ async function serve(log: Logger): Promise<number> {
   await usage.close();
   await responses.close();
   await limiter.close();
+  await ledger.close();
+  await link?.close();
   await upstream?.close();
   store?.[Symbol.dispose]();
   routing?.[Symbol.dispose]();

@@ -9,6 +9,8 @@ import { z } from "zod";
 import ipaddr from "ipaddr.js";
 import { parseDuration } from "./cli/duration.ts";
 import { isIpOrCidr } from "./keys/scopes.ts";
+import { type Budget, BudgetSchema } from "./spend/budget.ts";
+import { BUDGET_PERIODS } from "./spend/period.ts";
 import { maskUrlListSecrets, maskUrlSecrets } from "./url_secrets.ts";
 
 /** One documented environment variable (for `--help` and `.env.example`). */
@@ -48,7 +50,7 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: "CHOREOAI_REDIS_URL",
-    description: "Redis URL for rate limits shared by replicas",
+    description: "Redis URL for rate limits and budgets shared by replicas",
     url: "one",
   },
   {
@@ -87,6 +89,15 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   { name: "CHOREOAI_DEFAULT_RPM", description: "requests per minute for keys that set none" },
   { name: "CHOREOAI_DEFAULT_TPM", description: "tokens per minute for keys that set none" },
+  {
+    name: "CHOREOAI_DEFAULT_BUDGET_USD",
+    description: "budget in US dollars for keys that set none (development mode too)",
+  },
+  {
+    name: "CHOREOAI_DEFAULT_BUDGET_PERIOD",
+    description: "period of the default budget: day, month (UTC) or total",
+    default: "month",
+  },
   {
     name: "CHOREOAI_FETCH_IMAGE_URLS",
     description: "true: fetch http(s) image URLs (public hosts only) for providers that need bytes",
@@ -213,6 +224,47 @@ const cidr = z.string().refine(isIpOrCidr, {
   message: "each entry must be an IP address or CIDR such as 10.0.0.0/8",
 });
 
+/** A number of US dollars such as `100` or `2.50`, within a budget's bounds. */
+const budgetUsd = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, "must be a number of US dollars such as 100 or 2.50")
+  .transform(Number)
+  .pipe(BudgetSchema.shape.usd);
+
+const budgetPeriod = z.enum(BUDGET_PERIODS, { error: "must be day, month or total" });
+
+/** The two variables of the default budget, checked together. */
+const BUDGET_VARIABLES = {
+  CHOREOAI_DEFAULT_BUDGET_USD: optional(budgetUsd),
+  CHOREOAI_DEFAULT_BUDGET_PERIOD: optional(budgetPeriod),
+};
+
+function checkBudgetVariables(
+  env: {
+    CHOREOAI_DEFAULT_BUDGET_USD?: number | undefined;
+    CHOREOAI_DEFAULT_BUDGET_PERIOD?: string | undefined;
+  },
+  ctx: z.RefinementCtx<unknown>,
+): void {
+  if (
+    env.CHOREOAI_DEFAULT_BUDGET_PERIOD !== undefined &&
+    env.CHOREOAI_DEFAULT_BUDGET_USD === undefined
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["CHOREOAI_DEFAULT_BUDGET_PERIOD"],
+      message: "has no effect without CHOREOAI_DEFAULT_BUDGET_USD: set both, or neither",
+    });
+  }
+}
+
+function defaultBudget(
+  usd: number | undefined,
+  period: Budget["period"] | undefined,
+): Budget | undefined {
+  return usd === undefined ? undefined : { usd, period: period ?? "month" };
+}
+
 const EnvSchema = z
   .object({
     CHOREOAI_HOST: optional(z.string().regex(/^\S+$/, "must be a host name or IP address")),
@@ -240,6 +292,7 @@ const EnvSchema = z
     CHOREOAI_TRUSTED_PROXIES: optional(commaList(cidr)),
     CHOREOAI_DEFAULT_RPM: optional(integer(1)),
     CHOREOAI_DEFAULT_TPM: optional(integer(1)),
+    ...BUDGET_VARIABLES,
     CHOREOAI_FETCH_IMAGE_URLS: optional(
       z.enum(["true", "false"], { error: "must be true or false" }),
     ),
@@ -262,6 +315,7 @@ const EnvSchema = z
     GEMINI_BASE_URL: optional(httpUrl()),
   })
   .superRefine((env, ctx) => {
+    checkBudgetVariables(env, ctx);
     if (env.CHOREOAI_ENV === "production" && env.CHOREOAI_KEYS_FILE === undefined) {
       ctx.addIssue({
         code: "custom",
@@ -305,6 +359,8 @@ export interface Config {
   readonly trustedProxies: readonly string[];
   readonly defaultRpm: number | undefined;
   readonly defaultTpm: number | undefined;
+  /** The budget of keys that set none (`CHOREOAI_DEFAULT_BUDGET_*`); none: such keys have none. */
+  readonly defaultBudget: Budget | undefined;
   /** Fetch http(s) image URLs for providers that only take image bytes (Gemini). */
   readonly fetchImageUrls: boolean;
   /**
@@ -348,6 +404,37 @@ function shownValue(name: string, value: string | undefined): string {
   return ` (got ${JSON.stringify(masked.slice(0, 200))})`;
 }
 
+/** Turns a failed parse into one {@linkcode ConfigError} naming every bad variable. */
+function configError(
+  issues: readonly z.core.$ZodIssue[],
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigError {
+  const problems = new Map<string, string>();
+  for (const issue of issues) {
+    const name = String(issue.path[0] ?? "environment");
+    if (problems.has(name)) continue;
+    problems.set(name, `${name}: ${issue.message}${shownValue(name, env[name])}`);
+  }
+  return new ConfigError([...problems.values()]);
+}
+
+const BudgetEnvSchema = z.object(BUDGET_VARIABLES).superRefine(checkBudgetVariables);
+
+/**
+ * The default budget alone (`CHOREOAI_DEFAULT_BUDGET_USD` and `_PERIOD`), for the commands that
+ * show budgets (`choreoai keys list`) without the rest of the configuration.
+ *
+ * @throws {ConfigError} naming the bad variables.
+ */
+export function parseDefaultBudget(
+  env: Readonly<Record<string, string | undefined>>,
+): Budget | undefined {
+  const result = BudgetEnvSchema.safeParse(env);
+  if (!result.success) throw configError(result.error.issues, env);
+  const e = result.data;
+  return defaultBudget(e.CHOREOAI_DEFAULT_BUDGET_USD, e.CHOREOAI_DEFAULT_BUDGET_PERIOD);
+}
+
 /**
  * Parses the environment into a {@linkcode Config}.
  *
@@ -356,15 +443,7 @@ function shownValue(name: string, value: string | undefined): string {
  */
 export function parseConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const result = EnvSchema.safeParse(env);
-  if (!result.success) {
-    const problems = new Map<string, string>();
-    for (const issue of result.error.issues) {
-      const name = String(issue.path[0] ?? "environment");
-      if (problems.has(name)) continue;
-      problems.set(name, `${name}: ${issue.message}${shownValue(name, env[name])}`);
-    }
-    throw new ConfigError([...problems.values()]);
-  }
+  if (!result.success) throw configError(result.error.issues, env);
   const e = result.data;
   return {
     host: e.CHOREOAI_HOST ?? "127.0.0.1",
@@ -384,6 +463,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     trustedProxies: e.CHOREOAI_TRUSTED_PROXIES ?? [],
     defaultRpm: e.CHOREOAI_DEFAULT_RPM,
     defaultTpm: e.CHOREOAI_DEFAULT_TPM,
+    defaultBudget: defaultBudget(e.CHOREOAI_DEFAULT_BUDGET_USD, e.CHOREOAI_DEFAULT_BUDGET_PERIOD),
     fetchImageUrls: e.CHOREOAI_FETCH_IMAGE_URLS === "true",
     upstreamClient: e.CHOREOAI_UPSTREAM_CLIENT ?? "http1",
     metrics: e.CHOREOAI_METRICS !== "false",

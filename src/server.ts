@@ -5,8 +5,9 @@
  * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
  * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
  * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
- * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each finished
- * request is logged, recorded, counted in the metrics and its span ended.
+ * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; a budgeted one is
+ * settled here (a whole answer before it is sent, a stream when it ends) and carries its budget
+ * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
  */
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
@@ -41,6 +42,16 @@ import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
 import type { RateLimiter } from "./limits/limiter.ts";
 import {
+  BUDGETED_ENDPOINTS,
+  budgetFor,
+  type RequestSpend,
+  setBudgetHeaders,
+  settledCost,
+} from "./routes/budgets.ts";
+import { type BudgetLedger, createMemoryLedger } from "./spend/ledger.ts";
+import type { MicroUsd, Pricing } from "./spend/pricing.ts";
+import { billedUsage } from "./spend/served.ts";
+import {
   countRejected,
   limitsFor,
   NO_LIMITS,
@@ -65,6 +76,13 @@ export interface AppDeps {
   readonly usage?: { record(entry: UsageRecord): void };
   /** Per-key rate limits (in process, or shared through Redis); none: unlimited. */
   readonly limiter?: RateLimiter;
+  /**
+   * Budget counters (in process, or shared through Redis); none: in process, every counter
+   * starting from nothing spent.
+   */
+  readonly ledger?: BudgetLedger;
+  /** Prices requests for budgets; none: every request costs nothing. */
+  readonly pricing?: Pricing;
   /** Resolves a host name to its addresses (for fetching image URLs safely). */
   readonly resolveDns?: (host: string) => Promise<string[]>;
   /**
@@ -113,6 +131,8 @@ interface RequestState {
   keyId: string | undefined;
   /** Set for a limited key on a limited endpoint. */
   limits: RequestLimits | undefined;
+  /** Where it was served, and its budget (for a key with one, on a budgeted endpoint). */
+  readonly spend: RequestSpend;
   /** Served over HTTP (an `info` came with it): its framing enforces `Content-Length`. */
   readonly framed: boolean;
   /** Time spent waiting for providers. */
@@ -129,6 +149,8 @@ export function createHandler(
 ): (request: Request, info?: Deno.ServeHandlerInfo) => Promise<Response> {
   const { config, log, now } = deps;
   const limiter = deps.limiter ?? NO_LIMITS;
+  const ledger = deps.ledger ?? createMemoryLedger({ recorded: () => 0, now });
+  const { pricing } = deps;
   const routing = deps.routing ?? fixed(buildRouting(config));
   const routeDeps: RouteDeps = {
     config,
@@ -150,6 +172,8 @@ export function createHandler(
     shutdownSignal: deps.shutdownSignal,
     deadlines: createDeadlines(now),
     limiter,
+    ledger,
+    pricing,
     pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     responses: deps.responses,
     metrics: deps.metrics,
@@ -167,7 +191,9 @@ export function createHandler(
   };
   const { metrics } = deps;
   metrics?.watchBreakers(() => breakerStates(routing(), routeDeps.breakers));
-  if (config.redisUrl !== undefined) metrics?.watchRedis(() => limiter.status() !== "ok");
+  /** Whether rate limits or budgets are counted per replica because Redis cannot be reached. */
+  const degraded = () => limiter.status() !== "ok" || ledger.status() !== "ok";
+  if (config.redisUrl !== undefined) metrics?.watchRedis(degraded);
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
 
@@ -187,7 +213,7 @@ export function createHandler(
   ): Promise<Response> {
     const { fields } = state;
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
-      return Response.json({ status: limiter.status() === "ok" ? "ok" : "degraded" });
+      return Response.json({ status: degraded() ? "degraded" : "ok" });
     }
     const principal = isAdminPath(path)
       ? admitAdmin(path, {
@@ -208,6 +234,9 @@ export function createHandler(
       });
     }
     if (LIMITED_ENDPOINTS.has(path)) state.limits = limitsFor(principal, config);
+    if (BUDGETED_ENDPOINTS.has(path)) {
+      state.spend.budget = budgetFor(principal, config.defaultBudget, now());
+    }
     return await handler(
       request,
       {
@@ -216,6 +245,7 @@ export function createHandler(
         principal,
         fields,
         limits: state.limits,
+        spend: state.spend,
         framed: state.framed,
         upstream: state.upstream,
       },
@@ -233,6 +263,54 @@ export function createHandler(
     reconcileTokens(limiter, limits, used).catch((error) =>
       log.error("rate limit reconciliation failed", describeError(error))
     );
+  }
+
+  /** The real cost of a finished request at the prices of the target that served it. */
+  function realCost(state: RequestState): MicroUsd {
+    const { usage } = state.fields;
+    const { served } = state.spend;
+    if (usage === undefined || served === undefined || pricing === undefined) return 0;
+    return pricing.cost(served, billedUsage(usage)).microUsd;
+  }
+
+  /**
+   * Settles a reserved request with its real cost (see `settledCost`). Never throws: a ledger
+   * that fails is logged, and the reservation stands.
+   */
+  async function settleBudget(state: RequestState, status: number): Promise<void> {
+    const { budget } = state.spend;
+    if (budget?.state !== "reserved") return;
+    budget.state = "settled";
+    try {
+      const cost = settledCost(budget, {
+        status,
+        hasUsage: state.fields.usage !== undefined,
+        priced: realCost(state),
+      });
+      budget.cost = cost;
+      const spent = await ledger.settle(budget.account, cost - budget.reserved);
+      if (spent !== undefined) budget.spent = spent;
+      else if (budget.spent !== undefined) budget.spent += cost - budget.reserved;
+    } catch (error) {
+      log.error("budget settlement failed", {
+        request_id: state.requestId,
+        ...describeError(error),
+      });
+    }
+  }
+
+  /**
+   * The budget of a request that failed before its reservation: what is spent, for the
+   * remaining-budget header. Never throws.
+   */
+  async function readBudget(state: RequestState): Promise<void> {
+    const { budget } = state.spend;
+    if (budget?.state !== "open") return;
+    try {
+      budget.spent = await ledger.peek(budget.account);
+    } catch (error) {
+      log.error("budget read failed", { request_id: state.requestId, ...describeError(error) });
+    }
   }
 
   function recordUsage(state: RequestState, path: string, status: number, finished: number): void {
@@ -303,6 +381,7 @@ export function createHandler(
       fields,
       keyId: undefined,
       limits: undefined,
+      spend: { served: undefined, budget: undefined },
       framed: info !== undefined,
       upstream: createUpstreamTimer(now),
     };
@@ -326,6 +405,14 @@ export function createHandler(
     if (state.limits?.decision !== undefined) {
       setRateLimitHeaders(headers, state.limits.decision);
     }
+    const isStream = headers.get("content-type")?.startsWith("text/event-stream") === true;
+    const { budget } = state.spend;
+    if (budget !== undefined) {
+      // A whole answer is settled before it is sent, so its headers say what it cost.
+      if (!isStream) await settleBudget(state, response.status);
+      await readBudget(state);
+      setBudgetHeaders(headers, budget, { whole: !isStream });
+    }
 
     // Up to now: the whole answer, or a stream's first event (streams are held until then).
     const answered = now();
@@ -333,7 +420,6 @@ export function createHandler(
     fields.gateway_ms = roundMs(answered - started - (upstreamMs ?? 0));
     if (upstreamMs !== undefined) fields.upstream_ms = roundMs(upstreamMs);
     headers.set("server-timing", serverTiming(fields.gateway_ms, upstreamMs));
-    const isStream = headers.get("content-type")?.startsWith("text/event-stream") === true;
     if (!isStream) fields.ttfb_ms = answered - started;
     else if (metrics !== undefined) {
       fields.stream_open = true;
@@ -355,6 +441,7 @@ export function createHandler(
       recordUsage(state, path, status, finished);
       countRequest(state, path, status, finished);
       settleLimits(state, status);
+      void settleBudget(state, status);
       trace?.end({ status, requestId, fields });
     };
     if (info === undefined) finish();

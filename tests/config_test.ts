@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Config, ConfigError, isLoopbackHost, parseConfig } from "../src/config.ts";
+import {
+  type Config,
+  ConfigError,
+  isLoopbackHost,
+  parseConfig,
+  parseDefaultBudget,
+} from "../src/config.ts";
 
 function configErrorOf(env: Record<string, string | undefined>): ConfigError {
   try {
@@ -38,6 +44,7 @@ function defaults(): Config {
     trustedProxies: [],
     defaultRpm: undefined,
     defaultTpm: undefined,
+    defaultBudget: undefined,
     fetchImageUrls: false,
     upstreamClient: "http1",
     metrics: true,
@@ -74,6 +81,8 @@ Deno.test("parseConfig() treats an empty value as unset", () => {
     "CHOREOAI_TRUSTED_PROXIES",
     "CHOREOAI_DEFAULT_RPM",
     "CHOREOAI_DEFAULT_TPM",
+    "CHOREOAI_DEFAULT_BUDGET_USD",
+    "CHOREOAI_DEFAULT_BUDGET_PERIOD",
     "OTEL_DENO",
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
@@ -108,6 +117,8 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_TRUSTED_PROXIES: "10.0.0.0/8, 192.168.1.7,2001:db8::/32,::1",
     CHOREOAI_DEFAULT_RPM: "60",
     CHOREOAI_DEFAULT_TPM: "100000",
+    CHOREOAI_DEFAULT_BUDGET_USD: "250.5",
+    CHOREOAI_DEFAULT_BUDGET_PERIOD: "day",
     CHOREOAI_FETCH_IMAGE_URLS: "true",
     CHOREOAI_UPSTREAM_CLIENT: "fetch",
     CHOREOAI_METRICS: "false",
@@ -140,6 +151,7 @@ Deno.test("parseConfig() reads every variable", () => {
     trustedProxies: ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"],
     defaultRpm: 60,
     defaultTpm: 100_000,
+    defaultBudget: { usd: 250.5, period: "day" },
     fetchImageUrls: true,
     upstreamClient: "fetch",
     metrics: false,
@@ -175,6 +187,24 @@ Deno.test("parseConfig() accepts the edges of each range", async (t) => {
       (c) => c.redisUrl,
       "redis://localhost",
     ],
+    [
+      "a budget without a period is monthly",
+      { CHOREOAI_DEFAULT_BUDGET_USD: "100" },
+      (c) => c.defaultBudget,
+      { usd: 100, period: "month" },
+    ],
+    [
+      "a total budget of one micro-dollar",
+      { CHOREOAI_DEFAULT_BUDGET_USD: "0.000001", CHOREOAI_DEFAULT_BUDGET_PERIOD: "total" },
+      (c) => c.defaultBudget,
+      { usd: 0.000001, period: "total" },
+    ],
+    [
+      "the largest budget",
+      { CHOREOAI_DEFAULT_BUDGET_USD: "1000000000" },
+      (c) => c.defaultBudget?.usd,
+      1_000_000_000,
+    ],
   ];
   for (const [name, env, read, expected] of cases) {
     await t.step(name, () => {
@@ -203,6 +233,11 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["responses TTL with a fraction", "CHOREOAI_RESPONSES_TTL", "1.5d"],
     ["decimal rpm", "CHOREOAI_DEFAULT_RPM", "0.5"],
     ["negative tpm", "CHOREOAI_DEFAULT_TPM", "-100"],
+    ["budget with a dollar sign", "CHOREOAI_DEFAULT_BUDGET_USD", "$100"],
+    ["budget of 0", "CHOREOAI_DEFAULT_BUDGET_USD", "0"],
+    ["budget below a micro-dollar", "CHOREOAI_DEFAULT_BUDGET_USD", "0.0000001"],
+    ["budget past the largest", "CHOREOAI_DEFAULT_BUDGET_USD", "1000000001"],
+    ["negative budget", "CHOREOAI_DEFAULT_BUDGET_USD", "-5"],
     ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
     ["unknown upstream client", "CHOREOAI_UPSTREAM_CLIENT", "undici"],
     ["metrics not a boolean", "CHOREOAI_METRICS", "on"],
@@ -235,6 +270,45 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
       assert.ok(error.message.includes(line));
     });
   }
+});
+
+Deno.test("parseConfig() refuses a budget period that names no budget, or no period", async (t) => {
+  await t.step("a period without an amount", () => {
+    const error = configErrorOf({ CHOREOAI_DEFAULT_BUDGET_PERIOD: "day" });
+    assert.match(
+      problemFor(error, "CHOREOAI_DEFAULT_BUDGET_PERIOD"),
+      /without CHOREOAI_DEFAULT_BUDGET_USD/,
+    );
+  });
+  await t.step("an unknown period", () => {
+    const error = configErrorOf({
+      CHOREOAI_DEFAULT_BUDGET_USD: "5",
+      CHOREOAI_DEFAULT_BUDGET_PERIOD: "week",
+    });
+    assert.match(problemFor(error, "CHOREOAI_DEFAULT_BUDGET_PERIOD"), /day, month or total/);
+  });
+});
+
+Deno.test("parseDefaultBudget() reads the two budget variables alone", async (t) => {
+  await t.step(
+    "none set",
+    () => assert.equal(parseDefaultBudget({ CHOREOAI_PORT: "x" }), undefined),
+  );
+  await t.step("both set", () => {
+    assert.deepEqual(
+      parseDefaultBudget({
+        CHOREOAI_DEFAULT_BUDGET_USD: "12",
+        CHOREOAI_DEFAULT_BUDGET_PERIOD: "day",
+      }),
+      { usd: 12, period: "day" },
+    );
+  });
+  await t.step("a bad amount", () => {
+    assert.throws(
+      () => parseDefaultBudget({ CHOREOAI_DEFAULT_BUDGET_USD: "lots" }),
+      (error) => error instanceof ConfigError && /CHOREOAI_DEFAULT_BUDGET_USD/.test(error.message),
+    );
+  });
 });
 
 Deno.test("parseConfig() names several bad variables in one ConfigError", () => {

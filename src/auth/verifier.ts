@@ -6,6 +6,7 @@
  */
 import type { GatewayError } from "../errors.ts";
 import { keyHint } from "../keys/generate.ts";
+import type { Budget, Spender } from "../spend/budget.ts";
 
 /** Who a request acts as, and what it may do. */
 export interface Principal {
@@ -21,6 +22,10 @@ export interface Principal {
   mayUseEndpoint(path: string): boolean;
   /** The key's own rate limits (null: the gateway's defaults apply). */
   readonly limits: { readonly rpm: number | null; readonly tpm: number | null };
+  /** The key's own budget (null: the gateway's default applies, if any). */
+  readonly budget: Budget | null;
+  /** Whose spend a budget counts: the key's rotation chain (`dev` alone in development mode). */
+  readonly spender: Spender;
 }
 
 /** What verification may depend on besides the token. */
@@ -38,7 +43,10 @@ export interface KeyVerifier {
   verify(token: string, context: VerifyContext): Principal | GatewayError;
 }
 
-/** The principal of development mode (id `dev`): every model and endpoint, not an admin key. */
+/**
+ * The principal of development mode (id `dev`): every model and endpoint, not an admin key;
+ * every request counts against one budget, the gateway's default (if any).
+ */
 export function developmentPrincipal(hint: string): Principal {
   return {
     id: "dev",
@@ -47,8 +55,12 @@ export function developmentPrincipal(hint: string): Principal {
     mayUseModel: () => true,
     mayUseEndpoint: () => true,
     limits: { rpm: null, tpm: null },
+    budget: null,
+    spender: DEVELOPMENT_SPENDER,
   };
 }
+
+const DEVELOPMENT_SPENDER: Spender = Object.freeze({ id: "dev", keyIds: Object.freeze(["dev"]) });
 
 /** Development mode: every well-formed token is accepted, with full access to the models. */
 export function createDevelopmentVerifier(): KeyVerifier {

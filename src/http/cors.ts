@@ -13,6 +13,9 @@ const EXPOSED = [
   "x-ratelimit-limit-tokens",
   "x-ratelimit-remaining-tokens",
   "x-ratelimit-reset-tokens",
+  "x-should-retry",
+  "x-choreoai-budget-remaining-usd",
+  "x-choreoai-cost-usd",
   "server-timing",
 ].join(", ");
 

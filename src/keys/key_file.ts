@@ -3,6 +3,7 @@
  * and serialisation. It stores a SHA-256 digest of each key, never the key.
  */
 import { z } from "zod";
+import { BudgetSchema } from "../spend/budget.ts";
 import { isIpOrCidr } from "./scopes.ts";
 
 const DIGEST_REGEXP = /^sha256:[0-9a-f]{64}$/;
@@ -30,7 +31,8 @@ export type KeyRole = typeof KEY_ROLES[number];
 /**
  * One key of the list, as stored. Scopes that are null (or absent) do not restrict. `role` is
  * left as written: absent (what the CLI writes for a client key, and what files from before
- * roles hold) means `client`; read it with {@linkcode keyRole}.
+ * roles hold) means `client`; read it with {@linkcode keyRole}. `budget` is absent for a key
+ * without its own budget (the gateway's default then applies, if any).
  */
 export const KeyRecordSchema = z.strictObject({
   id: z.string().regex(ID_REGEXP, "must look like key_7Hq2xM9aLp"),
@@ -49,10 +51,11 @@ export const KeyRecordSchema = z.strictObject({
   ips: z.array(cidr).nullable().default(null),
   rpm: z.int().min(1).nullable().default(null),
   tpm: z.int().min(1).nullable().default(null),
+  budget: BudgetSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** One stored key, with every optional field but `role` filled in. */
+/** One stored key, with every optional field but `role` and `budget` filled in. */
 export type KeyRecord = z.output<typeof KeyRecordSchema>;
 
 /** A stored key's role: `client` unless the record says `admin`. */

@@ -9,6 +9,7 @@ import { authErrors } from "../auth/authorization.ts";
 import type { KeyVerifier, Principal, VerifyContext } from "../auth/verifier.ts";
 import { GatewayError } from "../errors.ts";
 import { digestKey, hasValidChecksum } from "./generate.ts";
+import type { Spender } from "../spend/budget.ts";
 import { type KeyFile, type KeyRecord, keyRole } from "./key_file.ts";
 import { compileEndpointScope, compileIpScope, compileModelScope } from "./scopes.ts";
 
@@ -40,11 +41,52 @@ function noModel(): boolean {
 }
 
 /**
+ * Every key's spender: the first key of its rotation chain (following `rotated_from` while it
+ * names a key of the list) and every key of that chain, so that a rotated key goes on spending
+ * the same budget.
+ */
+export function rotationSpenders(keys: readonly KeyRecord[]): Map<string, Spender> {
+  const byId = new Map(keys.map((key) => [key.id, key]));
+  const rootOf = (key: KeyRecord): string => {
+    const seen = new Set<string>();
+    let current = key;
+    while (current.rotated_from !== null && !seen.has(current.id)) {
+      seen.add(current.id);
+      const previous = byId.get(current.rotated_from);
+      if (previous === undefined) break;
+      current = previous;
+    }
+    return current.id;
+  };
+  const chains = new Map<string, string[]>();
+  const roots = new Map<string, string>();
+  for (const key of keys) {
+    const root = rootOf(key);
+    roots.set(key.id, root);
+    const chain = chains.get(root);
+    if (chain === undefined) chains.set(root, [key.id]);
+    else chain.push(key.id);
+  }
+  const spenders = new Map<string, Spender>();
+  const frozen = new Map<string, Spender>();
+  for (const [id, root] of roots) {
+    let spender = frozen.get(root);
+    if (spender === undefined) {
+      spender = Object.freeze({ id: root, keyIds: Object.freeze(chains.get(root) ?? [root]) });
+      frozen.set(root, spender);
+    }
+    spenders.set(id, spender);
+  }
+  return spenders;
+}
+
+/**
  * Compiles a parsed key file into an index. An admin key is a model key only for the models it
  * lists: with `models` null it may use none.
  */
 export function compileKeyIndex(file: KeyFile): KeyIndex {
   const byDigest = new Map<string, CompiledKey>();
+  const spenders = rotationSpenders(file.keys);
   for (const record of file.keys) {
     const admin = keyRole(record) === "admin";
     const mayUseModel = admin && record.models === null
@@ -62,6 +104,8 @@ export function compileKeyIndex(file: KeyFile): KeyIndex {
         hint: record.hint,
         admin,
         limits: { rpm: record.rpm, tpm: record.tpm },
+        budget: record.budget ?? null,
+        spender: spenders.get(record.id) ?? { id: record.id, keyIds: [record.id] },
         mayUseModel,
         mayUseEndpoint,
       }),

@@ -11,7 +11,8 @@ import { echoChunks, echoCompletion, echoReply } from "../providers/echo.ts";
 import type { StreamItem, TranslationContext } from "../providers/mod.ts";
 import { planRoute } from "../routing/route.ts";
 import { estimatePromptTokens } from "../tokens/mod.ts";
-import { admit, DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
+import { DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
+import { admitRequest } from "./admission.ts";
 import { SSE_HEADERS } from "../sse.ts";
 import { createSseWriter, renderStream } from "../streaming/client_stream.ts";
 import {
@@ -37,9 +38,11 @@ export async function handleChatCompletions(
   ctx.fields.stream = chat.stream === true;
   const plan = planRoute(chat.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
-  if (ctx.limits !== undefined) {
-    await admit(deps.limiter, ctx.limits, () => tokenReservation(chat));
-  }
+  await admitRequest(ctx, deps, {
+    plan,
+    model: chat.model,
+    reservation: () => tokenReservation(chat),
+  });
   const translation: TranslationContext = {
     id: `chatcmpl-${deps.randomId()}`,
     created: Math.floor(deps.now() / 1000),

@@ -7,6 +7,9 @@ import type { Deadlines } from "../deadlines.ts";
 import type { RateLimiter } from "../limits/limiter.ts";
 import type { ImageFetchDeps } from "../http/image_fetch.ts";
 import type { RequestLimits } from "./rate_limits.ts";
+import type { RequestSpend } from "./budgets.ts";
+import type { BudgetLedger } from "../spend/ledger.ts";
+import type { Pricing } from "../spend/pricing.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import type { Usage } from "../openai/schema.ts";
@@ -47,6 +50,8 @@ export interface RequestContext {
   readonly fields: AccessFields;
   /** This request's rate limits, when its key has any. */
   readonly limits: RequestLimits | undefined;
+  /** Where it was served and its budget (shared with the router, which settles it). */
+  readonly spend: RequestSpend;
   /** It came over HTTP (Deno.serve), which enforces its `Content-Length`; not built in code. */
   readonly framed?: boolean | undefined;
   /** Time this request spends waiting for providers (Server-Timing's `upstream`). */
@@ -71,6 +76,10 @@ export interface RouteDeps {
   /** Shared idle deadlines (request bodies, upstream calls). */
   readonly deadlines: Deadlines;
   readonly limiter: RateLimiter;
+  /** Budget counters (in process, or shared through Redis). */
+  readonly ledger: BudgetLedger;
+  /** Prices requests for budgets; none: every request costs nothing. */
+  readonly pricing: Pricing | undefined;
   /** How http(s) image URLs are fetched for providers that need bytes; undefined: refused. */
   readonly imageFetch: ImageFetchDeps | undefined;
   /** Translated Messages streams: ms of provider silence before a `ping` event. */

@@ -23,7 +23,7 @@ import {
   type RouteDeps,
 } from "./context.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
-import { admit } from "./rate_limits.ts";
+import { admitRequest } from "./admission.ts";
 import {
   failure,
   providerTarget,
@@ -47,13 +47,11 @@ export async function handleEmbeddings(
   const plan = planRoute(embeddings.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
   const context = createEmbeddingsContext(embeddings);
-  if (ctx.limits !== undefined) {
-    await admit(
-      deps.limiter,
-      ctx.limits,
-      () => ({ prompt: context.estimatedTokens, completion: undefined }),
-    );
-  }
+  await admitRequest(ctx, deps, {
+    plan,
+    model: embeddings.model,
+    reservation: () => ({ prompt: context.estimatedTokens, completion: undefined }),
+  });
   if (plan.kind === "echo") {
     ctx.fields.provider = "choreoai";
     const answer = echoEmbeddings(embeddings, ECHO_MODEL);

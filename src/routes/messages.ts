@@ -10,7 +10,8 @@
  *
  * `count_tokens` asks Anthropic for its own count when the model has targets that speak Messages
  * (only those are tried), and answers the gateway's estimate otherwise, with no upstream call. It
- * counts as one request against a key's rpm and reserves no tokens.
+ * counts as one request against a key's rpm, reserves no tokens, and is not budgeted (Anthropic
+ * does not charge for it).
  */
 import {
   createMessagesSseWriter,
@@ -48,7 +49,8 @@ import {
   requireModelScope,
   type RouteDeps,
 } from "./context.ts";
-import { admit, type TokenReservation } from "./rate_limits.ts";
+import type { TokenReservation } from "./rate_limits.ts";
+import { admitRequest } from "./admission.ts";
 import {
   failure,
   providerTarget,
@@ -82,14 +84,16 @@ export async function handleMessages(
   let estimate: number | undefined;
   const promptEstimate = (chat: ChatCompletionRequest) =>
     estimate ??= estimatePromptTokens(chat.messages);
-  if (ctx.limits !== undefined) {
-    await admit(deps.limiter, ctx.limits, () => {
+  await admitRequest(ctx, deps, {
+    plan,
+    model: messages.model,
+    reservation: () => {
       const translated = canonicalOf();
       const reservation = messagesReservation(messages, translated);
       if (!(translated instanceof GatewayError)) estimate = reservation.prompt;
       return reservation;
-    });
-  }
+    },
+  });
   const id = deps.randomId();
   const context: MessagesContext = {
     id: `msg_${id}`,
@@ -165,9 +169,12 @@ export async function handleCountTokens(
   requireModelScope(ctx, counted.model);
   const plan = planRoute(counted.model, deps.routing());
   if (plan instanceof GatewayError) throw plan;
-  if (ctx.limits !== undefined) {
-    await admit(deps.limiter, ctx.limits, () => ({ prompt: 0, completion: undefined }));
-  }
+  // Not budgeted (it costs nothing): this admits its rate limits alone.
+  await admitRequest(ctx, deps, {
+    plan,
+    model: counted.model,
+    reservation: () => ({ prompt: 0, completion: undefined }),
+  });
   const native = plan.kind === "echo" ? undefined : nativeOnly(plan);
   if (native === undefined) return estimated(counted, ctx);
   const headers = messagesHeaders(request);

@@ -63,7 +63,8 @@ import {
   requireModelScope,
   type RouteDeps,
 } from "./context.ts";
-import { admit, DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
+import { DEFAULT_COMPLETION_RESERVE, type TokenReservation } from "./rate_limits.ts";
+import { admitRequest } from "./admission.ts";
 import {
   failure,
   providerTarget,
@@ -192,13 +193,11 @@ export async function handleCreateResponse(
   let canonical: Canonical | undefined;
   const canonicalOf = () =>
     canonical ??= toChatRequest(responses, { history: sources.history, items: sources.items });
-  if (ctx.limits !== undefined) {
-    await admit(
-      deps.limiter,
-      ctx.limits,
-      () => responsesReservation(responses, canonicalOf()),
-    );
-  }
+  await admitRequest(ctx, deps, {
+    plan,
+    model: responses.model,
+    reservation: () => responsesReservation(responses, canonicalOf()),
+  });
   const id = deps.randomId();
   const newItemId = (prefix: string) => `${prefix}_${deps.randomId()}`;
   const context: ResponsesContext = {

@@ -27,6 +27,10 @@ export interface GatewayOptions {
   readonly verifier?: KeyVerifier;
   readonly usage?: AppDeps["usage"];
   readonly limiter?: AppDeps["limiter"];
+  /** Budget counters; default: in process, starting from nothing spent. */
+  readonly ledger?: AppDeps["ledger"];
+  /** Prices for budgets (`fixed_pricing.ts`); none: every request costs nothing. */
+  readonly pricing?: AppDeps["pricing"];
   /** A routing file's content (as JSON would hold it); its keys are read from `env`. */
   readonly routingFile?: unknown;
   /** The routing table, when the test reloads it itself. */
@@ -75,6 +79,8 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     shutdownSignal: shutdown.signal,
     ...(options.usage === undefined ? {} : { usage: options.usage }),
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
+    ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
     ...(routing === undefined ? {} : { routing }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),

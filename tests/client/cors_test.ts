@@ -35,6 +35,9 @@ const MUST_READ = [
   "x-ratelimit-limit-tokens",
   "x-ratelimit-remaining-tokens",
   "x-ratelimit-reset-tokens",
+  "x-should-retry",
+  "x-choreoai-budget-remaining-usd",
+  "x-choreoai-cost-usd",
 ];
 
 /** One request as the client hands it to `fetch`: method, path and header names. */

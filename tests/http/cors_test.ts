@@ -138,6 +138,9 @@ Deno.test("addCorsHeaders() exposes the gateway's headers to the browser", () =>
       "x-ratelimit-limit-tokens",
       "x-ratelimit-remaining-tokens",
       "x-ratelimit-reset-tokens",
+      "x-should-retry",
+      "x-choreoai-budget-remaining-usd",
+      "x-choreoai-cost-usd",
     ]
   ) {
     assert.ok(exposed.includes(name), `${name} not in ${exposed.join()}`);

@@ -53,7 +53,8 @@ export function messagesErrorType(status: number): MessagesErrorType {
 }
 
 /**
- * The Messages body of a gateway error; the gateway's `code` is kept.
+ * The Messages body of a gateway error; the gateway's `code` is kept. A used-up budget
+ * (`insufficient_quota`, 429) is Anthropic's `billing_error`, whatever its status.
  *
  * @example Usage
  * ```ts
@@ -66,7 +67,11 @@ export function messagesErrorType(status: number): MessagesErrorType {
 export function toMessagesErrorBody(error: GatewayError): MessagesErrorBody {
   return {
     type: "error",
-    error: { type: messagesErrorType(error.status), message: error.message, code: error.code },
+    error: {
+      type: error.code === "insufficient_quota" ? "billing_error" : messagesErrorType(error.status),
+      message: error.message,
+      code: error.code,
+    },
   };
 }
 
