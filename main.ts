@@ -21,8 +21,10 @@ import {
   ConfigError,
   isLoopbackHost,
   parseConfig,
+  parseDefaultBudget,
   VARIABLE_NAMES,
 } from "./src/config.ts";
+import type { Budget } from "./src/spend/budget.ts";
 import type { CliIo } from "./src/cli/io.ts";
 import { runKeysCommand } from "./src/cli/keys/mod.ts";
 import { runUsageCommand } from "./src/cli/usage.ts";
@@ -308,11 +310,26 @@ async function serve(log: Logger): Promise<number> {
   return 0;
 }
 
+/** The default budget for `keys list`; a bad one is shown, and left out. */
+function readDefaultBudget(): Budget | undefined {
+  try {
+    return parseDefaultBudget({
+      CHOREOAI_DEFAULT_BUDGET_USD: Deno.env.get("CHOREOAI_DEFAULT_BUDGET_USD"),
+      CHOREOAI_DEFAULT_BUDGET_PERIOD: Deno.env.get("CHOREOAI_DEFAULT_BUDGET_PERIOD"),
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    writeText(`warning: the default budget is ignored here. ${error.message}\n`, "stderr");
+    return undefined;
+  }
+}
+
 /** What a CLI subcommand may touch: the settings it reads, the clock, randomness, the streams. */
 function createCliIo(): CliIo {
   return {
     keysFile: Deno.env.get("CHOREOAI_KEYS_FILE"),
     dbPath: Deno.env.get("CHOREOAI_DB") ?? "./choreoai.db",
+    defaultBudget: readDefaultBudget(),
     now: Date.now,
     randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
     readStdin: () => new Response(Deno.stdin.readable).text(),

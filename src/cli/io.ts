@@ -2,6 +2,7 @@
  * What a CLI subcommand may touch, passed in by main.ts so the commands stay testable: the
  * settings it reads, the clock, randomness and the standard streams.
  */
+import type { Budget } from "../spend/budget.ts";
 
 /** Inputs and outputs of a CLI subcommand. */
 export interface CliIo {
@@ -9,6 +10,8 @@ export interface CliIo {
   readonly keysFile: string | undefined;
   /** CHOREOAI_DB. */
   readonly dbPath: string;
+  /** The budget of keys without their own (CHOREOAI_DEFAULT_BUDGET_*), for `keys list`. */
+  readonly defaultBudget?: Budget | undefined;
   /** Milliseconds since the epoch. */
   now(): number;
   /** Cryptographically random bytes. */

@@ -296,7 +296,7 @@ Deno.test("keys list, show, revoke and rotate", async () => {
     assertExit(table, 0, "list");
     assert.match(
       table.stdout,
-      /^ID +NAME +ROLE +HINT +STATUS +CREATED +EXPIRES +LAST USED +REQUESTS\n/,
+      /^ID +NAME +ROLE +HINT +STATUS +CREATED +EXPIRES +LAST USED +REQUESTS +SPENT\/BUDGET +RESETS\n/,
     );
     assert.equal(table.stdout.trim().split("\n").length, 6);
     assert.match(
@@ -654,9 +654,9 @@ Deno.test("runKeysCommand() lists keys as a table and as JSON", async () => {
     assert.equal(
       table.stdout,
       [
-        "ID              NAME     ROLE    HINT                STATUS    CREATED                   EXPIRES               LAST USED  REQUESTS",
-        "key_Alpha00001  ci?[31m  client  sk-choreo-AbC…9xYz  rotating  2026-11-01T00:00:00Z      2026-11-26T00:00:00Z  never      0",
-        "key_Beta000002  next     admin   sk-choreo-DeF…1234  active    2026-11-25T08:00:00.500Z  never                 never      0",
+        "ID              NAME     ROLE    HINT                STATUS    CREATED                   EXPIRES               LAST USED  REQUESTS  SPENT/BUDGET  RESETS",
+        "key_Alpha00001  ci?[31m  client  sk-choreo-AbC…9xYz  rotating  2026-11-01T00:00:00Z      2026-11-26T00:00:00Z  never      0         -             -",
+        "key_Beta000002  next     admin   sk-choreo-DeF…1234  active    2026-11-25T08:00:00.500Z  never                 never      0         -             -",
         "",
       ].join("\n"),
     );
@@ -681,6 +681,7 @@ Deno.test("runKeysCommand() lists keys as a table and as JSON", async () => {
       status: "active",
       last_used_at: null,
       requests: 0,
+      budget_status: null,
     });
     const show = await run(["show", "key_Alpha00001"], file);
     assert.match(show.stdout, /^status: +rotating$/m);

@@ -7,7 +7,15 @@ import { KEY_PREFIX } from "../../keys/generate.ts";
 import type { CliIo } from "../io.ts";
 
 /** The subcommands of `choreoai keys`, in the order the help lists them. */
-export const COMMAND_NAMES = ["create", "add", "list", "show", "revoke", "rotate"] as const;
+export const COMMAND_NAMES = [
+  "create",
+  "add",
+  "list",
+  "show",
+  "revoke",
+  "rotate",
+  "set-budget",
+] as const;
 /** One subcommand of `choreoai keys`. */
 export type CommandName = typeof COMMAND_NAMES[number];
 

@@ -1,11 +1,14 @@
 /**
  * Parsing and validation of the flags of `choreoai keys …`: names, expiry times and durations,
- * the role, model, endpoint and IP scopes, and rate limits. Every bad value is a UsageError.
+ * the role, model, endpoint and IP scopes, rate limits and budgets. Every bad value is a
+ * UsageError.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
 import { ADMIN_ENDPOINTS, ENDPOINTS } from "../../endpoints.ts";
 import { KeyRecordSchema, type KeyRole } from "../../keys/key_file.ts";
+import { type Budget, BudgetSchema } from "../../spend/budget.ts";
+import { BUDGET_PERIODS, type BudgetPeriod } from "../../spend/period.ts";
 import { parseDuration } from "../duration.ts";
 import {
   type CommandName,
@@ -21,6 +24,12 @@ export const HELP_OPTION = { help: { type: "boolean", short: "h" } } as const;
 /** `--json`, for the commands that can print JSON. */
 export const JSON_OPTION = { json: { type: "boolean" } } as const;
 
+/** `--budget-usd` and `--budget-period`, of `create`, `add` and `set-budget`. */
+export const BUDGET_OPTIONS = {
+  "budget-usd": { type: "string" },
+  "budget-period": { type: "string" },
+} as const;
+
 /** The options of `create` and `add`. */
 export const SCOPE_OPTIONS = {
   name: { type: "string" },
@@ -32,6 +41,7 @@ export const SCOPE_OPTIONS = {
   ips: { type: "string", multiple: true },
   rpm: { type: "string" },
   tpm: { type: "string" },
+  ...BUDGET_OPTIONS,
   ...JSON_OPTION,
   ...HELP_OPTION,
 } as const;
@@ -240,6 +250,52 @@ function parseLimit(flag: string, value: string | undefined, command: CommandNam
   return limit;
 }
 
+/** `--budget-usd`: a number of US dollars such as 100 or 2.50, within a budget's bounds. */
+function parseBudgetUsd(value: string, command: CommandName): number {
+  const usd = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  const checked = BudgetSchema.shape.usd.safeParse(usd);
+  if (!checked.success) {
+    const why = Number.isNaN(usd)
+      ? "must be a number of US dollars such as 100 or 2.50"
+      : checked.error.issues[0]?.message ?? "must be a valid amount";
+    throw new UsageError(`--budget-usd ${why}, got ${shown(value)}`, command);
+  }
+  return checked.data;
+}
+
+/** `--budget-period`: day, month or total. */
+export function parseBudgetPeriod(value: string, command: CommandName): BudgetPeriod {
+  const period = BUDGET_PERIODS.find((known) => known === value);
+  if (period === undefined) {
+    throw new UsageError(
+      `--budget-period must be ${BUDGET_PERIODS.join(", ")}, got ${shown(value)}`,
+      command,
+    );
+  }
+  return period;
+}
+
+/**
+ * The budget `--budget-usd` and `--budget-period` set, or null when neither is given. The
+ * period is `fallbackPeriod` when only the amount is given; a period alone is a UsageError.
+ */
+export function parseBudget(
+  values: { "budget-usd"?: string | undefined; "budget-period"?: string | undefined },
+  command: CommandName,
+  fallbackPeriod: BudgetPeriod = "month",
+): Budget | null {
+  const usd = values["budget-usd"];
+  const period = values["budget-period"];
+  if (usd === undefined) {
+    if (period === undefined) return null;
+    throw new UsageError("--budget-period needs --budget-usd", command);
+  }
+  return {
+    usd: parseBudgetUsd(usd, command),
+    period: period === undefined ? fallbackPeriod : parseBudgetPeriod(period, command),
+  };
+}
+
 /** What `create` and `add` take from their flags. */
 export interface NewKeySettings {
   readonly name: string;
@@ -250,6 +306,8 @@ export interface NewKeySettings {
   readonly ips: string[] | null;
   readonly rpm: number | null;
   readonly tpm: number | null;
+  /** null: none of its own (the gateway's default applies, if any). */
+  readonly budget: Budget | null;
 }
 
 /** Checks the flags of `create` and `add` and turns them into the settings of a new key. */
@@ -264,6 +322,8 @@ export function parseNewKeySettings(
     ips?: string[] | undefined;
     rpm?: string | undefined;
     tpm?: string | undefined;
+    "budget-usd"?: string | undefined;
+    "budget-period"?: string | undefined;
   },
   now: number,
   command: CommandName,
@@ -282,5 +342,6 @@ export function parseNewKeySettings(
     ips: parseScopeList("ips", values.ips, command),
     rpm: parseLimit("--rpm", values.rpm, command),
     tpm: parseLimit("--tpm", values.tpm, command),
+    budget: parseBudget(values, command),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * `choreoai keys …`: create, add, list, show, revoke and rotate the keys of the key list
- * (`CHOREOAI_KEYS_FILE`).
+ * (`CHOREOAI_KEYS_FILE`), and set their budgets.
  *
  * A key is printed exactly once, on stdout, by `create` and `rotate`; the file and every other
  * output hold only its digest (never printed) and a short hint.
@@ -15,6 +15,7 @@ import { HELP } from "./help.ts";
 import { listCommand, showCommand } from "./list.ts";
 import { revokeCommand } from "./revoke.ts";
 import { rotateCommand } from "./rotate.ts";
+import { setBudgetCommand } from "./set_budget.ts";
 
 const COMMANDS: Record<CommandName, (args: readonly string[], io: CliIo) => Promise<number>> = {
   create: createCommand,
@@ -23,6 +24,7 @@ const COMMANDS: Record<CommandName, (args: readonly string[], io: CliIo) => Prom
   show: showCommand,
   revoke: revokeCommand,
   rotate: rotateCommand,
+  "set-budget": setBudgetCommand,
 };
 
 function isCommandName(name: string): name is CommandName {

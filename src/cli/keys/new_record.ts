@@ -38,6 +38,8 @@ export function newRecord(
     ips: settings.ips,
     rpm: settings.rpm,
     tpm: settings.tpm,
+    // Written only when the key has a budget of its own.
+    ...(settings.budget === null ? {} : { budget: { ...settings.budget } }),
     metadata: {},
   };
 }

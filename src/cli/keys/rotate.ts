@@ -1,6 +1,7 @@
 /**
- * `choreoai keys rotate`: replace a key by a new one with the same name, role, scopes, limits
- * and metadata, printed once; the old key keeps working for a grace period.
+ * `choreoai keys rotate`: replace a key by a new one with the same name, role, scopes, limits,
+ * budget and metadata, printed once; the old key keeps working for a grace period. The new key
+ * goes on spending the old one's budget (`rotated_from` chains them).
  */
 import { updateKeyFile } from "../../keys/file_store.ts";
 import { generateKey, KEY_RANDOM_BYTES } from "../../keys/generate.ts";
@@ -88,6 +89,7 @@ export async function rotateCommand(args: readonly string[], io: CliIo): Promise
         ips: old.ips === null ? null : [...old.ips],
         rpm: old.rpm,
         tpm: old.tpm,
+        budget: old.budget ?? null,
       }, now),
       rotated_from: old.id,
       metadata: structuredClone(old.metadata),
