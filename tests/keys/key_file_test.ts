@@ -205,3 +205,35 @@ Deno.test("parseKeyFile() refuses a file that is not a version 1 key list", asyn
     });
   }
 });
+
+Deno.test("parseKeyFile() keeps a budget as written; absent is none of its own", async (t) => {
+  await t.step("a key with a budget", () => {
+    const file = parseKeyFile(fileText([fullEntry({ budget: { usd: 100, period: "month" } })]));
+    assert.deepEqual(file.keys[0]?.budget, { usd: 100, period: "month" });
+    assert.match(serializeKeyFile(file), /"budget": \{\n\s+"usd": 100,\n\s+"period": "month"/);
+  });
+  await t.step("a key without", () => {
+    const file = parseKeyFile(fileText([minimalEntry()]));
+    assert.equal(file.keys[0]?.budget, undefined);
+    assert.ok(!serializeKeyFile(file).includes("budget"), "no budget is written for it");
+  });
+  const cases: [string, unknown, RegExp][] = [
+    ["zero dollars", { usd: 0, period: "day" }, /budget\.usd must be more than 0/],
+    ["a string amount", { usd: "100", period: "day" }, /budget\.usd must be a number/],
+    ["an unknown period", { usd: 5, period: "week" }, /budget\.period must be "day", "month"/],
+    ["no period", { usd: 5 }, /budget\.period/],
+    [
+      "an unknown field",
+      { usd: 5, period: "day", hard: true },
+      /budget has unknown field\(s\) hard/,
+    ],
+    ["null", null, /budget/],
+  ];
+  for (const [name, budget, pattern] of cases) {
+    await t.step(name, () => {
+      const error = parseError(fileText([fullEntry({ budget })]));
+      assert.match(error.message, /keys\[0\] \(key_7Hq2xM9aLp\)/);
+      assert.match(error.message, pattern);
+    });
+  }
+});

@@ -5,6 +5,7 @@ import { type KeyRecord, parseKeyFile } from "../../src/keys/key_file.ts";
 import {
   compileKeyIndex,
   createKeyListVerifier,
+  rotationSpenders,
   TOKEN_CACHE_SIZE,
   verifyApiKey,
 } from "../../src/keys/verify.ts";
@@ -267,4 +268,68 @@ Deno.test("createKeyListVerifier() remembers keys it found, never past a reload"
     assert.ok(TOKEN_CACHE_SIZE >= 1_000);
     for (const key of many) assert.equal((verify(key.token) as Principal).id, key.record.id);
   });
+});
+
+Deno.test("principal budget: the key's own, and one account for its whole rotation chain", async (t) => {
+  const root = makeKey({ id: "key_Root000001", budget: { usd: 10, period: "day" } });
+  const next = makeKey({ id: "key_Next000002", rotated_from: "key_Root000001" });
+  const last = makeKey({
+    id: "key_Last000003",
+    rotated_from: "key_Next000002",
+    budget: { usd: 20, period: "month" },
+  });
+  const alone = makeKey({ id: "key_Alone00004" });
+  const orphan = makeKey({ id: "key_Orphan0005", rotated_from: "key_Deleted006" });
+  const index = indexOf(root.record, next.record, last.record, alone.record, orphan.record);
+  const principal = (token: string) => {
+    const result = verifyApiKey(index, token, { now: NOW, ip: undefined });
+    assert.ok(!(result instanceof GatewayError));
+    return result;
+  };
+  const chain = ["key_Root000001", "key_Next000002", "key_Last000003"];
+  const cases: [string, string, unknown, unknown][] = [
+    ["the first key", root.token, { usd: 10, period: "day" }, {
+      id: "key_Root000001",
+      keyIds: chain,
+    }],
+    ["a rotated key without its own budget", next.token, null, {
+      id: "key_Root000001",
+      keyIds: chain,
+    }],
+    ["the last of the chain", last.token, { usd: 20, period: "month" }, {
+      id: "key_Root000001",
+      keyIds: chain,
+    }],
+    ["a key never rotated", alone.token, null, {
+      id: "key_Alone00004",
+      keyIds: ["key_Alone00004"],
+    }],
+    ["a key rotated from one no longer listed", orphan.token, null, {
+      id: "key_Orphan0005",
+      keyIds: ["key_Orphan0005"],
+    }],
+  ];
+  for (const [name, token, budget, spender] of cases) {
+    await t.step(name, () => {
+      const { budget: actual, spender: actualSpender } = principal(token);
+      assert.deepEqual(actual, budget);
+      assert.deepEqual(actualSpender, spender);
+    });
+  }
+  await t.step("development mode: one spender, dev, and no budget of its own", () => {
+    const dev = createDevelopmentVerifier().verify("anything", { now: NOW, ip: undefined });
+    assert.ok(!(dev instanceof GatewayError));
+    assert.equal(dev.budget, null);
+    assert.deepEqual(dev.spender, { id: "dev", keyIds: ["dev"] });
+  });
+});
+
+Deno.test("rotationSpenders() survives a cycle of rotated_from", () => {
+  const a = makeKey({ id: "key_CycleA0001", rotated_from: "key_CycleB0002" });
+  const b = makeKey({ id: "key_CycleB0002", rotated_from: "key_CycleA0001" });
+  const spenders = rotationSpenders([a.record, b.record]);
+  assert.equal(spenders.size, 2);
+  for (const spender of spenders.values()) {
+    assert.ok(["key_CycleA0001", "key_CycleB0002"].includes(spender.id));
+  }
 });

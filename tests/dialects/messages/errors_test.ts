@@ -46,6 +46,23 @@ Deno.test("toMessagesErrorBody() keeps the message and the gateway's code", () =
   );
 });
 
+Deno.test("toMessagesErrorBody() calls a used-up budget a billing_error, at its 429", () => {
+  const error = new GatewayError("Budget exceeded for key key_1", {
+    status: 429,
+    type: "insufficient_quota",
+    code: "insufficient_quota",
+    headers: { "x-should-retry": "false" },
+  });
+  assert.deepEqual(toMessagesErrorBody(error), {
+    type: "error",
+    error: {
+      type: "billing_error",
+      message: "Budget exceeded for key key_1",
+      code: "insufficient_quota",
+    },
+  });
+});
+
 Deno.test("messagesErrorResponse() keeps status and headers; unknown errors are a generic 500", async (t) => {
   await t.step("429 with retry-after", async () => {
     const error = new GatewayError("Rate limit reached", {
