@@ -297,8 +297,8 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       registry.removeSingleMetric("choreoai_redis_fallback");
       new client.Gauge({
         name: "choreoai_redis_fallback",
-        help: "1 while rate limits are counted per replica because Redis cannot be reached; " +
-          "0 while they are shared through Redis.",
+        help: "1 while rate limits and budgets are counted per replica because Redis cannot be " +
+          "reached; 0 while they are shared through Redis.",
         registers,
         collect() {
           this.set(fallback() ? 1 : 0);

@@ -168,3 +168,19 @@ Deno.test("budgetRefusal() names the budget, period, spend and reset; Retry-Afte
     });
   }
 });
+
+Deno.test("the README's refusal example is the message the gateway writes", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const example = /`(Budget exceeded for key[^`]+)`/.exec(readme.replaceAll(/\n\s*/g, " "))?.[1];
+  assert.ok(example !== undefined, "the README shows a refusal");
+  const error = budgetRefusal(
+    account({
+      id: "key_7Hq2xM9aLp",
+      limit: 100_000_000,
+      start: Date.UTC(2026, 11, 1),
+      resetsAt: Date.UTC(2027, 0, 1),
+    }),
+    { keyId: "key_7Hq2xM9aLp", spent: 99_990_000, requested: 30_000, now: Date.UTC(2026, 11, 2) },
+  );
+  assert.equal(error.message, example);
+});
