@@ -4,12 +4,13 @@
  * collapse into `other`, so the number of series stays fixed whatever clients send; no key,
  * prompt or secret is ever a label.
  *
- * The request path calls {@linkcode GatewayMetrics} a few times per request (about half a
- * microsecond each); gauges that describe state (breakers, Redis fallback) are read at scrape
- * time.
+ * The request path calls {@linkcode GatewayMetrics} twice per request; its counters and
+ * histograms are plain maps (`series.ts`), rendered by the registry with the rest. Gauges that
+ * describe state (in flight, breakers, Redis fallback) are read at scrape time.
  */
 import client from "prom-client";
 import { type BoundedLabel, boundedLabel, codeLabel, dialectLabel, statusClass } from "./labels.ts";
+import { SeriesCounter, SeriesHistogram } from "./series.ts";
 
 /** How one request ended, in the terms of its labels and timings. */
 export interface RequestSummary {
@@ -138,70 +139,70 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const providers: BoundedLabel = boundedLabel(limit);
   const provider = (name: string | undefined) => name === undefined ? "" : providers.of(name);
 
-  const requestLabels = ["dialect", "endpoint", "provider", "model", "status", "code"] as const;
-  const routeLabels = ["dialect", "endpoint", "provider", "model"] as const;
-  const requests = new client.Counter({
-    name: "choreoai_requests_total",
-    help: "Requests answered, by dialect, endpoint, provider, model, status class and error code.",
-    labelNames: requestLabels,
-    registers,
-  });
-  const duration = new client.Histogram({
-    name: "choreoai_request_duration_seconds",
-    help: "Time from a request's arrival to the end of its answer (a stream's last byte).",
-    labelNames: routeLabels,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const overhead = new client.Histogram({
-    name: "choreoai_gateway_overhead_seconds",
-    help:
-      "Time a request spent in the gateway, not waiting for a provider (Server-Timing gateway).",
-    labelNames: ["dialect", "endpoint"],
-    buckets: OVERHEAD_BUCKETS,
-    registers,
-  });
-  const tokens = new client.Counter({
-    name: "choreoai_tokens_total",
-    help: "Tokens as the provider reported them (estimated where it does not), by type.",
-    labelNames: ["dialect", "provider", "model", "type"],
-    registers,
-  });
-  const refusals = new client.Counter({
-    name: "choreoai_limit_refusals_total",
-    help: "Requests refused by a key's rate limit (rate_limit) or budget (budget).",
-    labelNames: ["dialect", "endpoint", "limit"],
-    registers,
-  });
-  const ttfb = new client.Histogram({
-    name: "choreoai_upstream_ttfb_seconds",
-    help:
-      "Time from sending a request to a provider to its answer (for a stream: its first event).",
-    labelNames: ["provider", "target"],
-    buckets: TTFB_BUCKETS,
-    registers,
-  });
-  const attempts = new client.Counter({
-    name: "choreoai_upstream_attempts_total",
-    help: "Upstream attempts by target, kind (first, retry, fallback) and outcome.",
-    labelNames: ["provider", "target", "kind", "outcome"],
-    registers,
-  });
-  const upstreamErrors = new client.Counter({
-    name: "choreoai_upstream_errors_total",
-    help: "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
-    labelNames: ["provider", "target", "code"],
-    registers,
-  });
-  const inFlight = new client.Gauge({
+  const requests = new SeriesCounter(
+    "choreoai_requests_total",
+    "Requests answered, by dialect, endpoint, provider, model, status class and error code.",
+    ["dialect", "endpoint", "provider", "model", "status", "code"],
+  );
+  const duration = new SeriesHistogram(
+    "choreoai_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer (a stream's last byte).",
+    ["dialect", "endpoint", "provider", "model"],
+    DURATION_BUCKETS,
+  );
+  const overhead = new SeriesHistogram(
+    "choreoai_gateway_overhead_seconds",
+    "Time a request spent in the gateway, not waiting for a provider (Server-Timing gateway).",
+    ["dialect", "endpoint"],
+    OVERHEAD_BUCKETS,
+  );
+  const tokens = new SeriesCounter(
+    "choreoai_tokens_total",
+    "Tokens as the provider reported them (estimated where it does not), by type.",
+    ["dialect", "provider", "model", "type"],
+  );
+  const refusals = new SeriesCounter(
+    "choreoai_limit_refusals_total",
+    "Requests refused by a key's rate limit (rate_limit) or budget (budget).",
+    ["dialect", "endpoint", "limit"],
+  );
+  const ttfb = new SeriesHistogram(
+    "choreoai_upstream_ttfb_seconds",
+    "Time from sending a request to a provider to its answer (for a stream: its first event).",
+    ["provider", "target"],
+    TTFB_BUCKETS,
+  );
+  const attempts = new SeriesCounter(
+    "choreoai_upstream_attempts_total",
+    "Upstream attempts by target, kind (first, retry, fallback) and outcome.",
+    ["provider", "target", "kind", "outcome"],
+  );
+  const upstreamErrors = new SeriesCounter(
+    "choreoai_upstream_errors_total",
+    "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
+    ["provider", "target", "code"],
+  );
+  for (const metric of [requests, duration, overhead, tokens, refusals, ttfb, attempts]) {
+    registry.registerMetric(metric as unknown as client.Metric);
+  }
+  registry.registerMetric(upstreamErrors as unknown as client.Metric);
+  let inFlight = 0;
+  let streams = 0;
+  new client.Gauge({
     name: "choreoai_in_flight_requests",
     help: "Requests being answered now.",
     registers,
+    collect() {
+      this.set(inFlight);
+    },
   });
-  const streams = new client.Gauge({
+  new client.Gauge({
     name: "choreoai_in_flight_streams",
     help: "Event-stream answers open now.",
     registers,
+    collect() {
+      this.set(streams);
+    },
   });
   const reloads = new client.Counter({
     name: "choreoai_reloads_total",
@@ -236,13 +237,13 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   if (options.processMetrics === true) client.collectDefaultMetrics({ register: registry });
 
   return {
-    requestStarted: () => inFlight.inc(),
-    streamStarted: () => streams.inc(),
+    requestStarted: () => void inFlight++,
+    streamStarted: () => void streams++,
     requestFinished(summary) {
-      inFlight.dec();
-      if (summary.stream) streams.dec();
-      const dialect = dialectLabel(summary.endpoint);
+      inFlight--;
+      if (summary.stream) streams--;
       const { endpoint } = summary;
+      const dialect = dialectLabel(endpoint);
       const providerLabel = provider(summary.provider);
       const model = summary.model === undefined
         ? ""
@@ -250,41 +251,28 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
         ? models.of(summary.model)
         : models.known(summary.model);
       const code = codeLabel(summary.code);
-      requests.inc({
-        dialect,
-        endpoint,
-        provider: providerLabel,
-        model,
-        status: statusClass(summary.status),
-        code,
-      });
-      const route = { dialect, endpoint, provider: providerLabel, model };
-      duration.observe(route, summary.durationMs * SECONDS);
-      overhead.observe({ dialect, endpoint }, summary.gatewayMs * SECONDS);
+      requests.inc([dialect, endpoint, providerLabel, model, statusClass(summary.status), code]);
+      duration.observe([dialect, endpoint, providerLabel, model], summary.durationMs * SECONDS);
+      overhead.observe([dialect, endpoint], summary.gatewayMs * SECONDS);
       if (summary.promptTokens > 0) {
-        tokens.inc(
-          { dialect, provider: providerLabel, model, type: "prompt" },
-          summary.promptTokens,
-        );
+        tokens.inc([dialect, providerLabel, model, "prompt"], summary.promptTokens);
       }
       if (summary.completionTokens > 0) {
-        tokens.inc(
-          { dialect, provider: providerLabel, model, type: "completion" },
-          summary.completionTokens,
-        );
+        tokens.inc([dialect, providerLabel, model, "completion"], summary.completionTokens);
       }
-      if (code === "rate_limit_exceeded") refusals.inc({ dialect, endpoint, limit: "rate_limit" });
-      else if (code === "insufficient_quota") refusals.inc({ dialect, endpoint, limit: "budget" });
+      if (code === "rate_limit_exceeded") refusals.inc([dialect, endpoint, "rate_limit"]);
+      else if (code === "insufficient_quota") refusals.inc([dialect, endpoint, "budget"]);
     },
     attemptFinished(summary) {
       const target = summary.targetKnown || summary.outcome === "success"
         ? targets.of(summary.target)
         : targets.known(summary.target);
-      const labels = { provider: provider(summary.provider), target };
-      attempts.inc({ ...labels, kind: summary.kind, outcome: summary.outcome });
-      if (summary.outcome === "success") ttfb.observe(labels, summary.ms * SECONDS);
-      else if (summary.outcome !== "skipped") {
-        upstreamErrors.inc({ ...labels, code: codeLabel(summary.code) || "other" });
+      const providerLabel = provider(summary.provider);
+      attempts.inc([providerLabel, target, summary.kind, summary.outcome]);
+      if (summary.outcome === "success") {
+        ttfb.observe([providerLabel, target], summary.ms * SECONDS);
+      } else if (summary.outcome !== "skipped") {
+        upstreamErrors.inc([providerLabel, target, codeLabel(summary.code) || "other"]);
       }
     },
     reloaded(file, ok) {
