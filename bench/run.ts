@@ -31,6 +31,7 @@ import {
   KEY_LIST_SIZE,
   NEVER_REACHED_RPM,
   NEVER_REACHED_TPM,
+  PROD_NOMETRICS_TARGET,
   PROD_TARGET,
   startFleet,
   type Target,
@@ -416,6 +417,15 @@ async function runBenchmark(
         "pinned to the proxy core, /health polled every 2 ms, ms from spawn (through sh and " +
         "taskset) to the first 200; idle RSS read 2 s later, before any request.",
     );
+    if (has(PROD_NOMETRICS_TARGET)) {
+      notes.push(
+        `\`${PROD_NOMETRICS_TARGET}\`: the same command and environment as \`${PROD_TARGET}\` ` +
+          "(its own SQLite file) plus CHOREOAI_METRICS=false; checked at start: GET /metrics " +
+          `answers 404 there and not on \`${PROD_TARGET}\` (metrics on, the default). wrk and ` +
+          "sequential streams only. The metrics' cost: `req/s @32 connections, metrics on ÷ off` " +
+          "and the CPU µs/req ratio, within each round.",
+      );
+    }
     const curve = soakCurveNote(soakSummaryValue);
     if (soak !== undefined) {
       notes.push(
