@@ -112,7 +112,9 @@ Deno.test("parseArgs: figure options; --quick sets defaults that explicit option
       startupRuns: 5,
       soakMinutes: 10,
       rounds: 5,
+      roundWarmupS: 0,
     }],
+    [["--round-warmup", "1", "--quick"], { roundWarmupS: 1, rounds: 1 }],
     [["--quick"], { concurrentStreams: 128, startupRuns: 3, soakMinutes: 0.5, rounds: 1 }],
     [["--quick", "--soak-minutes", "0"], { soakMinutes: 0, rounds: 1 }],
     [["--rounds", "2", "--quick"], { rounds: 2, durationS: 1 }],
@@ -140,6 +142,8 @@ Deno.test("parseArgs: figure options; --quick sets defaults that explicit option
       ["--soak-minutes"],
       ["--stall-streams", "5000"],
       ["--startup-runs", "1.5"],
+      ["--round-warmup", "61"],
+      ["--round-warmup", "0.5"],
     ]
   ) {
     await t.step(`error: ${args.join(" ")}`, () => assert.equal(parseArgs(args).kind, "error"));
