@@ -216,9 +216,12 @@ function gatewayEnv(port: number, upstreamPort: number, tmp: string): Record<str
 /** How many keys the keys-on gateway's list holds; the client uses one of them. */
 export const KEY_LIST_SIZE = 10_000;
 
-/** Writes a key list of {@linkcode KEY_LIST_SIZE} generated keys; returns the client's key. */
-async function writeKeyList(path: string): Promise<string> {
-  const keys = [];
+/**
+ * Writes a key list of {@linkcode KEY_LIST_SIZE} generated client keys and one admin key (which
+ * may read `/metrics`); returns the client's key and the admin's.
+ */
+async function writeKeyList(path: string): Promise<{ client: string; admin: string }> {
+  const keys: Record<string, unknown>[] = [];
   let clientKey = "";
   for (let i = 0; i < KEY_LIST_SIZE; i++) {
     const key = generateKey(crypto.getRandomValues(new Uint8Array(24)));
@@ -231,8 +234,17 @@ async function writeKeyList(path: string): Promise<string> {
       created_at: "2026-01-01T00:00:00Z",
     });
   }
+  const admin = generateKey(crypto.getRandomValues(new Uint8Array(24)));
+  keys.push({
+    id: "key_benchadmin",
+    name: "bench admin",
+    role: "admin",
+    digest: digestKey(admin),
+    hint: keyHint(admin),
+    created_at: "2026-01-01T00:00:00Z",
+  });
   await Deno.writeTextFile(path, JSON.stringify({ version: 1, keys }), { mode: 0o600 });
-  return clientKey;
+  return { client: clientKey, admin };
 }
 
 /** Starts a gateway (`main.ts`) pinned to the proxy core with `env`. */
@@ -299,16 +311,16 @@ async function checkLimited(target: Target): Promise<void> {
 }
 
 /**
- * Checks that a production gateway keeps metrics (`on`) or not: `GET /metrics` with the client's
+ * Checks that a production gateway keeps metrics (`on`) or not: `GET /metrics` with an admin
  * key answers 404 exactly when they are turned off (CHOREOAI_METRICS=false).
  */
-async function checkMetrics(target: Target, on: boolean): Promise<void> {
+async function checkMetrics(target: Target, adminKey: string, on: boolean): Promise<void> {
   const response = await fetch(new URL("/metrics", target.url), {
-    headers: { authorization: `Bearer ${target.key}` },
+    headers: { authorization: `Bearer ${adminKey}` },
     signal: AbortSignal.timeout(10_000),
   });
   await response.body?.cancel();
-  if ((response.status !== 404) !== on) {
+  if (response.status !== (on ? 200 : 404)) {
     throw new Error(
       `${target.name}: GET /metrics answered HTTP ${response.status}: metrics are ` +
         `${on ? "off, expected on" : "on, expected off"}`,
@@ -403,10 +415,10 @@ export async function startFleet(
 
   // One 10,000-key list for choreoai-keys and choreoai-prod.
   const keysFile = `${paths.tmp}/keys.json`;
-  const benchKey =
+  const { client: benchKey, admin: adminKey } =
     selected("choreoai-keys") || selected(PROD_TARGET) || selected(PROD_NOMETRICS_TARGET)
       ? await writeKeyList(keysFile)
-      : "";
+      : { client: "", admin: "" };
   if (selected("choreoai-keys")) {
     const port = freePort();
     await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
@@ -507,7 +519,7 @@ export async function startFleet(
       await checkLimited(target);
     }
     if (target.name === PROD_TARGET || target.name === PROD_NOMETRICS_TARGET) {
-      await checkMetrics(target, target.name === PROD_TARGET);
+      await checkMetrics(target, adminKey, target.name === PROD_TARGET);
     }
   }
   targets.sort((a, b) => TARGET_NAMES.indexOf(a.name) - TARGET_NAMES.indexOf(b.name));

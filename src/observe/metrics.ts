@@ -1,6 +1,6 @@
 /**
- * The gateway's Prometheus metrics (`GET /metrics`), kept with `prom-client` in a registry of
- * their own. Every label value is bounded (see `labels.ts`): unknown models, targets and codes
+ * The gateway's Prometheus metrics (`GET /metrics`), rendered by a `prom-client` registry of
+ * their own (loaded at the first scrape, with the process metrics). Every label value is bounded (see `labels.ts`): unknown models, targets and codes
  * collapse into `other`, so the number of series stays fixed whatever clients send; no key,
  * prompt or secret is ever a label.
  *
@@ -8,9 +8,19 @@
  * histograms are plain maps (`series.ts`), rendered by the registry with the rest. Gauges that
  * describe state (in flight, breakers, Redis fallback) are read at scrape time.
  */
-import client from "prom-client";
-import { type BoundedLabel, boundedLabel, codeLabel, dialectLabel, statusClass } from "./labels.ts";
-import { SeriesCounter, SeriesHistogram } from "./series.ts";
+import type { Metric, Registry } from "prom-client";
+import {
+  type BoundedLabel,
+  boundedLabel,
+  codeLabel,
+  dialectLabel,
+  OTHER,
+  statusClass,
+} from "./labels.ts";
+import { SeriesCounter, SeriesGauge, SeriesHistogram } from "./series.ts";
+
+/** The Prometheus text exposition's content type (version 0.0.4). */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** How one request ended, in the terms of its labels and timings. */
 export interface RequestSummary {
@@ -131,8 +141,6 @@ const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, open
 
 /** Creates the metrics in a registry of their own. */
 export function createMetrics(options: MetricsOptions): GatewayMetrics {
-  const registry = new client.Registry();
-  const registers = [registry];
   const limit = options.labelLimit ?? 200;
   const models: BoundedLabel = boundedLabel(limit);
   const targets: BoundedLabel = boundedLabel(limit);
@@ -182,59 +190,67 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
     ["provider", "target", "code"],
   );
-  for (const metric of [requests, duration, overhead, tokens, refusals, ttfb, attempts]) {
-    registry.registerMetric(metric as unknown as client.Metric);
-  }
-  registry.registerMetric(upstreamErrors as unknown as client.Metric);
   let inFlight = 0;
   let streams = 0;
-  new client.Gauge({
-    name: "choreoai_in_flight_requests",
-    help: "Requests being answered now.",
-    registers,
-    collect() {
-      this.set(inFlight);
-    },
-  });
-  new client.Gauge({
-    name: "choreoai_in_flight_streams",
-    help: "Event-stream answers open now.",
-    registers,
-    collect() {
-      this.set(streams);
-    },
-  });
-  const reloads = new client.Counter({
-    name: "choreoai_reloads_total",
-    help: "Reloads of the key list and the routing file, by result (success, failure).",
-    labelNames: ["file", "result"],
-    registers,
-  });
+  const reloads = new SeriesCounter(
+    "choreoai_reloads_total",
+    "Reloads of the key list and the routing file, by result (success, failure).",
+    ["file", "result"],
+  );
   let breakerStates: () => Iterable<readonly [string, BreakerState]> = () => [];
-  new client.Gauge({
-    name: "choreoai_breaker_state",
-    help: "Circuit breaker per target: 0 closed, 1 open (cooling down), 2 half-open (probing).",
-    labelNames: ["provider", "target"],
-    registers,
-    collect() {
-      this.reset();
-      for (const [target, state] of breakerStates()) {
-        const label = targets.of(target);
-        if (label === "other") continue;
-        this.set(
-          { provider: provider(target.split("/")[0]), target: label },
-          BREAKER_VALUES[state],
-        );
-      }
-    },
-  });
-  new client.Gauge({
-    name: "choreoai_build_info",
-    help: "The gateway's version (always 1).",
-    labelNames: ["version"],
-    registers,
-  }).set({ version: options.version }, 1);
-  if (options.processMetrics === true) client.collectDefaultMetrics({ register: registry });
+  let redisFallback: (() => boolean) | undefined;
+  const gauges = [
+    new SeriesGauge("choreoai_in_flight_requests", "Requests being answered now.", [], () => [
+      [[], inFlight],
+    ]),
+    new SeriesGauge("choreoai_in_flight_streams", "Event-stream answers open now.", [], () => [
+      [[], streams],
+    ]),
+    new SeriesGauge(
+      "choreoai_breaker_state",
+      "Circuit breaker per target: 0 closed, 1 open (cooling down), 2 half-open (probing).",
+      ["provider", "target"],
+      function* () {
+        for (const [target, state] of breakerStates()) {
+          const label = targets.of(target);
+          if (label === OTHER) continue;
+          yield [[provider(target.split("/")[0]), label], BREAKER_VALUES[state]];
+        }
+      },
+    ),
+    new SeriesGauge(
+      "choreoai_redis_fallback",
+      "1 while rate limits are counted per replica because Redis cannot be reached; 0 while " +
+        "they are shared through Redis (absent without Redis).",
+      [],
+      () => redisFallback === undefined ? [] : [[[], redisFallback() ? 1 : 0]],
+    ),
+    new SeriesGauge("choreoai_build_info", "The gateway's version (always 1).", ["version"], () => [
+      [[options.version], 1],
+    ]),
+  ];
+  const ours = [
+    requests,
+    duration,
+    overhead,
+    tokens,
+    refusals,
+    ttfb,
+    attempts,
+    upstreamErrors,
+    reloads,
+    ...gauges,
+  ];
+  // prom-client (and the process metrics it collects) is loaded at the first scrape: a gateway
+  // nobody scrapes never pays for it in start-up time or memory.
+  let registry: Promise<Registry> | undefined;
+  const load = async (): Promise<Registry> => {
+    const { default: client } = await import("prom-client");
+    const created = new client.Registry();
+    for (const metric of ours) created.registerMetric(metric as unknown as Metric);
+    if (options.processMetrics === true) client.collectDefaultMetrics({ register: created });
+    return created;
+  };
 
   return {
     requestStarted: () => void inFlight++,
@@ -276,24 +292,18 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       }
     },
     reloaded(file, ok) {
-      reloads.inc({ file, result: ok ? "success" : "failure" });
+      reloads.inc([file, ok ? "success" : "failure"]);
     },
     watchBreakers(states) {
       breakerStates = states;
     },
     watchRedis(fallback) {
-      registry.removeSingleMetric("choreoai_redis_fallback");
-      new client.Gauge({
-        name: "choreoai_redis_fallback",
-        help: "1 while rate limits are counted per replica because Redis cannot be reached; " +
-          "0 while they are shared through Redis.",
-        registers,
-        collect() {
-          this.set(fallback() ? 1 : 0);
-        },
-      });
+      redisFallback = fallback;
     },
-    contentType: registry.contentType,
-    render: () => registry.metrics(),
+    contentType: PROMETHEUS_CONTENT_TYPE,
+    async render() {
+      registry ??= load();
+      return await (await registry).metrics();
+    },
   };
 }

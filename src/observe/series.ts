@@ -16,7 +16,7 @@ interface MetricValue {
 export interface RegistrableMetric {
   readonly name: string;
   readonly help: string;
-  readonly type: "counter" | "histogram";
+  readonly type: "counter" | "histogram" | "gauge";
   readonly aggregator: "sum";
   get(): Promise<{ name: string; help: string; type: string; values: MetricValue[] }>;
   reset(): void;
@@ -126,4 +126,28 @@ export class SeriesHistogram implements RegistrableMetric {
   reset(): void {
     this.#series.clear();
   }
+}
+
+/** A gauge whose series are read when the metrics are rendered. */
+export class SeriesGauge implements RegistrableMetric {
+  readonly type = "gauge";
+  readonly aggregator = "sum";
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    /** The series now: label values in `labelNames` order, and the value. */
+    readonly read: () => Iterable<readonly [values: readonly string[], value: number]>,
+  ) {}
+
+  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[] }> {
+    const values = [...this.read()].map(([labels, value]) => ({
+      labels: labelsOf(this.labelNames, labels),
+      value,
+    }));
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values });
+  }
+
+  reset(): void {}
 }
