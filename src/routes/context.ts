@@ -9,7 +9,7 @@ import type { ImageFetchDeps } from "../http/image_fetch.ts";
 import type { RequestLimits } from "./rate_limits.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
-import type { Usage } from "../openai/schema.ts";
+import type { RecordedUsage } from "../openai/usage.ts";
 import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
 import type { ResponsesStore } from "../dialects/responses/store.ts";
@@ -26,7 +26,11 @@ export interface AccessFields {
   /** Attempts made, when more than one (retries, fallbacks). */
   attempts?: number;
   stream?: boolean;
-  usage?: Usage;
+  /**
+   * Tokens used, with the shares billed at other prices (`cache_read_tokens`,
+   * `cache_write_tokens`, `reasoning_tokens`) when there are any.
+   */
+  usage?: RecordedUsage;
   /** How the answer's choices ended, in OpenAI's words (`stop`, `length`, `tool_calls`, …). */
   finish_reasons?: readonly string[];
   error_code?: string;
