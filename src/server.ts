@@ -6,7 +6,8 @@
  * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
  * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
  * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each finished
- * request is logged, recorded, counted in the metrics and its span ended.
+ * request is priced (once, from the target that served it and its usage), logged, recorded,
+ * counted in the metrics and its span ended.
  */
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
@@ -39,6 +40,8 @@ import {
 } from "./routes/paths.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
+import { type CostMeter, createCostMeter } from "./spend/cost_meter.ts";
+import { type Pricing, type RequestCost, toUsd } from "./spend/pricing.ts";
 import type { RateLimiter } from "./limits/limiter.ts";
 import {
   countRejected,
@@ -88,6 +91,11 @@ export interface AppDeps {
   readonly metrics?: GatewayMetrics;
   /** Spans of the gateway's work; none: no tracing (the default, at no cost). */
   readonly tracing?: Tracing;
+  /**
+   * Prices requests (main.ts: the routing file's prices and `@pydantic/genai-prices`); none:
+   * costs are not computed, and records carry none.
+   */
+  readonly pricing?: Pricing;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -154,6 +162,7 @@ export function createHandler(
     responses: deps.responses,
     metrics: deps.metrics,
     tracing: deps.tracing,
+    pricing: deps.pricing,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
       ? {
         fetch: deps.fetch,
@@ -166,6 +175,7 @@ export function createHandler(
       : undefined,
   };
   const { metrics } = deps;
+  const meter = deps.pricing === undefined ? undefined : createCostMeter(deps.pricing, log);
   metrics?.watchBreakers(() => breakerStates(routing(), routeDeps.breakers));
   if (config.redisUrl !== undefined) metrics?.watchRedis(() => limiter.status() !== "ok");
   const cors = createCorsPolicy(config.corsOrigins);
@@ -252,6 +262,8 @@ export function createHandler(
       ttfb_ms: fields.ttfb_ms ?? null,
       gateway_ms: fields.gateway_ms ?? null,
       upstream_ms: fields.upstream_ms ?? null,
+      cost_usd: meter === undefined ? null : fields.cost_usd ?? 0,
+      unpriced: fields.unpriced === true,
     });
   }
 
@@ -342,7 +354,8 @@ export function createHandler(
     const status = response.status;
     const finish = () => {
       const finished = now();
-      const { stream_open: _, ...logged } = fields;
+      if (meter !== undefined) priceRequest(fields, meter);
+      const { stream_open: _, target: _target, ...logged } = fields;
       log.info("request", {
         request_id: requestId,
         method: request.method,
@@ -361,6 +374,21 @@ export function createHandler(
     else info.completed.then(finish, finish);
     return response;
   };
+}
+
+/**
+ * Writes a finished request's cost into its fields: what its usage cost at the target that
+ * served it, 0 for the gateway's own answers (the echo model is free, not unpriced); nothing
+ * when it used nothing (an error before any provider answered).
+ */
+function priceRequest(fields: AccessFields, meter: CostMeter): void {
+  const { usage, target } = fields;
+  let cost: RequestCost;
+  if (target !== undefined && usage !== undefined) cost = meter(target, usage);
+  else if (usage !== undefined || target !== undefined) cost = { microUsd: 0, unpriced: false };
+  else return;
+  fields.cost_usd = toUsd(cost.microUsd);
+  if (cost.unpriced) fields.unpriced = true;
 }
 
 /** Every configured target's breaker state, and those of targets that failed lately. */

@@ -9,13 +9,14 @@ import type { ImageFetchDeps } from "../http/image_fetch.ts";
 import type { RequestLimits } from "./rate_limits.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
-import type { Usage } from "../openai/schema.ts";
+import type { RecordedUsage } from "../openai/usage.ts";
 import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
 import type { ResponsesStore } from "../dialects/responses/store.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
 import type { Tracing } from "../observe/tracing.ts";
+import type { PricedTarget, Pricing } from "../spend/pricing.ts";
 
 /** What the access log line says beyond method, path, status and duration. */
 export interface AccessFields {
@@ -26,7 +27,20 @@ export interface AccessFields {
   /** Attempts made, when more than one (retries, fallbacks). */
   attempts?: number;
   stream?: boolean;
-  usage?: Usage;
+  /**
+   * Tokens used, with the shares billed at other prices (`cache_read_tokens`,
+   * `cache_write_tokens`, `reasoning_tokens`) when there are any.
+   */
+  usage?: RecordedUsage;
+  /**
+   * Where the request was served, as its price depends on it (set with `provider`); not logged.
+   * Undefined when no provider served it (an error, or the gateway's own echo model).
+   */
+  target?: PricedTarget;
+  /** The request's cost in US dollars (whole micro-dollars), once it is known. */
+  cost_usd?: number;
+  /** Set when the serving model has no known price: `cost_usd` is 0, not a guess. */
+  unpriced?: boolean;
   /** How the answer's choices ended, in OpenAI's words (`stop`, `length`, `tool_calls`, …). */
   finish_reasons?: readonly string[];
   error_code?: string;
@@ -81,6 +95,8 @@ export interface RouteDeps {
   readonly metrics: GatewayMetrics | undefined;
   /** Spans of upstream attempts and trace context for providers; none when tracing is off. */
   readonly tracing: Tracing | undefined;
+  /** Prices of requests (routing-file and package prices); none: costs are not computed. */
+  readonly pricing: Pricing | undefined;
 }
 
 /** Records the model asked for, and refuses it (403) when the key may not use it. */

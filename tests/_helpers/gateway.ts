@@ -44,6 +44,8 @@ export interface GatewayOptions {
   readonly responses?: AppDeps["responses"] | false;
   /** Prometheus metrics the gateway keeps and serves at `/metrics`; none by default. */
   readonly metrics?: AppDeps["metrics"];
+  /** Prices of requests (`createPricing`); none by default: costs are not computed. */
+  readonly pricing?: AppDeps["pricing"];
 }
 
 /** Starts a gateway. */
@@ -81,6 +83,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
     ...(responses === undefined ? {} : { responses }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {
