@@ -45,6 +45,8 @@ import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
 import { describeListenFailure } from "./src/listen.ts";
 import { openRoutingFile } from "./src/routing/load.ts";
 import type { Routing } from "./src/routing/table.ts";
+import { createPricing } from "./src/spend/create_pricing.ts";
+import { startPriceUpdates } from "./src/spend/price_updates.ts";
 
 const VERSION: string = denoJson.version;
 
@@ -232,6 +234,17 @@ async function serve(log: Logger): Promise<number> {
       propagate: upstream !== undefined,
     })
     : undefined;
+  // Prices: the routing file's, else those @pydantic/genai-prices ships; fresher data is fetched
+  // only when the operator asks (in the background: neither start nor requests wait for it).
+  const pricing = createPricing({ now });
+  if (config.pricesUpdate) {
+    void startPriceUpdates({
+      fetch: globalThis.fetch,
+      now,
+      log,
+      onUpdated: () => pricing.clearCache(),
+    });
+  }
   const shutdown = new AbortController();
   const handler = createHandler({
     config,
@@ -244,13 +257,13 @@ async function serve(log: Logger): Promise<number> {
     usage,
     limiter,
     ledger,
-    // Prices: none yet on this branch (every request costs nothing until createPricing lands).
     responses,
     resolveDns,
     ...(metrics === undefined ? {} : { metrics }),
     ...(tracing === undefined ? {} : { tracing }),
     ...(routing === undefined ? {} : { routing: routing.current }),
     random: Math.random,
+    pricing,
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;

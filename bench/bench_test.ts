@@ -10,7 +10,14 @@ import {
   type StreamOutcome,
   summarizeOutcomes,
 } from "./concurrent_client.ts";
-import { FIGURE_TARGETS, figureRows, figuresTable, mark, meets } from "./figures.ts";
+import {
+  FIGURE_TARGETS,
+  type FigureRow,
+  figureRows,
+  figuresTable,
+  mark,
+  meets,
+} from "./figures.ts";
 import {
   completionJson,
   PACED_CONTENT_EVENTS,
@@ -25,7 +32,12 @@ import { encodeCommand, parseReply, scriptCallsFromInfo } from "./redis.ts";
 import { loadBoundNotes, markdownTable } from "./report.ts";
 import { curveText, sampleIntervalS, soakSummary } from "./soak.ts";
 import { median, quantile, summarize } from "./stats.ts";
-import { TARGET_NAMES, type TargetName } from "./targets.ts";
+import {
+  CONCURRENT_TARGETS,
+  PROD_NOMETRICS_TARGET,
+  TARGET_NAMES,
+  type TargetName,
+} from "./targets.ts";
 import { parseRequestsPerSecond, parseWrkOutput, wrkMixedScript, wrkScript } from "./wrk.ts";
 
 const WRK_OUTPUT = `Running 5s test @ http://127.0.0.1:8000/v1/chat/completions
@@ -100,7 +112,9 @@ Deno.test("parseArgs: figure options; --quick sets defaults that explicit option
       startupRuns: 5,
       soakMinutes: 10,
       rounds: 5,
+      roundWarmupS: 0,
     }],
+    [["--round-warmup", "1", "--quick"], { roundWarmupS: 1, rounds: 1 }],
     [["--quick"], { concurrentStreams: 128, startupRuns: 3, soakMinutes: 0.5, rounds: 1 }],
     [["--quick", "--soak-minutes", "0"], { soakMinutes: 0, rounds: 1 }],
     [["--rounds", "2", "--quick"], { rounds: 2, durationS: 1 }],
@@ -128,6 +142,8 @@ Deno.test("parseArgs: figure options; --quick sets defaults that explicit option
       ["--soak-minutes"],
       ["--stall-streams", "5000"],
       ["--startup-runs", "1.5"],
+      ["--round-warmup", "61"],
+      ["--round-warmup", "0.5"],
     ]
   ) {
     await t.step(`error: ${args.join(" ")}`, () => assert.equal(parseArgs(args).kind, "error"));
@@ -142,6 +158,9 @@ Deno.test("parseArgs: --targets selects a subset in report order; unknown names 
   assert.ok(some.kind === "run");
   assert.deepEqual(some.options.targets, ["direct", "choreoai", "choreoai-redis"]);
   assert.equal(some.options.rounds, 1);
+  const metrics = parseArgs(["--targets", "choreoai-prod-nometrics,bare,choreoai-prod"]);
+  assert.ok(metrics.kind === "run");
+  assert.deepEqual(metrics.options.targets, ["bare", "choreoai-prod", "choreoai-prod-nometrics"]);
   const unknown = parseArgs(["--targets", "direct,choreoai-fast"]);
   assert.ok(unknown.kind === "error");
   assert.match(unknown.message, /unknown target choreoai-fast/);
@@ -703,6 +722,8 @@ Deno.test("figureRows: per-round ratios, medians against targets, pass/fail", ()
     "soakGrowth",
     "stall",
     "startup",
+    "metricsRps",
+    "metricsCpu",
   ]);
   assert.deepEqual(rows[0]?.bound, { op: "≥", limit: 0.85 });
   assert.equal(FIGURE_TARGETS.soakGrowth.limit, 10);
@@ -725,6 +746,9 @@ Deno.test("figureRows: what was not measured shows — ; failures fail", () => {
   const byFigure = Object.fromEntries(rows.map((r) => [r.figure, r]));
   assert.equal(byFigure["req/s @32 connections ÷ bare"]?.measured, "—");
   assert.equal(byFigure["req/s @32 connections ÷ bare"]?.pass, null);
+  assert.equal(byFigure["req/s @32 connections, metrics on ÷ off"]?.measured, "—");
+  assert.equal(byFigure["req/s @32 connections, metrics on ÷ off"]?.pass, null);
+  assert.equal(byFigure["proxy CPU µs/req @32 connections, metrics on ÷ off"]?.measured, "—");
   assert.equal(byFigure["added p50 @1 connection (vs direct)"]?.pass, true);
   assert.equal(byFigure["idle RSS 2 s after /health is ready"]?.pass, null);
   assert.equal(
@@ -746,6 +770,80 @@ Deno.test("figureRows: what was not measured shows — ; failures fail", () => {
   const startup = never.find((r) => r.figure.startsWith("start-up"));
   assert.equal(startup?.measured, "200 ms; 1 never ready");
   assert.equal(startup?.pass, false);
+});
+
+/** `choreoai-prod-nometrics` in round `round`: choreoai-prod's record with its own rps and CPU. */
+function noMetricsRecord(round: number, rps: number, cpu: number): RoundRecord {
+  const [, , prod] = figureRound(round, { rps, cpu, rssMib: 140 });
+  assert.ok(prod !== undefined);
+  return { ...prod, target: PROD_NOMETRICS_TARGET, concurrent: null, stall: null };
+}
+
+Deno.test("figureRows: metrics on ÷ off, per round, against ≥ 0.97×", async (t) => {
+  const rounds: [on: { rps: number; cpu: number }, off: { rps: number; cpu: number }][] = [
+    [{ rps: 450, cpu: 120 }, { rps: 460, cpu: 115 }], // 0.978×, CPU 1.043×
+    [{ rps: 400, cpu: 140 }, { rps: 440, cpu: 125 }], // 0.909×, CPU 1.120×
+    [{ rps: 430, cpu: 125 }, { rps: 430, cpu: 125 }], // 1.000×, CPU 1.000×
+  ];
+  const records = rounds.flatMap(([on, off], round) => [
+    ...figureRound(round, { ...on, rssMib: 140 }),
+    noMetricsRecord(round, off.rps, off.cpu),
+  ]);
+  const rowOf = (rows: readonly FigureRow[], id: FigureRow["id"]) => {
+    const found = rows.find((r) => r.id === id);
+    assert.ok(found !== undefined, id);
+    return found;
+  };
+
+  await t.step("median of the per-round ratios, min–max, pass", () => {
+    const rows = figureRows({ records });
+    const rps = rowOf(rows, "metricsRps");
+    assert.equal(rps.figure, "req/s @32 connections, metrics on ÷ off");
+    assert.equal(rps.target, "≥ 0.97×");
+    assert.deepEqual(rps.bound, { op: "≥", limit: 0.97 });
+    assert.equal(rps.measured, "0.98× (0.91–1.00)");
+    assert.equal(rps.pass, true);
+    assert.equal(rps.summary?.n, 3);
+    assert.equal(rps.summary?.median, 450 / 460);
+    const cpu = rowOf(rows, "metricsCpu");
+    assert.equal(cpu.figure, "proxy CPU µs/req @32 connections, metrics on ÷ off");
+    assert.equal(cpu.measured, "1.04× (1.00–1.12)");
+    assert.equal(cpu.pass, null); // informational: no target
+    assert.equal(cpu.bound, undefined);
+    const table = figuresTable(rows);
+    assert.ok(
+      table.includes(
+        "| req/s @32 connections, metrics on ÷ off | ≥ 0.97× | 0.98× (0.91–1.00) | ✅ |",
+      ),
+    );
+    assert.ok(
+      table.includes(
+        "| proxy CPU µs/req @32 connections, metrics on ÷ off | (informational) | " +
+          "1.04× (1.00–1.12) | — |",
+      ),
+    );
+  });
+
+  await t.step("a round without the metrics-off target is left out; a low median fails", () => {
+    const partial = records.filter((r) => !(r.round === 2 && r.target === PROD_NOMETRICS_TARGET));
+    const rps = rowOf(figureRows({ records: partial }), "metricsRps");
+    assert.equal(rps.summary?.n, 2);
+    assert.equal(rps.measured, "0.94× (0.91–0.98)");
+    assert.equal(rps.pass, false);
+  });
+
+  await t.step("the report's columns: the target after choreoai-prod, no concurrent cells", () => {
+    const table = markdownTable(records, [1, 32, 256]);
+    assert.equal(
+      table.split("\n")[0],
+      "| metric | direct | bare | choreoai-prod | choreoai-prod-nometrics |",
+    );
+    assert.equal(
+      row(table, "req/s @32"),
+      "| req/s @32 | 1,000 | 500 | 430 (400–450) | 440 (430–460) |",
+    );
+    assert.ok(!CONCURRENT_TARGETS.includes(PROD_NOMETRICS_TARGET));
+  });
 });
 
 Deno.test("markdownTable: concurrent-stream rows when measured", () => {

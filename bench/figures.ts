@@ -4,14 +4,15 @@
  *
  * Comparisons with `bare` or `direct` are computed within each round first (ratio or
  * difference), then summarised as median (min–max) across rounds; a figure passes when its
- * median meets the target. A figure whose inputs were not measured shows `—`.
+ * median meets the target. A figure whose inputs were not measured shows `—`. The cost of the
+ * metrics compares `choreoai-prod` (metrics on) with `choreoai-prod-nometrics` the same way.
  */
 import type { RoundRecord } from "./measure.ts";
 import { concurrencyOf } from "./report.ts";
 import { curveText, type SoakSummary } from "./soak.ts";
 import type { StartupRun } from "./startup.ts";
 import { summarize, type Summary } from "./stats.ts";
-import { PROD_TARGET, type TargetName } from "./targets.ts";
+import { PROD_NOMETRICS_TARGET, PROD_TARGET, type TargetName } from "./targets.ts";
 
 /** A target: the measured value must be at least (`≥`) or at most (`≤`) `limit`. */
 export interface Bound {
@@ -41,6 +42,8 @@ export const FIGURE_TARGETS = {
   soakGrowth: { op: "≤", limit: 10 },
   /** ms from spawn to the first 200 from /health. */
   startup: { op: "≤", limit: 300 },
+  /** req/s @32 with metrics on ÷ the same gateway's with them off (issue 16). */
+  metricsRps: { op: "≥", limit: 0.97 },
 } as const satisfies Record<string, Bound>;
 
 /** Whether `value` meets `bound` (NaN never does). */
@@ -51,14 +54,17 @@ export function meets(value: number, bound: Bound): boolean {
 
 /** One row of the Targets table. */
 export interface FigureRow {
-  /** Its key in {@linkcode FIGURE_TARGETS}, or `stall` for the 512-streams check. */
-  readonly id: keyof typeof FIGURE_TARGETS | "stall";
+  /**
+   * Its key in {@linkcode FIGURE_TARGETS}, `stall` for the 512-streams check, or
+   * `metricsCpu` for the informational CPU ratio (no target).
+   */
+  readonly id: keyof typeof FIGURE_TARGETS | "stall" | "metricsCpu";
   readonly figure: string;
-  /** The numeric target, for the JSON file; none for the stall check. */
+  /** The numeric target, for the JSON file; none for the stall check and `metricsCpu`. */
   readonly bound?: Bound;
   readonly target: string;
   readonly measured: string;
-  /** Whether the median meets the target; null: not measured. */
+  /** Whether the median meets the target; null: not measured, or no target. */
   readonly pass: boolean | null;
   /** The per-round (or per-run) values summarised, for the JSON file. */
   readonly summary?: Summary;
@@ -246,6 +252,30 @@ export function figureRows(inputs: FigureInputs): FigureRow[] {
       pass: false,
     },
   );
+
+  // The cost of the metrics: choreoai-prod (on, the default) against the same gateway with
+  // CHOREOAI_METRICS=false, within each round.
+  const off = (round: Lookup) => cell(round(PROD_NOMETRICS_TARGET), 32);
+  rows.push(
+    summaryRow(
+      "metricsRps",
+      "req/s @32 connections, metrics on ÷ off",
+      perRound(records, (p, round) => divide(cell(p, 32)?.rps, off(round)?.rps)),
+      ratio,
+    ),
+  );
+  const cpu = perRound(
+    records,
+    (p, round) => divide(cell(p, 32)?.proxyCpuUsPerRequest, off(round)?.proxyCpuUsPerRequest),
+  );
+  rows.push({
+    id: "metricsCpu",
+    figure: "proxy CPU µs/req @32 connections, metrics on ÷ off",
+    target: "(informational)",
+    measured: formatFigure(cpu, ratio),
+    pass: null,
+    ...(cpu === undefined ? {} : { summary: cpu }),
+  });
   return rows;
 }
 

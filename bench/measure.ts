@@ -357,6 +357,11 @@ export interface RoundSettings {
   readonly durationS: number;
   readonly streamRequests: number;
   readonly streamWarmup: number;
+  /**
+   * Seconds of unmeasured wrk @32 on the target just before its cells (0: none): a gateway back
+   * from idle (the other targets were measured) runs its first second slower.
+   */
+  readonly roundWarmupS?: number;
 }
 
 /** The stall check's criteria: no byte for over 2 s, or not done within 10 s. */
@@ -372,6 +377,19 @@ export async function measureTarget(
   settings: RoundSettings,
 ): Promise<RoundRecord> {
   const rssPids = async () => target.proxy === undefined ? [] : await processTree(target.proxy.pid);
+  const script = ctx.scripts.get(target.name);
+  if ((settings.roundWarmupS ?? 0) > 0 && script !== undefined) {
+    await runWrk({
+      url: target.url,
+      scriptPath: script,
+      connections: 32,
+      durationS: settings.roundWarmupS ?? 0,
+      cpu: ctx.cores.load,
+      onStart: ctx.track,
+    });
+    ctx.track(undefined);
+    await sleep(250);
+  }
   const peakRssReset = await resetPeakRss(await rssPids());
   const cells: Record<string, CellRecord> = {};
   for (const connections of settings.connections) {

@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly upstream: UpstreamKind;
   /** Seconds of untimed load on each target before the first round. */
   readonly warmupS: number;
+  /** Seconds of untimed load on a target before its cells, every round (0: none). */
+  readonly roundWarmupS: number;
   /** The targets to measure, in {@linkcode TARGET_NAMES} order (default: all). */
   readonly targets: readonly TargetName[];
   /** Streams at a time in the concurrent cell (0: skip). */
@@ -50,6 +52,10 @@ Options:
   --connections LIST    wrk connection counts (default 1,32,256)
   --upstream KIND       auto | nginx | deno: the fake upstream (default auto: nginx with the
                         echo module if installed, else bench/fake_upstream.ts)
+  --round-warmup S      seconds of unmeasured wrk @32 on each target just before its cells,
+                        every round (default 0): a gateway back from idle runs its first
+                        second slower, which skews ratios between targets measured after
+                        different idle times
   --targets LIST        comma-separated targets to measure (default: all; choreoai-redis is
                         left out with a note when redis-server is not installed)
   --stream-concurrency N
@@ -114,6 +120,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
   let stallStreams = 512;
   let startupRuns = quick ? 3 : 5;
   let soakMinutes = quick ? 0.5 : 10;
+  let roundWarmupS = 0;
   try {
     for (let i = 0; i < args.length; i++) {
       const name = args[i] as string;
@@ -148,6 +155,9 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
         case "--targets":
           targets = targetList(name, value);
           break;
+        case "--round-warmup":
+          roundWarmupS = wholeNumber(name, value, 0, 60);
+          break;
         case "--stream-concurrency":
           concurrentStreams = wholeNumber(name, value, 0, 4096);
           break;
@@ -178,6 +188,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       connections,
       upstream,
       warmupS: quick ? 1 : 2,
+      roundWarmupS,
       targets,
       concurrentStreams,
       stallStreams,

@@ -31,6 +31,7 @@ import {
   KEY_LIST_SIZE,
   NEVER_REACHED_RPM,
   NEVER_REACHED_TPM,
+  PROD_NOMETRICS_TARGET,
   PROD_TARGET,
   startFleet,
   type Target,
@@ -79,6 +80,7 @@ async function pinSelf(core: number): Promise<void> {
 /** A rough estimate of the run time, in seconds (from smoke runs on 2 cores). */
 function estimateSeconds(options: BenchOptions, targets: readonly TargetName[]): number {
   const perCell = options.durationS + 0.35;
+  const roundWarmup = options.roundWarmupS > 0 ? options.roundWarmupS + 0.35 : 0;
   const perStream = 0.5 + options.streamRequests * 0.005;
   const warmup = targets.length * (options.warmupS + 0.3);
   const concurrent = targets.filter((t) => CONCURRENT_TARGETS.includes(t)).length *
@@ -88,7 +90,8 @@ function estimateSeconds(options: BenchOptions, targets: readonly TargetName[]):
   const extras = prod ? options.startupRuns * 3 + options.soakMinutes * 60 + 2 : 0;
   return 10 + warmup + extras +
     options.rounds *
-      (targets.length * (options.connections.length * perCell + perStream) + concurrent);
+      (targets.length * (options.connections.length * perCell + perStream + roundWarmup) +
+        concurrent);
 }
 
 /** Untimed load on every target so that JITs and connection pools are warm. */
@@ -268,6 +271,7 @@ async function runBenchmark(
     durationS: options.durationS,
     streamRequests: options.streamRequests,
     streamWarmup: Math.min(10, Math.ceil(options.streamRequests / 10)),
+    roundWarmupS: options.roundWarmupS,
   };
   for (let round = 0; round < options.rounds; round++) {
     const order = roundOrder(fleet.targets, round);
@@ -338,7 +342,10 @@ async function runBenchmark(
   const notes = [
     `Medians over ${options.rounds} round(s), (min–max) across rounds; ` +
     `${options.durationS} s per wrk cell (1 thread, POST non-stream), ` +
-    `${options.streamRequests} sequential streamed requests per target and round.`,
+    `${options.streamRequests} sequential streamed requests per target and round` +
+    (options.roundWarmupS > 0
+      ? `, each target's cells after ${options.roundWarmupS} s of unmeasured wrk @32.`
+      : "."),
     `Pinning: ${proxies.join(", ") || "no proxy"} on core ${proxy}; wrk, the fake upstream ` +
     `(${fleet.upstreamKind})${fleet.redis === undefined ? "" : ", redis-server"} and the ` +
     `stream client on core ${load}.` +
@@ -416,6 +423,15 @@ async function runBenchmark(
         "pinned to the proxy core, /health polled every 2 ms, ms from spawn (through sh and " +
         "taskset) to the first 200; idle RSS read 2 s later, before any request.",
     );
+    if (has(PROD_NOMETRICS_TARGET)) {
+      notes.push(
+        `\`${PROD_NOMETRICS_TARGET}\`: the same command and environment as \`${PROD_TARGET}\` ` +
+          "(its own SQLite file) plus CHOREOAI_METRICS=false; checked at start: GET /metrics " +
+          `answers 404 there and not on \`${PROD_TARGET}\` (metrics on, the default). wrk and ` +
+          "sequential streams only. The metrics' cost: `req/s @32 connections, metrics on ÷ off` " +
+          "and the CPU µs/req ratio, within each round.",
+      );
+    }
     const curve = soakCurveNote(soakSummaryValue);
     if (soak !== undefined) {
       notes.push(

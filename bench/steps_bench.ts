@@ -1,7 +1,7 @@
 /**
  * The gateway's per-request steps one at a time, through their modules' public functions, so a
  * regression in one shows on its own: key verification, body parsing, the token estimate, the
- * access log line and the usage record.
+ * access log line, the usage record and the metrics a request records.
  *
  *     deno task bench:steps
  */
@@ -12,6 +12,7 @@ import { digestKey, generateKey, keyHint } from "../src/keys/generate.ts";
 import { parseKeyFile } from "../src/keys/key_file.ts";
 import { compileKeyIndex, createKeyListVerifier } from "../src/keys/verify.ts";
 import { createLogger, type LogSink } from "../src/log.ts";
+import { type AttemptSummary, createMetrics, type RequestSummary } from "../src/observe/metrics.ts";
 import { parseChatCompletionRequest } from "../src/openai/schema.ts";
 import { contentText, estimatePromptTokens, estimateTokens } from "../src/tokens/mod.ts";
 import { openUsageRecorder, type UsageRecord } from "../src/usage/recorder.ts";
@@ -164,3 +165,56 @@ Deno.bench("usage: 100 records + one flush (per 100)", { group: "usage" }, async
 Deno.bench("usage: record only (the request path's part)", { group: "usage" }, () => {
   recorder.record(usageRecord());
 });
+
+// The metrics one served chat request records (CHOREOAI_METRICS on): the in-flight gauge, its
+// upstream attempt, then its end (counters and histograms), with the labels of bench/targets.ts's
+// gateways; the process metrics on, as main.ts creates them.
+const metrics = createMetrics({ version: "bench", processMetrics: true });
+const requestSummary: RequestSummary = {
+  endpoint: "/v1/chat/completions",
+  provider: "openai",
+  model: UPSTREAM_MODEL,
+  modelKnown: true,
+  status: 200,
+  code: undefined,
+  durationMs: 1.37,
+  gatewayMs: 0.42,
+  promptTokens: 41,
+  completionTokens: 27,
+  stream: false,
+};
+const attemptSummary: AttemptSummary = {
+  provider: "openai",
+  target: `openai/${UPSTREAM_MODEL}`,
+  targetKnown: true,
+  kind: "first",
+  outcome: "success",
+  code: undefined,
+  ms: 0.95,
+};
+
+Deno.bench("metrics record: one request (started, attempt, finished)", {
+  group: "metrics",
+  baseline: true,
+}, () => {
+  metrics.requestStarted();
+  metrics.attemptFinished(attemptSummary);
+  metrics.requestFinished(requestSummary);
+});
+
+Deno.bench("metrics record: requestFinished alone", { group: "metrics" }, () => {
+  metrics.requestStarted();
+  metrics.requestFinished(requestSummary);
+});
+
+Deno.bench("metrics record: attemptFinished alone", { group: "metrics" }, () => {
+  metrics.attemptFinished(attemptSummary);
+});
+
+Deno.bench(
+  "metrics record: render the exposition (a scrape)",
+  { group: "metrics scrape" },
+  async () => {
+    await metrics.render();
+  },
+);

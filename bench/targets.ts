@@ -20,6 +20,7 @@ export const TARGET_NAMES = [
   "choreoai-limited",
   "choreoai-redis",
   "choreoai-prod",
+  "choreoai-prod-nometrics",
   "choreoai-echo",
 ] as const;
 
@@ -32,6 +33,13 @@ export type TargetName = typeof TARGET_NAMES[number];
  * `choreoai-limited`), usage recording into a SQLite file and the access log on.
  */
 export const PROD_TARGET = "choreoai-prod" satisfies TargetName;
+
+/**
+ * {@linkcode PROD_TARGET}'s command and environment plus `CHOREOAI_METRICS=false`: the same
+ * gateway without Prometheus metrics, the base of the metrics' measured cost (wrk cells only).
+ * `choreoai-prod` itself keeps the default, metrics on.
+ */
+export const PROD_NOMETRICS_TARGET = "choreoai-prod-nometrics" satisfies TargetName;
 
 /** The targets that also get the concurrent-stream cells (128 at a time, 512 at once). */
 export const CONCURRENT_TARGETS: readonly TargetName[] = [
@@ -208,9 +216,12 @@ function gatewayEnv(port: number, upstreamPort: number, tmp: string): Record<str
 /** How many keys the keys-on gateway's list holds; the client uses one of them. */
 export const KEY_LIST_SIZE = 10_000;
 
-/** Writes a key list of {@linkcode KEY_LIST_SIZE} generated keys; returns the client's key. */
-async function writeKeyList(path: string): Promise<string> {
-  const keys = [];
+/**
+ * Writes a key list of {@linkcode KEY_LIST_SIZE} generated client keys and one admin key (which
+ * may read `/metrics`); returns the client's key and the admin's.
+ */
+async function writeKeyList(path: string): Promise<{ client: string; admin: string }> {
+  const keys: Record<string, unknown>[] = [];
   let clientKey = "";
   for (let i = 0; i < KEY_LIST_SIZE; i++) {
     const key = generateKey(crypto.getRandomValues(new Uint8Array(24)));
@@ -223,8 +234,17 @@ async function writeKeyList(path: string): Promise<string> {
       created_at: "2026-01-01T00:00:00Z",
     });
   }
+  const admin = generateKey(crypto.getRandomValues(new Uint8Array(24)));
+  keys.push({
+    id: "key_benchadmin",
+    name: "bench admin",
+    role: "admin",
+    digest: digestKey(admin),
+    hint: keyHint(admin),
+    created_at: "2026-01-01T00:00:00Z",
+  });
   await Deno.writeTextFile(path, JSON.stringify({ version: 1, keys }), { mode: 0o600 });
-  return clientKey;
+  return { client: clientKey, admin };
 }
 
 /** Starts a gateway (`main.ts`) pinned to the proxy core with `env`. */
@@ -287,6 +307,24 @@ async function checkLimited(target: Target): Promise<void> {
   if (target.redis !== undefined) {
     const calls = await scriptCalls(target.redis.port) - callsBefore;
     if (calls === 0) throw new Error(`${target.name}: the request made no Redis script call`);
+  }
+}
+
+/**
+ * Checks that a production gateway keeps metrics (`on`) or not: `GET /metrics` with an admin
+ * key answers 404 exactly when they are turned off (CHOREOAI_METRICS=false).
+ */
+async function checkMetrics(target: Target, adminKey: string, on: boolean): Promise<void> {
+  const response = await fetch(new URL("/metrics", target.url), {
+    headers: { authorization: `Bearer ${adminKey}` },
+    signal: AbortSignal.timeout(10_000),
+  });
+  await response.body?.cancel();
+  if (response.status !== (on ? 200 : 404)) {
+    throw new Error(
+      `${target.name}: GET /metrics answered HTTP ${response.status}: metrics are ` +
+        `${on ? "off, expected on" : "on, expected off"}`,
+    );
   }
 }
 
@@ -377,9 +415,10 @@ export async function startFleet(
 
   // One 10,000-key list for choreoai-keys and choreoai-prod.
   const keysFile = `${paths.tmp}/keys.json`;
-  const benchKey = selected("choreoai-keys") || selected(PROD_TARGET)
-    ? await writeKeyList(keysFile)
-    : "";
+  const { client: benchKey, admin: adminKey } =
+    selected("choreoai-keys") || selected(PROD_TARGET) || selected(PROD_NOMETRICS_TARGET)
+      ? await writeKeyList(keysFile)
+      : { client: "", admin: "" };
   if (selected("choreoai-keys")) {
     const port = freePort();
     await Deno.mkdir(`${paths.tmp}/keys-db`, { recursive: true });
@@ -410,16 +449,19 @@ export async function startFleet(
     add("choreoai-limited", port, limited);
   }
 
+  // choreoai-prod and choreoai-prod-nometrics: one environment, apart from CHOREOAI_METRICS
+  // (gatewayEnv drops any CHOREOAI_ variable of the runner's, so choreoai-prod has the default:
+  // metrics on); each has its own SQLite file.
+  const prodEnv = (port: number, db: string) => ({
+    ...gatewayEnv(port, upstream.port, db),
+    ...limits,
+    CHOREOAI_KEYS_FILE: keysFile,
+    CHOREOAI_ENV: "production",
+  });
   let prod: ProdLauncher | undefined;
   if (selected(PROD_TARGET)) {
     const dir = `${paths.tmp}/prod-db`;
     await Deno.mkdir(dir, { recursive: true });
-    const prodEnv = (port: number, db: string) => ({
-      ...gatewayEnv(port, upstream.port, db),
-      ...limits,
-      CHOREOAI_KEYS_FILE: keysFile,
-      CHOREOAI_ENV: "production",
-    });
     const port = freePort();
     const prodGateway = spawnGateway(group, PROD_TARGET, paths, cores, prodEnv(port, dir));
     waits.push(() => waitForHttp(`${url(port)}/health`, prodGateway, 120_000));
@@ -430,6 +472,18 @@ export async function startFleet(
     prod = {
       spawn: (name, port) => spawnGateway(group, name, paths, cores, prodEnv(port, startupDir)),
     };
+  }
+  if (selected(PROD_NOMETRICS_TARGET)) {
+    const dir = `${paths.tmp}/prod-nometrics-db`;
+    await Deno.mkdir(dir, { recursive: true });
+    const port = freePort();
+    const noMetrics = spawnGateway(group, PROD_NOMETRICS_TARGET, paths, cores, {
+      ...prodEnv(port, dir),
+      CHOREOAI_METRICS: "false",
+    });
+    waits.push(() => waitForHttp(`${url(port)}/health`, noMetrics, 120_000));
+    gateways.push({ name: PROD_NOMETRICS_TARGET, stderrPath: noMetrics.stderrPath });
+    add(PROD_NOMETRICS_TARGET, port, noMetrics, { key: benchKey });
   }
 
   let redis: RedisServer | undefined;
@@ -460,9 +514,12 @@ export async function startFleet(
   for (const target of targets) {
     if (
       target.name === "choreoai-limited" || target.name === "choreoai-redis" ||
-      target.name === PROD_TARGET
+      target.name === PROD_TARGET || target.name === PROD_NOMETRICS_TARGET
     ) {
       await checkLimited(target);
+    }
+    if (target.name === PROD_TARGET || target.name === PROD_NOMETRICS_TARGET) {
+      await checkMetrics(target, adminKey, target.name === PROD_TARGET);
     }
   }
   targets.sort((a, b) => TARGET_NAMES.indexOf(a.name) - TARGET_NAMES.indexOf(b.name));

@@ -114,6 +114,12 @@ export const VARIABLES: readonly VariableDoc[] = [
     default: "true",
   },
   {
+    name: "CHOREOAI_PRICES_UPDATE",
+    description: "true: fetch fresher model prices (@pydantic/genai-prices data, from GitHub) " +
+      "at start and daily; false: the prices the package ships, offline",
+    default: "false",
+  },
+  {
     name: "OTEL_DENO",
     description: "true: OpenTelemetry traces of model requests, exported by Deno over OTLP " +
       "(OTEL_EXPORTER_OTLP_*; bin/choreoai sets it when OTEL_EXPORTER_OTLP_ENDPOINT is set)",
@@ -300,6 +306,9 @@ const EnvSchema = z
       z.enum(["http1", "fetch"], { error: "must be http1 or fetch" }),
     ),
     CHOREOAI_METRICS: optional(z.enum(["true", "false"], { error: "must be true or false" })),
+    CHOREOAI_PRICES_UPDATE: optional(
+      z.enum(["true", "false"], { error: "must be true or false" }),
+    ),
     // Deno reads it too, and takes either word in any case.
     OTEL_DENO: optional(z.string().regex(/^(true|false)$/i, "must be true or false")),
     OPENAI_API_KEY: optional(z.string()),
@@ -372,6 +381,11 @@ export interface Config {
   readonly metrics: boolean;
   /** Make spans of model requests (`OTEL_DENO=true`: Deno's exporter is on). */
   readonly tracing: boolean;
+  /**
+   * Fetch fresher price data from the internet (the price package's own source) at start and
+   * daily; off by default: the prices the package ships are used, offline.
+   */
+  readonly pricesUpdate: boolean;
   readonly providers: {
     readonly openai: ProviderSettings;
     readonly anthropic: ProviderSettings;
@@ -468,6 +482,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     upstreamClient: e.CHOREOAI_UPSTREAM_CLIENT ?? "http1",
     metrics: e.CHOREOAI_METRICS !== "false",
     tracing: e.OTEL_DENO?.toLowerCase() === "true",
+    pricesUpdate: e.CHOREOAI_PRICES_UPDATE === "true",
     providers: {
       openai: {
         apiKey: e.OPENAI_API_KEY,

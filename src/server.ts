@@ -5,8 +5,9 @@
  * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
  * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
  * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
- * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; a budgeted one is
- * settled here (a whole answer before it is sent, a stream when it ends) and carries its budget
+ * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each request is
+ * priced once, from the target that served it and its usage (a whole answer before it is sent,
+ * a stream when it ends); a budgeted one is settled with that cost and carries its budget
  * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
  */
 import { admitAdmin } from "./auth/admin_access.ts";
@@ -40,6 +41,8 @@ import {
 } from "./routes/paths.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
 import type { UsageRecord } from "./usage/store.ts";
+import { type CostMeter, createCostMeter } from "./spend/cost_meter.ts";
+import { type Pricing, type RequestCost, toMicroUsd, toUsd } from "./spend/pricing.ts";
 import type { RateLimiter } from "./limits/limiter.ts";
 import {
   BUDGETED_ENDPOINTS,
@@ -49,8 +52,6 @@ import {
   settledCost,
 } from "./routes/budgets.ts";
 import { type BudgetLedger, createMemoryLedger } from "./spend/ledger.ts";
-import type { MicroUsd, Pricing } from "./spend/pricing.ts";
-import { billedUsage } from "./spend/served.ts";
 import {
   countRejected,
   limitsFor,
@@ -81,8 +82,6 @@ export interface AppDeps {
    * starting from nothing spent.
    */
   readonly ledger?: BudgetLedger;
-  /** Prices requests for budgets; none: every request costs nothing. */
-  readonly pricing?: Pricing;
   /** Resolves a host name to its addresses (for fetching image URLs safely). */
   readonly resolveDns?: (host: string) => Promise<string[]>;
   /**
@@ -106,6 +105,11 @@ export interface AppDeps {
   readonly metrics?: GatewayMetrics;
   /** Spans of the gateway's work; none: no tracing (the default, at no cost). */
   readonly tracing?: Tracing;
+  /**
+   * Prices requests (main.ts: the routing file's prices and `@pydantic/genai-prices`); none:
+   * costs are not computed, records carry none, and budgets count every request as free.
+   */
+  readonly pricing?: Pricing;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -150,7 +154,6 @@ export function createHandler(
   const { config, log, now } = deps;
   const limiter = deps.limiter ?? NO_LIMITS;
   const ledger = deps.ledger ?? createMemoryLedger({ recorded: () => 0, now });
-  const { pricing } = deps;
   const routing = deps.routing ?? fixed(buildRouting(config));
   const routeDeps: RouteDeps = {
     config,
@@ -173,11 +176,11 @@ export function createHandler(
     deadlines: createDeadlines(now),
     limiter,
     ledger,
-    pricing,
     pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     responses: deps.responses,
     metrics: deps.metrics,
     tracing: deps.tracing,
+    pricing: deps.pricing,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
       ? {
         fetch: deps.fetch,
@@ -190,6 +193,7 @@ export function createHandler(
       : undefined,
   };
   const { metrics } = deps;
+  const meter = deps.pricing === undefined ? undefined : createCostMeter(deps.pricing, log);
   metrics?.watchBreakers(() => breakerStates(routing(), routeDeps.breakers));
   /** Whether rate limits or budgets are counted per replica because Redis cannot be reached. */
   const degraded = () => limiter.status() !== "ok" || ledger.status() !== "ok";
@@ -265,12 +269,9 @@ export function createHandler(
     );
   }
 
-  /** The real cost of a finished request at the prices of the target that served it. */
-  function realCost(state: RequestState): MicroUsd {
-    const { usage } = state.fields;
-    const { served } = state.spend;
-    if (usage === undefined || served === undefined || pricing === undefined) return 0;
-    return pricing.cost(served, billedUsage(usage)).microUsd;
+  /** Prices a request once its usage is final (see `priceRequest`), and once only. */
+  function price(fields: AccessFields): void {
+    if (meter !== undefined && fields.cost_usd === undefined) priceRequest(fields, meter);
   }
 
   /**
@@ -282,10 +283,12 @@ export function createHandler(
     if (budget?.state !== "reserved") return;
     budget.state = "settled";
     try {
+      const { fields } = state;
+      price(fields);
       const cost = settledCost(budget, {
         status,
-        hasUsage: state.fields.usage !== undefined,
-        priced: realCost(state),
+        hasUsage: fields.usage !== undefined,
+        priced: fields.cost_usd === undefined ? 0 : toMicroUsd(fields.cost_usd),
       });
       budget.cost = cost;
       const spent = await ledger.settle(budget.account, cost - budget.reserved);
@@ -330,6 +333,8 @@ export function createHandler(
       ttfb_ms: fields.ttfb_ms ?? null,
       gateway_ms: fields.gateway_ms ?? null,
       upstream_ms: fields.upstream_ms ?? null,
+      cost_usd: meter === undefined ? null : fields.cost_usd ?? 0,
+      unpriced: fields.unpriced === true,
     });
   }
 
@@ -381,7 +386,7 @@ export function createHandler(
       fields,
       keyId: undefined,
       limits: undefined,
-      spend: { served: undefined, budget: undefined },
+      spend: { budget: undefined },
       framed: info !== undefined,
       upstream: createUpstreamTimer(now),
     };
@@ -428,7 +433,8 @@ export function createHandler(
     const status = response.status;
     const finish = () => {
       const finished = now();
-      const { stream_open: _, ...logged } = fields;
+      price(fields);
+      const { stream_open: _, target: _target, ...logged } = fields;
       log.info("request", {
         request_id: requestId,
         method: request.method,
@@ -448,6 +454,21 @@ export function createHandler(
     else info.completed.then(finish, finish);
     return response;
   };
+}
+
+/**
+ * Writes a finished request's cost into its fields: what its usage cost at the target that
+ * served it, 0 for the gateway's own answers (the echo model is free, not unpriced); nothing
+ * when it used nothing (an error before any provider answered).
+ */
+function priceRequest(fields: AccessFields, meter: CostMeter): void {
+  const { usage, target } = fields;
+  let cost: RequestCost;
+  if (target !== undefined && usage !== undefined) cost = meter(target, usage);
+  else if (usage !== undefined || target !== undefined) cost = { microUsd: 0, unpriced: false };
+  else return;
+  fields.cost_usd = toUsd(cost.microUsd);
+  if (cost.unpriced) fields.unpriced = true;
 }
 
 /** Every configured target's breaker state, and those of targets that failed lately. */

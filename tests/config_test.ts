@@ -49,6 +49,7 @@ function defaults(): Config {
     upstreamClient: "http1",
     metrics: true,
     tracing: false,
+    pricesUpdate: false,
     providers: {
       openai: { apiKey: undefined, baseUrl: "https://api.openai.com/v1" },
       anthropic: { apiKey: undefined, baseUrl: "https://api.anthropic.com" },
@@ -122,6 +123,7 @@ Deno.test("parseConfig() reads every variable", () => {
     CHOREOAI_FETCH_IMAGE_URLS: "true",
     CHOREOAI_UPSTREAM_CLIENT: "fetch",
     CHOREOAI_METRICS: "false",
+    CHOREOAI_PRICES_UPDATE: "true",
     OTEL_DENO: "TRUE",
     OPENAI_API_KEY: "sk-openai",
     OPENAI_BASE_URL: "http://127.0.0.1:8001/v1/",
@@ -156,6 +158,7 @@ Deno.test("parseConfig() reads every variable", () => {
     upstreamClient: "fetch",
     metrics: false,
     tracing: true,
+    pricesUpdate: true,
     providers: {
       openai: { apiKey: "sk-openai", baseUrl: "http://127.0.0.1:8001/v1" },
       anthropic: { apiKey: "sk-ant", baseUrl: "https://anthropic.example.com" },
@@ -241,6 +244,7 @@ Deno.test("parseConfig() names each bad variable in its ConfigError", async (t) 
     ["image fetching not a boolean", "CHOREOAI_FETCH_IMAGE_URLS", "yes"],
     ["unknown upstream client", "CHOREOAI_UPSTREAM_CLIENT", "undici"],
     ["metrics not a boolean", "CHOREOAI_METRICS", "on"],
+    ["price updates not a boolean", "CHOREOAI_PRICES_UPDATE", "yes"],
     ["OTEL_DENO not true or false (Deno ignores it)", "OTEL_DENO", "1"],
     ["bad URL", "OPENAI_BASE_URL", "not a url"],
     ["ftp:// URL", "OPENAI_BASE_URL", "ftp://files.example.com"],

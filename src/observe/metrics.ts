@@ -1,15 +1,26 @@
 /**
- * The gateway's Prometheus metrics (`GET /metrics`), kept with `prom-client` in a registry of
- * their own. Every label value is bounded (see `labels.ts`): unknown models, targets and codes
+ * The gateway's Prometheus metrics (`GET /metrics`), rendered by a `prom-client` registry of
+ * their own (loaded at the first scrape, with the process metrics). Every label value is bounded (see `labels.ts`): unknown models, targets and codes
  * collapse into `other`, so the number of series stays fixed whatever clients send; no key,
  * prompt or secret is ever a label.
  *
- * The request path calls {@linkcode GatewayMetrics} a few times per request (about half a
- * microsecond each); gauges that describe state (breakers, Redis fallback) are read at scrape
- * time.
+ * The request path calls {@linkcode GatewayMetrics} twice per request; its counters and
+ * histograms are plain maps (`series.ts`), rendered by the registry with the rest. Gauges that
+ * describe state (in flight, breakers, Redis fallback) are read at scrape time.
  */
-import client from "prom-client";
-import { type BoundedLabel, boundedLabel, codeLabel, dialectLabel, statusClass } from "./labels.ts";
+import type { Metric, Registry } from "prom-client";
+import {
+  type BoundedLabel,
+  boundedLabel,
+  codeLabel,
+  dialectLabel,
+  OTHER,
+  statusClass,
+} from "./labels.ts";
+import { SeriesCounter, SeriesGauge, SeriesHistogram } from "./series.ts";
+
+/** The Prometheus text exposition's content type (version 0.0.4). */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 /** How one request ended, in the terms of its labels and timings. */
 export interface RequestSummary {
@@ -130,119 +141,125 @@ const BREAKER_VALUES: Readonly<Record<BreakerState, number>> = { closed: 0, open
 
 /** Creates the metrics in a registry of their own. */
 export function createMetrics(options: MetricsOptions): GatewayMetrics {
-  const registry = new client.Registry();
-  const registers = [registry];
   const limit = options.labelLimit ?? 200;
   const models: BoundedLabel = boundedLabel(limit);
   const targets: BoundedLabel = boundedLabel(limit);
   const providers: BoundedLabel = boundedLabel(limit);
   const provider = (name: string | undefined) => name === undefined ? "" : providers.of(name);
 
-  const requestLabels = ["dialect", "endpoint", "provider", "model", "status", "code"] as const;
-  const routeLabels = ["dialect", "endpoint", "provider", "model"] as const;
-  const requests = new client.Counter({
-    name: "choreoai_requests_total",
-    help: "Requests answered, by dialect, endpoint, provider, model, status class and error code.",
-    labelNames: requestLabels,
-    registers,
-  });
-  const duration = new client.Histogram({
-    name: "choreoai_request_duration_seconds",
-    help: "Time from a request's arrival to the end of its answer (a stream's last byte).",
-    labelNames: routeLabels,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const overhead = new client.Histogram({
-    name: "choreoai_gateway_overhead_seconds",
-    help:
-      "Time a request spent in the gateway, not waiting for a provider (Server-Timing gateway).",
-    labelNames: ["dialect", "endpoint"],
-    buckets: OVERHEAD_BUCKETS,
-    registers,
-  });
-  const tokens = new client.Counter({
-    name: "choreoai_tokens_total",
-    help: "Tokens as the provider reported them (estimated where it does not), by type.",
-    labelNames: ["dialect", "provider", "model", "type"],
-    registers,
-  });
-  const refusals = new client.Counter({
-    name: "choreoai_limit_refusals_total",
-    help: "Requests refused by a key's rate limit (rate_limit) or budget (budget).",
-    labelNames: ["dialect", "endpoint", "limit"],
-    registers,
-  });
-  const ttfb = new client.Histogram({
-    name: "choreoai_upstream_ttfb_seconds",
-    help:
-      "Time from sending a request to a provider to its answer (for a stream: its first event).",
-    labelNames: ["provider", "target"],
-    buckets: TTFB_BUCKETS,
-    registers,
-  });
-  const attempts = new client.Counter({
-    name: "choreoai_upstream_attempts_total",
-    help: "Upstream attempts by target, kind (first, retry, fallback) and outcome.",
-    labelNames: ["provider", "target", "kind", "outcome"],
-    registers,
-  });
-  const upstreamErrors = new client.Counter({
-    name: "choreoai_upstream_errors_total",
-    help: "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
-    labelNames: ["provider", "target", "code"],
-    registers,
-  });
-  const inFlight = new client.Gauge({
-    name: "choreoai_in_flight_requests",
-    help: "Requests being answered now.",
-    registers,
-  });
-  const streams = new client.Gauge({
-    name: "choreoai_in_flight_streams",
-    help: "Event-stream answers open now.",
-    registers,
-  });
-  const reloads = new client.Counter({
-    name: "choreoai_reloads_total",
-    help: "Reloads of the key list and the routing file, by result (success, failure).",
-    labelNames: ["file", "result"],
-    registers,
-  });
+  const requests = new SeriesCounter(
+    "choreoai_requests_total",
+    "Requests answered, by dialect, endpoint, provider, model, status class and error code.",
+    ["dialect", "endpoint", "provider", "model", "status", "code"],
+  );
+  const duration = new SeriesHistogram(
+    "choreoai_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer (a stream's last byte).",
+    ["dialect", "endpoint", "provider", "model"],
+    DURATION_BUCKETS,
+  );
+  const overhead = new SeriesHistogram(
+    "choreoai_gateway_overhead_seconds",
+    "Time a request spent in the gateway, not waiting for a provider (Server-Timing gateway).",
+    ["dialect", "endpoint"],
+    OVERHEAD_BUCKETS,
+  );
+  const tokens = new SeriesCounter(
+    "choreoai_tokens_total",
+    "Tokens as the provider reported them (estimated where it does not), by type.",
+    ["dialect", "provider", "model", "type"],
+  );
+  const refusals = new SeriesCounter(
+    "choreoai_limit_refusals_total",
+    "Requests refused by a key's rate limit (rate_limit) or budget (budget).",
+    ["dialect", "endpoint", "limit"],
+  );
+  const ttfb = new SeriesHistogram(
+    "choreoai_upstream_ttfb_seconds",
+    "Time from sending a request to a provider to its answer (for a stream: its first event).",
+    ["provider", "target"],
+    TTFB_BUCKETS,
+  );
+  const attempts = new SeriesCounter(
+    "choreoai_upstream_attempts_total",
+    "Upstream attempts by target, kind (first, retry, fallback) and outcome.",
+    ["provider", "target", "kind", "outcome"],
+  );
+  const upstreamErrors = new SeriesCounter(
+    "choreoai_upstream_errors_total",
+    "Upstream attempts that failed (connection, timeout, 429, 5xx, refusals), by code.",
+    ["provider", "target", "code"],
+  );
+  let inFlight = 0;
+  let streams = 0;
+  const reloads = new SeriesCounter(
+    "choreoai_reloads_total",
+    "Reloads of the key list and the routing file, by result (success, failure).",
+    ["file", "result"],
+  );
   let breakerStates: () => Iterable<readonly [string, BreakerState]> = () => [];
-  new client.Gauge({
-    name: "choreoai_breaker_state",
-    help: "Circuit breaker per target: 0 closed, 1 open (cooling down), 2 half-open (probing).",
-    labelNames: ["provider", "target"],
-    registers,
-    collect() {
-      this.reset();
-      for (const [target, state] of breakerStates()) {
-        const label = targets.of(target);
-        if (label === "other") continue;
-        this.set(
-          { provider: provider(target.split("/")[0]), target: label },
-          BREAKER_VALUES[state],
-        );
-      }
-    },
-  });
-  new client.Gauge({
-    name: "choreoai_build_info",
-    help: "The gateway's version (always 1).",
-    labelNames: ["version"],
-    registers,
-  }).set({ version: options.version }, 1);
-  if (options.processMetrics === true) client.collectDefaultMetrics({ register: registry });
+  let redisFallback: (() => boolean) | undefined;
+  const gauges = [
+    new SeriesGauge("choreoai_in_flight_requests", "Requests being answered now.", [], () => [
+      [[], inFlight],
+    ]),
+    new SeriesGauge("choreoai_in_flight_streams", "Event-stream answers open now.", [], () => [
+      [[], streams],
+    ]),
+    new SeriesGauge(
+      "choreoai_breaker_state",
+      "Circuit breaker per target: 0 closed, 1 open (cooling down), 2 half-open (probing).",
+      ["provider", "target"],
+      function* () {
+        for (const [target, state] of breakerStates()) {
+          const label = targets.of(target);
+          if (label === OTHER) continue;
+          yield [[provider(target.split("/")[0]), label], BREAKER_VALUES[state]];
+        }
+      },
+    ),
+    new SeriesGauge(
+      "choreoai_redis_fallback",
+      "1 while rate limits and budgets are counted per replica because Redis cannot be " +
+        "reached; 0 while they are shared through Redis (absent without Redis).",
+      [],
+      () => redisFallback === undefined ? [] : [[[], redisFallback() ? 1 : 0]],
+    ),
+    new SeriesGauge("choreoai_build_info", "The gateway's version (always 1).", ["version"], () => [
+      [[options.version], 1],
+    ]),
+  ];
+  const ours = [
+    requests,
+    duration,
+    overhead,
+    tokens,
+    refusals,
+    ttfb,
+    attempts,
+    upstreamErrors,
+    reloads,
+    ...gauges,
+  ];
+  // prom-client (and the process metrics it collects) is loaded at the first scrape: a gateway
+  // nobody scrapes never pays for it in start-up time or memory.
+  let registry: Promise<Registry> | undefined;
+  const load = async (): Promise<Registry> => {
+    const { default: client } = await import("prom-client");
+    const created = new client.Registry();
+    for (const metric of ours) created.registerMetric(metric as unknown as Metric);
+    if (options.processMetrics === true) client.collectDefaultMetrics({ register: created });
+    return created;
+  };
 
   return {
-    requestStarted: () => inFlight.inc(),
-    streamStarted: () => streams.inc(),
+    requestStarted: () => void inFlight++,
+    streamStarted: () => void streams++,
     requestFinished(summary) {
-      inFlight.dec();
-      if (summary.stream) streams.dec();
-      const dialect = dialectLabel(summary.endpoint);
+      inFlight--;
+      if (summary.stream) streams--;
       const { endpoint } = summary;
+      const dialect = dialectLabel(endpoint);
       const providerLabel = provider(summary.provider);
       const model = summary.model === undefined
         ? ""
@@ -250,62 +267,43 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
         ? models.of(summary.model)
         : models.known(summary.model);
       const code = codeLabel(summary.code);
-      requests.inc({
-        dialect,
-        endpoint,
-        provider: providerLabel,
-        model,
-        status: statusClass(summary.status),
-        code,
-      });
-      const route = { dialect, endpoint, provider: providerLabel, model };
-      duration.observe(route, summary.durationMs * SECONDS);
-      overhead.observe({ dialect, endpoint }, summary.gatewayMs * SECONDS);
+      requests.inc([dialect, endpoint, providerLabel, model, statusClass(summary.status), code]);
+      duration.observe([dialect, endpoint, providerLabel, model], summary.durationMs * SECONDS);
+      overhead.observe([dialect, endpoint], summary.gatewayMs * SECONDS);
       if (summary.promptTokens > 0) {
-        tokens.inc(
-          { dialect, provider: providerLabel, model, type: "prompt" },
-          summary.promptTokens,
-        );
+        tokens.inc([dialect, providerLabel, model, "prompt"], summary.promptTokens);
       }
       if (summary.completionTokens > 0) {
-        tokens.inc(
-          { dialect, provider: providerLabel, model, type: "completion" },
-          summary.completionTokens,
-        );
+        tokens.inc([dialect, providerLabel, model, "completion"], summary.completionTokens);
       }
-      if (code === "rate_limit_exceeded") refusals.inc({ dialect, endpoint, limit: "rate_limit" });
-      else if (code === "insufficient_quota") refusals.inc({ dialect, endpoint, limit: "budget" });
+      if (code === "rate_limit_exceeded") refusals.inc([dialect, endpoint, "rate_limit"]);
+      else if (code === "insufficient_quota") refusals.inc([dialect, endpoint, "budget"]);
     },
     attemptFinished(summary) {
       const target = summary.targetKnown || summary.outcome === "success"
         ? targets.of(summary.target)
         : targets.known(summary.target);
-      const labels = { provider: provider(summary.provider), target };
-      attempts.inc({ ...labels, kind: summary.kind, outcome: summary.outcome });
-      if (summary.outcome === "success") ttfb.observe(labels, summary.ms * SECONDS);
-      else if (summary.outcome !== "skipped") {
-        upstreamErrors.inc({ ...labels, code: codeLabel(summary.code) || "other" });
+      const providerLabel = provider(summary.provider);
+      attempts.inc([providerLabel, target, summary.kind, summary.outcome]);
+      if (summary.outcome === "success") {
+        ttfb.observe([providerLabel, target], summary.ms * SECONDS);
+      } else if (summary.outcome !== "skipped") {
+        upstreamErrors.inc([providerLabel, target, codeLabel(summary.code) || "other"]);
       }
     },
     reloaded(file, ok) {
-      reloads.inc({ file, result: ok ? "success" : "failure" });
+      reloads.inc([file, ok ? "success" : "failure"]);
     },
     watchBreakers(states) {
       breakerStates = states;
     },
     watchRedis(fallback) {
-      registry.removeSingleMetric("choreoai_redis_fallback");
-      new client.Gauge({
-        name: "choreoai_redis_fallback",
-        help: "1 while rate limits and budgets are counted per replica because Redis cannot be " +
-          "reached; 0 while they are shared through Redis.",
-        registers,
-        collect() {
-          this.set(fallback() ? 1 : 0);
-        },
-      });
+      redisFallback = fallback;
     },
-    contentType: registry.contentType,
-    render: () => registry.metrics(),
+    contentType: PROMETHEUS_CONTENT_TYPE,
+    async render() {
+      registry ??= load();
+      return await (await registry).metrics();
+    },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { GatewayError } from "../errors.ts";
 import type { ChatCompletionRequest, Usage } from "../openai/schema.ts";
+import type { RecordedUsage } from "../openai/usage.ts";
 import type { ProviderRequest } from "../http/provider_request.ts";
 import type {
   EmbeddingsContext,
@@ -166,7 +167,7 @@ export interface MessagesPassThrough {
     headers: MessagesHeaders,
   ): ProviderRequest;
   /** The usage of an answer body, for records and limits; undefined when it has none. */
-  answerUsage(body: unknown): Usage | undefined;
+  answerUsage(body: unknown): RecordedUsage | undefined;
   /** An answer body's finish reason, in OpenAI's words; undefined when it has none. */
   answerFinishReasons(body: unknown): string[] | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage. */
@@ -200,7 +201,7 @@ export interface ResponsesPassThrough {
     target: Omit<ProviderTarget, "model">,
   ): ProviderRequest;
   /** The usage of a `response` object, for records and limits; undefined when it has none. */
-  answerUsage(body: unknown): Usage | undefined;
+  answerUsage(body: unknown): RecordedUsage | undefined;
   /** How a finished `response` object ended, in OpenAI's chat words; undefined if unknown. */
   answerFinishReasons(body: unknown): string[] | undefined;
   /** A writer that passes one stream's events on as they are, reading their usage and id. */

@@ -19,7 +19,7 @@ import {
   formatUsd,
 } from "../spend/budget.ts";
 import type { BudgetLedger } from "../spend/ledger.ts";
-import type { MicroUsd, PricedTarget } from "../spend/pricing.ts";
+import type { MicroUsd } from "../spend/pricing.ts";
 
 /** Endpoints whose requests count against a key's budget. */
 export const BUDGETED_ENDPOINTS: ReadonlySet<string> = new Set([
@@ -47,10 +47,8 @@ export interface RequestBudget {
   cost: MicroUsd | undefined;
 }
 
-/** What a request knows of its spend: the target that served it, and its budget. */
+/** What a request knows of its spend beyond its access fields (which say what it cost). */
 export interface RequestSpend {
-  /** The target that served the request (set with the provider's name); none for echo. */
-  served: PricedTarget | undefined;
   /** Set for a key with a budget on a budgeted endpoint. */
   budget: RequestBudget | undefined;
 }

@@ -9,6 +9,7 @@ import { GatewayError } from "../errors.ts";
 import { inlineImageUrls } from "../http/image_fetch.ts";
 import { choiceFinishReasons } from "../openai/finish_reasons.ts";
 import type { ChatCompletionRequest } from "../openai/schema.ts";
+import { readOpenAIUsage } from "../openai/usage.ts";
 import type { ChatCompletion, ProviderAdapter, TranslationContext } from "../providers/mod.ts";
 import type { Attempt, AttemptOutcome } from "../routing/attempts.ts";
 import type { RouteTarget } from "../routing/table.ts";
@@ -123,10 +124,8 @@ function answerOf(
 ): AttemptOutcome<Answer> {
   const completion = adapter.fromResponse(parseJsonOrUndefined(text), call.translation);
   if (completion instanceof GatewayError) return failure(completion);
-  if (completion.usage !== null && completion.usage !== undefined) {
-    const { prompt_tokens, completion_tokens, total_tokens } = completion.usage;
-    call.ctx.fields.usage = { prompt_tokens, completion_tokens, total_tokens };
-  }
+  const usage = readOpenAIUsage(completion.usage);
+  if (usage !== undefined) call.ctx.fields.usage = usage;
   const finishReasons = choiceFinishReasons(completion.choices);
   if (finishReasons !== undefined) call.ctx.fields.finish_reasons = finishReasons;
   const body = call.format.body(completion, text, adapter.passThrough);

@@ -9,16 +9,16 @@ import type { ImageFetchDeps } from "../http/image_fetch.ts";
 import type { RequestLimits } from "./rate_limits.ts";
 import type { RequestSpend } from "./budgets.ts";
 import type { BudgetLedger } from "../spend/ledger.ts";
-import type { Pricing } from "../spend/pricing.ts";
 import type { Logger } from "../log.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
-import type { Usage } from "../openai/schema.ts";
+import type { RecordedUsage } from "../openai/usage.ts";
 import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
 import type { ResponsesStore } from "../dialects/responses/store.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
 import type { Tracing } from "../observe/tracing.ts";
+import type { PricedTarget, Pricing } from "../spend/pricing.ts";
 
 /** What the access log line says beyond method, path, status and duration. */
 export interface AccessFields {
@@ -29,7 +29,20 @@ export interface AccessFields {
   /** Attempts made, when more than one (retries, fallbacks). */
   attempts?: number;
   stream?: boolean;
-  usage?: Usage;
+  /**
+   * Tokens used, with the shares billed at other prices (`cache_read_tokens`,
+   * `cache_write_tokens`, `reasoning_tokens`) when there are any.
+   */
+  usage?: RecordedUsage;
+  /**
+   * Where the request was served, as its price depends on it (set with `provider`); not logged.
+   * Undefined when no provider served it (an error, or the gateway's own echo model).
+   */
+  target?: PricedTarget;
+  /** The request's cost in US dollars (whole micro-dollars), once it is known. */
+  cost_usd?: number;
+  /** Set when the serving model has no known price: `cost_usd` is 0, not a guess. */
+  unpriced?: boolean;
   /** How the answer's choices ended, in OpenAI's words (`stop`, `length`, `tool_calls`, …). */
   finish_reasons?: readonly string[];
   error_code?: string;
@@ -50,7 +63,7 @@ export interface RequestContext {
   readonly fields: AccessFields;
   /** This request's rate limits, when its key has any. */
   readonly limits: RequestLimits | undefined;
-  /** Where it was served and its budget (shared with the router, which settles it). */
+  /** Its budget (shared with the router, which settles it). */
   readonly spend: RequestSpend;
   /** It came over HTTP (Deno.serve), which enforces its `Content-Length`; not built in code. */
   readonly framed?: boolean | undefined;
@@ -78,8 +91,6 @@ export interface RouteDeps {
   readonly limiter: RateLimiter;
   /** Budget counters (in process, or shared through Redis). */
   readonly ledger: BudgetLedger;
-  /** Prices requests for budgets; none: every request costs nothing. */
-  readonly pricing: Pricing | undefined;
   /** How http(s) image URLs are fetched for providers that need bytes; undefined: refused. */
   readonly imageFetch: ImageFetchDeps | undefined;
   /** Translated Messages streams: ms of provider silence before a `ping` event. */
@@ -90,6 +101,11 @@ export interface RouteDeps {
   readonly metrics: GatewayMetrics | undefined;
   /** Spans of upstream attempts and trace context for providers; none when tracing is off. */
   readonly tracing: Tracing | undefined;
+  /**
+   * Prices of requests (routing-file and package prices); none: costs are not computed, and
+   * budgets count every request as free.
+   */
+  readonly pricing: Pricing | undefined;
 }
 
 /** Records the model asked for, and refuses it (403) when the key may not use it. */

@@ -27,7 +27,7 @@ import type { RequestContext, RouteDeps } from "./context.ts";
 import type { ProviderRequest } from "../http/provider_request.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
 import { attemptOutcome } from "../observe/labels.ts";
-import { pricedTarget } from "../spend/served.ts";
+import { toPricedTarget } from "../spend/priced_target.ts";
 
 /** The provider settings an adapter needs to build a request for `target`. */
 export function providerTarget(target: RouteTarget): ProviderTarget {
@@ -118,7 +118,10 @@ export async function readAnswer(
   );
 }
 
-/** Records which target served: in the log line, the response headers, and for its price. */
+/**
+ * Records which target served, in the log line, the response headers and (for its price) the
+ * request's fields.
+ */
 export function servedBy(
   served: Served<unknown>,
   ctx: RequestContext,
@@ -127,7 +130,7 @@ export function servedBy(
   const { target } = served;
   ctx.fields.provider = target.provider.name;
   ctx.fields.upstream_model = target.model;
-  ctx.spend.served = pricedTarget(target, ctx.fields.model ?? target.model);
+  ctx.fields.target = toPricedTarget(target, ctx.fields.model ?? target.model);
   if (served.attempts > 1) ctx.fields.attempts = served.attempts;
   headers["x-choreoai-provider"] = target.provider.name;
 }

@@ -81,14 +81,39 @@ const ProviderSchema = z.discriminatedUnion("kind", [
   }),
 ], { error: "kind must be openai-compatible, azure, anthropic or gemini" });
 
+/** US dollars per million tokens: a number of 0 or more. */
+const perMtok = z
+  .number({
+    error: (issue) =>
+      issue.input === undefined
+        ? "is required (US dollars per million tokens)"
+        : "must be a number of US dollars per million tokens",
+  })
+  .min(0, "must not be negative");
+
+/** Prices that win over the package's (input and output required; cache prices default to input). */
+const PricesSchema = z.strictObject({
+  input_per_mtok: perMtok,
+  output_per_mtok: perMtok,
+  cache_read_per_mtok: perMtok.optional(),
+  cache_write_per_mtok: perMtok.optional(),
+}, {
+  error: (issue) =>
+    issue.code === "invalid_type"
+      ? 'must be an object such as {"input_per_mtok": 2.5, "output_per_mtok": 10}'
+      : undefined,
+});
+
 const TargetSchema = z.strictObject({
   provider: z.string().min(1, "must name a provider"),
   model: z.string().min(1, "must name the provider's model or deployment"),
   weight: z.number().positive("must be greater than 0").finite().optional(),
+  prices: PricesSchema.optional(),
 });
 
 const ModelSchema = z.strictObject({
   targets: z.array(TargetSchema).min(1, "needs at least one target"),
+  prices: PricesSchema.optional(),
   fallbacks: z.array(z.string().min(1)).optional(),
   timeout_ms: z.int().min(1).optional(),
   deadline_ms: z.int().min(1).optional(),
@@ -113,6 +138,8 @@ const RoutingFileSchema = z.strictObject({
 
 /** A declared provider, as written in the file. */
 export type ProviderDeclaration = z.infer<typeof ProviderSchema>;
+/** Prices per million tokens, as written in the file. */
+export type PricesDeclaration = z.infer<typeof PricesSchema>;
 /** A public model, as written in the file. */
 export type ModelDeclaration = z.infer<typeof ModelSchema>;
 /** The routing file, parsed. */

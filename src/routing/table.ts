@@ -9,8 +9,10 @@
 import type { Config } from "../config.ts";
 import type { ProviderAdapter } from "../providers/mod.ts";
 import { adapterFor, type ProviderKind } from "../providers/registry.ts";
+import type { Prices } from "../spend/pricing.ts";
 import {
   BUILT_IN_PROVIDERS,
+  type PricesDeclaration,
   type ProviderDeclaration,
   type RoutingFile,
   RoutingFileError,
@@ -39,6 +41,11 @@ export interface RouteTarget {
   readonly weight: number;
   /** `provider/model`: the unit a circuit breaker cools down. */
   readonly key: string;
+  /**
+   * The routing file's prices for this target: its own `"prices"`, else its public model's;
+   * undefined when the file sets none (the price package's are used, if it knows the model).
+   */
+  readonly prices?: Prices | undefined;
 }
 
 /** A model the client can ask for, and how a call to it is made. */
@@ -53,6 +60,8 @@ export interface ModelRoute {
   readonly deadlineMs: number;
   /** Targets of the routing file left out because their provider has no key, and why. */
   readonly missing?: readonly string[];
+  /** The routing file's `"prices"` of this public model (its targets' own win over them). */
+  readonly prices?: Prices | undefined;
 }
 
 /** A public model name of the routing file. */
@@ -100,6 +109,18 @@ export const PROVIDER_KEY_VARIABLE: Readonly<Record<(typeof BUILT_IN_PROVIDERS)[
     azure: "AZURE_OPENAI_API_KEY",
     gemini: "GEMINI_API_KEY",
   };
+
+/** Prices as the file wrote them, without the optional ones it left out. */
+function toPrices(declared: PricesDeclaration | undefined): Prices | undefined {
+  if (declared === undefined) return undefined;
+  const { cache_read_per_mtok, cache_write_per_mtok } = declared;
+  return {
+    input_per_mtok: declared.input_per_mtok,
+    output_per_mtok: declared.output_per_mtok,
+    ...(cache_read_per_mtok === undefined ? {} : { cache_read_per_mtok }),
+    ...(cache_write_per_mtok === undefined ? {} : { cache_write_per_mtok }),
+  };
+}
 
 const DEFAULT_BREAKER: BreakerSettings = { failures: 3, cooldownMs: 30_000 };
 
@@ -211,6 +232,7 @@ export function compileRouting(
   for (const [name, model] of Object.entries(file?.models ?? {})) {
     const targets: RouteTarget[] = [];
     const missing: string[] = [];
+    const modelPrices = toPrices(model.prices);
     model.targets.forEach((target, i) => {
       const at = `models.${name}.targets[${i}].provider`;
       const provider = providers.get(target.provider);
@@ -220,6 +242,7 @@ export function compileRouting(
           model: target.model,
           weight: target.weight ?? 1,
           key: `${target.provider}/${target.model}`,
+          prices: toPrices(target.prices) ?? modelPrices,
         });
       } else if (unkeyed.has(target.provider)) {
         const why = `${target.provider} has no key (${unkeyed.get(target.provider)} is not set)`;
@@ -237,6 +260,7 @@ export function compileRouting(
       timeoutMs,
       deadlineMs: model.deadline_ms ?? timeoutMs,
       missing,
+      prices: modelPrices,
     });
   }
   const partial: Routing = {

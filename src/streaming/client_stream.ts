@@ -13,13 +13,13 @@
 import type { Deadlines } from "../deadlines.ts";
 import { errors, type GatewayError, toGatewayError } from "../errors.ts";
 import { choiceFinishReasons, scanFinishReason } from "../openai/finish_reasons.ts";
-import type { Usage } from "../openai/schema.ts";
+import { readOpenAIUsage, type RecordedUsage } from "../openai/usage.ts";
 import type { StreamItem } from "../providers/mod.ts";
 import { createSseDecoder, SSE_DONE, sseData, sseError, type SseEvent } from "../sse.ts";
 
 /** How a stream ended, for logs and usage records. */
 export interface StreamOutcome {
-  readonly usage: Usage | undefined;
+  readonly usage: RecordedUsage | undefined;
   readonly error: GatewayError | undefined;
   /** The client went away before the end. */
   readonly cancelled: boolean;
@@ -27,18 +27,9 @@ export interface StreamOutcome {
   readonly finishReasons?: readonly string[] | undefined;
 }
 
-function readUsage(chunk: Record<string, unknown>): Usage | undefined {
-  const usage = chunk.usage;
-  if (typeof usage !== "object" || usage === null) return undefined;
-  const { prompt_tokens, completion_tokens, total_tokens } = usage as Record<string, unknown>;
-  if (typeof prompt_tokens !== "number" || typeof completion_tokens !== "number") return undefined;
-  return {
-    prompt_tokens,
-    completion_tokens,
-    total_tokens: typeof total_tokens === "number"
-      ? total_tokens
-      : prompt_tokens + completion_tokens,
-  };
+/** A chunk's usage, with the shares billed apart (cached, reasoning), when it has one. */
+function readUsage(chunk: Record<string, unknown>): RecordedUsage | undefined {
+  return readOpenAIUsage(chunk.usage);
 }
 
 /**
@@ -70,7 +61,7 @@ export interface SseWriter<I = StreamItem> {
   readonly finished: boolean;
   /** Set once anything but an error was written (a chunk, `[DONE]`). */
   readonly hasData: boolean;
-  readonly usage: Usage | undefined;
+  readonly usage: RecordedUsage | undefined;
   readonly error: GatewayError | undefined;
   /**
    * The finish reason of each choice so far, in OpenAI's words (`stop`, `length`, `tool_calls`,
@@ -84,7 +75,7 @@ export function createSseWriter(includeUsage: boolean): SseWriter {
   let out = "";
   let finished = false;
   let hasData = false;
-  let usage: Usage | undefined;
+  let usage: RecordedUsage | undefined;
   let error: GatewayError | undefined;
   let finishReasons: string[] | undefined;
   const chunkText = (item: StreamItem & { type: "chunk" }): string => {
@@ -340,7 +331,7 @@ export async function openUpstreamStream<I>(
 export function renderStream(
   items: readonly StreamItem[],
   includeUsage: boolean,
-): { text: string; usage: Usage | undefined } {
+): { text: string; usage: RecordedUsage | undefined } {
   const writer = createSseWriter(includeUsage);
   for (const item of items) writer.push(item);
   return { text: writer.take(), usage: writer.usage };

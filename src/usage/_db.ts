@@ -1,7 +1,7 @@
 /**
  * Opening the usage database and creating its schema. Private to src/usage/.
  *
- * Schema version 3 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
+ * Schema version 4 (`PRAGMA user_version`); times are milliseconds since the epoch (UTC):
  *
  * ```sql
  * -- version 1
@@ -20,6 +20,10 @@
  *                 indexed on (item_id, key_id)
  * -- version 3: Server-Timing's two numbers
  * requests  + gateway_ms REAL NULL, upstream_ms REAL NULL
+ * -- version 4: the cost of each request
+ * requests  + cost_usd REAL NULL (US dollars, whole micro-dollars; NULL: not priced, as rows
+ *             written before version 4), unpriced INTEGER NULL (1: no price known, cost 0)
+ * key_stats + cost_usd REAL NOT NULL DEFAULT 0 (the key's total; 0 for usage before version 4)
  * ```
  *
  * A database of an older version is brought up to date by running the migrations after its
@@ -28,7 +32,7 @@
 import { DatabaseSync } from "node:sqlite";
 
 /** The schema this code writes and reads. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1_SQL = `
 CREATE TABLE IF NOT EXISTS requests (
@@ -86,10 +90,17 @@ ALTER TABLE requests ADD COLUMN gateway_ms REAL;
 ALTER TABLE requests ADD COLUMN upstream_ms REAL;
 `;
 
-/** `MIGRATIONS[n]` takes a database from version n to n + 1. */
-const MIGRATIONS: readonly string[] = [V1_SQL, V2_SQL, V3_SQL];
+const V4_SQL = `
+ALTER TABLE requests ADD COLUMN cost_usd REAL;
+ALTER TABLE requests ADD COLUMN unpriced INTEGER;
+ALTER TABLE key_stats ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+`;
 
-function userVersion(db: DatabaseSync): number {
+/** `MIGRATIONS[n]` takes a database from version n to n + 1. */
+const MIGRATIONS: readonly string[] = [V1_SQL, V2_SQL, V3_SQL, V4_SQL];
+
+/** The schema version of an open database (`PRAGMA user_version`). */
+export function userVersion(db: DatabaseSync): number {
   const row = db.prepare("PRAGMA user_version").get();
   return Number(row?.user_version ?? 0);
 }

@@ -4,33 +4,36 @@
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { UsageRecord } from "./recorder.ts";
+import { toMicroUsd, toUsd } from "../spend/pricing.ts";
 
 /** Rows per INSERT statement: one statement per row costs a native call per row. */
 const ROWS_PER_INSERT = 32;
 
 /** Parameters of one request row. */
-const COLUMNS = 13;
+const COLUMNS = 15;
 
 /** `INSERT INTO requests … VALUES (…), (…)` for `rows` rows of {@linkcode COLUMNS} parameters. */
 function insertRequests(rows: number): string {
   const row = `(${Array.from({ length: COLUMNS }, () => "?").join(", ")})`;
   return `
 INSERT INTO requests (time, key_id, endpoint, model, provider, status, prompt_tokens,
-  completion_tokens, total_tokens, latency_ms, ttfb_ms, gateway_ms, upstream_ms)
+  completion_tokens, total_tokens, latency_ms, ttfb_ms, gateway_ms, upstream_ms, cost_usd,
+  unpriced)
 VALUES ${Array.from({ length: rows }, () => row).join(", ")}`;
 }
 
 const UPSERT_KEY_STATS = `
 INSERT INTO key_stats (key_id, last_used_at, requests, errors, prompt_tokens, completion_tokens,
-  total_tokens)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+  total_tokens, cost_usd)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key_id) DO UPDATE SET
   last_used_at = max(last_used_at, excluded.last_used_at),
   requests = requests + excluded.requests,
   errors = errors + excluded.errors,
   prompt_tokens = prompt_tokens + excluded.prompt_tokens,
   completion_tokens = completion_tokens + excluded.completion_tokens,
-  total_tokens = total_tokens + excluded.total_tokens`;
+  total_tokens = total_tokens + excluded.total_tokens,
+  cost_usd = round(cost_usd + excluded.cost_usd, 6)`;
 
 /** A count for the database: a non-negative integer, whatever the caller passed. */
 function toCount(value: number): number {
@@ -40,6 +43,16 @@ function toCount(value: number): number {
 /** A duration or time for the database, or null when it is not a finite number. */
 function toNumberOrNull(value: number | null): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * A cost for the database: US dollars in whole micro-dollars (so sums stay exact to the
+ * micro-dollar), or null when none was computed.
+ */
+function toCostOrNull(value: number | null | undefined): number | null {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0
+    ? toUsd(toMicroUsd(value))
+    : null;
 }
 
 function toTextOrNull(value: string | null): string | null {
@@ -53,6 +66,8 @@ interface KeyTotals {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
+  /** Micro-dollars, summed as integers. */
+  costMicroUsd: number;
 }
 
 /** Writes `records[range.start, range.end)` in one transaction, or nothing (then throws). */
@@ -87,6 +102,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
         const prompt = toCount(r.prompt_tokens);
         const completion = toCount(r.completion_tokens);
         const total = toCount(r.total_tokens);
+        const cost = toCostOrNull(r.cost_usd);
         values.push(
           time,
           keyId,
@@ -101,6 +117,8 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           toNumberOrNull(r.ttfb_ms),
           toNumberOrNull(r.gateway_ms ?? null),
           toNumberOrNull(r.upstream_ms ?? null),
+          cost,
+          cost === null ? null : r.unpriced === true ? 1 : 0,
         );
         if (values.length === ROWS_PER_INSERT * COLUMNS) {
           insert(values);
@@ -116,6 +134,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
             promptTokens: prompt,
             completionTokens: completion,
             totalTokens: total,
+            costMicroUsd: toMicroUsd(cost ?? 0),
           });
         } else {
           key.lastUsedAt = Math.max(key.lastUsedAt, time);
@@ -124,6 +143,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           key.promptTokens += prompt;
           key.completionTokens += completion;
           key.totalTokens += total;
+          key.costMicroUsd += toMicroUsd(cost ?? 0);
         }
       }
       if (values.length > 0) insert(values);
@@ -136,6 +156,7 @@ export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
           t.promptTokens,
           t.completionTokens,
           t.totalTokens,
+          toUsd(t.costMicroUsd),
         );
       }
       db.exec("COMMIT");

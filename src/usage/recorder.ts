@@ -31,6 +31,14 @@ export interface UsageRecord {
   gateway_ms?: number | null;
   /** Server-Timing's `upstream`: time waiting for providers; null when none was called. */
   upstream_ms?: number | null;
+  /**
+   * What the request cost in US dollars (whole micro-dollars); 0 when it used nothing, when the
+   * gateway answered itself, or when its model has no known price (then `unpriced`); null when
+   * the gateway does not price requests.
+   */
+  cost_usd?: number | null;
+  /** The serving model has no known price: `cost_usd` is 0, not a guess. */
+  unpriced?: boolean;
 }
 
 /** Where the server puts usage records. */

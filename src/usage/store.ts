@@ -4,10 +4,13 @@
  */
 export { openUsageRecorder, type UsageRecord, type UsageRecorder } from "./recorder.ts";
 export {
+  type DailyUsage,
+  type DailyUsageRow,
   type KeyStats,
   NO_MODEL,
   readKeyStats,
   summarizeUsage,
+  summarizeUsageByDay,
   type UsageSummary,
   type UsageSummaryRow,
 } from "./query.ts";

@@ -29,8 +29,6 @@ export interface GatewayOptions {
   readonly limiter?: AppDeps["limiter"];
   /** Budget counters; default: in process, starting from nothing spent. */
   readonly ledger?: AppDeps["ledger"];
-  /** Prices for budgets (`fixed_pricing.ts`); none: every request costs nothing. */
-  readonly pricing?: AppDeps["pricing"];
   /** A routing file's content (as JSON would hold it); its keys are read from `env`. */
   readonly routingFile?: unknown;
   /** The routing table, when the test reloads it itself. */
@@ -48,6 +46,8 @@ export interface GatewayOptions {
   readonly responses?: AppDeps["responses"] | false;
   /** Prometheus metrics the gateway keeps and serves at `/metrics`; none by default. */
   readonly metrics?: AppDeps["metrics"];
+  /** Prices of requests (`createPricing`); none by default: costs are not computed. */
+  readonly pricing?: AppDeps["pricing"];
 }
 
 /** Starts a gateway. */
@@ -80,13 +80,13 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(options.usage === undefined ? {} : { usage: options.usage }),
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
-    ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
     ...(routing === undefined ? {} : { routing }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.resolveDns === undefined ? {} : { resolveDns: options.resolveDns }),
     ...(options.pingIntervalMs === undefined ? {} : { pingIntervalMs: options.pingIntervalMs }),
     ...(responses === undefined ? {} : { responses }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

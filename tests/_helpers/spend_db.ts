@@ -1,7 +1,6 @@
 /**
  * A usage database holding recorded costs, for tests of what reads spend (budget counters'
- * seeds, `keys list`): the real schema, with `cost_usd` added when the schema does not have it
- * yet (it arrives with schema 4), and request rows carrying costs.
+ * seeds, `keys list`): the real schema, and request rows carrying costs.
  */
 import { openWritableDb } from "../../src/usage/_db.ts";
 
@@ -17,10 +16,6 @@ export interface SpendRow {
 export function writeSpendRows(path: string, rows: readonly SpendRow[]): void {
   const db = openWritableDb(path, { busyTimeoutMs: 1_000 });
   try {
-    const columns = db.prepare("SELECT name FROM pragma_table_info('requests')").all();
-    if (!columns.some((column) => column.name === "cost_usd")) {
-      db.exec("ALTER TABLE requests ADD COLUMN cost_usd REAL");
-    }
     const insert = db.prepare(
       `INSERT INTO requests (time, key_id, endpoint, model, provider, status, prompt_tokens,
          completion_tokens, total_tokens, latency_ms, ttfb_ms, cost_usd)

@@ -5,6 +5,7 @@
  * real process for `CHOREOAI_DEFAULT_BUDGET_*`.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import type { CliIo } from "../../src/cli/io.ts";
 import { runKeysCommand } from "../../src/cli/keys/mod.ts";
 import { parseKeyFile } from "../../src/keys/key_file.ts";
@@ -272,13 +273,14 @@ Deno.test("keys list and show: spent/budget in the period, the reset time, the d
 Deno.test("keys list shows ? for a usage database that records no costs", async () => {
   await withBox(async (box) => {
     const id = await created(box, ["--budget-usd", "3"]);
-    // A database of the schema before costs: requests, but no cost_usd column.
-    const { openWritableDb } = await import("../../src/usage/_db.ts");
-    const db = openWritableDb(box.db, { busyTimeoutMs: 1_000 });
-    const hasCost = db.prepare("SELECT name FROM pragma_table_info('requests')").all()
-      .some((column) => column.name === "cost_usd");
+    // A database written before costs were recorded (schema 3, which the CLI does not migrate).
+    const db = new DatabaseSync(box.db);
+    db.exec(`
+      CREATE TABLE requests (id INTEGER PRIMARY KEY, time INTEGER, key_id TEXT);
+      CREATE TABLE key_stats (key_id TEXT PRIMARY KEY, last_used_at INTEGER, requests INTEGER);
+      PRAGMA user_version = 3;
+    `);
     db.close();
-    if (hasCost) return; // schema 4 records costs: nothing to show here
     const table = await box.run(["list"]);
     assertExit(table, 0, "list");
     assert.match(table.stdout, new RegExp(`^${id} .* \\?/\\$3\\.00 month`, "m"));

@@ -5,9 +5,10 @@
  * them: exactly 100 served, the other 900 refused with 429 `insufficient_quota`, and the spend
  * recorded equal to the budget to the cent, in 20 runs out of 20.
  *
- * "Known cost" is exact: input is free and output costs 1,000 USD per Mtok (1,000 µ$ a token),
- * every request sets `max_tokens: 10` and the fake provider answers exactly 10 completion
- * tokens, so a request's worst case and its real cost are both $0.01, and $1.00 fits 100.
+ * "Known cost" is exact: the routing file prices gpt-4o's input at 0 and its output at 1,000 USD
+ * per Mtok (1,000 µ$ a token), every request sets `max_tokens: 10` and the fake provider answers
+ * exactly 10 completion tokens, so a request's worst case and its real cost are both $0.01, and
+ * $1.00 fits 100. Each replica prices with the gateway's own pricing (`createPricing`).
  * `budget_replicas_test.ts` is the same figure with two real gateway processes.
  */
 import assert from "node:assert/strict";
@@ -19,11 +20,10 @@ import { createRedisLink } from "../../src/redis/link.ts";
 import { createMemoryLedger } from "../../src/spend/ledger.ts";
 import { budgetKey, createRedisLedger } from "../../src/spend/redis_ledger.ts";
 import { budgetAccount } from "../../src/spend/budget.ts";
-import type { PricedTarget } from "../../src/spend/pricing.ts";
+import { createPricing } from "../../src/spend/create_pricing.ts";
 import type { UsageRecord } from "../../src/usage/store.ts";
 import { createClient } from "redis";
 import { completionBody, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
-import { fixedPricing } from "../_helpers/fixed_pricing.ts";
 import { startGateway } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
@@ -38,22 +38,24 @@ const OUTPUT_PER_MTOK = 1_000;
 const BUDGET_USD = 1;
 const FITS = 100;
 
-const PRICING = fixedPricing({ "gpt-4o": { input_per_mtok: 0, output_per_mtok: OUTPUT_PER_MTOK } });
-
-/** The target every request is served by, as pricing sees it. */
-const SERVED: PricedTarget = {
-  providerKind: "openai-compatible",
-  providerName: "openai",
-  upstreamModel: "gpt-4o",
-  publicModel: "gpt-4o",
+/** The routing file's prices for gpt-4o, which win over the package's. */
+const ROUTING_FILE = {
+  models: {
+    "gpt-4o": {
+      targets: [{
+        provider: "openai",
+        model: "gpt-4o",
+        prices: { input_per_mtok: 0, output_per_mtok: OUTPUT_PER_MTOK },
+      }],
+    },
+  },
 };
 
-/** The spend a replica's usage records add up to for a key, in micro-USD. */
+/** The spend a replica's usage records add up to for a key (their `cost_usd`), in micro-USD. */
 function recordedSpend(records: readonly UsageRecord[], keyId: string): number {
-  // With cost_usd in usage records (schema 4), this is the sum of their cost_usd.
   return records
-    .filter((record) => record.key_id === keyId && record.status === 200)
-    .reduce((sum, record) => sum + PRICING.cost(SERVED, record).microUsd, 0);
+    .filter((record) => record.key_id === keyId)
+    .reduce((sum, record) => sum + Math.round((record.cost_usd ?? 0) * 1_000_000), 0);
 }
 
 Deno.test({
@@ -98,10 +100,11 @@ Deno.test({
       const records: UsageRecord[] = [];
       const gateway = startGateway({
         env: { OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: upstream.baseUrl },
+        routingFile: ROUTING_FILE,
         verifier: createKeyListVerifier(() => index),
         usage: { record: (entry) => void records.push(entry) },
         ledger,
-        pricing: PRICING,
+        pricing: createPricing({ now }),
       });
       return {
         link,

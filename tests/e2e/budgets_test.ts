@@ -11,6 +11,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
 import { type KeyRecord, parseKeyFile } from "../../src/keys/key_file.ts";
+import { createPricing } from "../../src/spend/create_pricing.ts";
 import { periodWindow } from "../../src/spend/period.ts";
 import type { UsageRecord } from "../../src/usage/store.ts";
 import { anthropicClient } from "../_helpers/anthropic_client.ts";
@@ -22,7 +23,6 @@ import {
   startFakeOpenAI,
   streamChunks,
 } from "../_helpers/fake_openai.ts";
-import { fixedPricing } from "../_helpers/fixed_pricing.ts";
 import { type GatewayOptions, openaiClient, startGateway, waitFor } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 import { spawnGateway } from "../_helpers/process.ts";
@@ -31,11 +31,32 @@ import { writeSpendRows } from "../_helpers/spend_db.ts";
 /** Completion tokens the fake upstream answers a whole chat request with. */
 const COMPLETION_TOKENS = 20;
 
-/** Output at 10 USD per Mtok: a completion token costs 10 micro-USD; input is free. */
-const PRICING = fixedPricing({
-  "gpt-4o": { input_per_mtok: 0, output_per_mtok: 10 },
-  "text-embedding-3-small": { input_per_mtok: 20, output_per_mtok: 0 },
-});
+/**
+ * The routing file's prices, which win over the package's: output at 10 USD per Mtok (a
+ * completion token costs 10 micro-USD) and input free for gpt-4o, so that a request's worst case
+ * and cost are known exactly; embeddings input at 20 USD per Mtok.
+ */
+const ROUTING_FILE = {
+  models: {
+    "gpt-4o": {
+      targets: [{ provider: "openai", model: "gpt-4o" }],
+      prices: { input_per_mtok: 0, output_per_mtok: 10 },
+    },
+    "text-embedding-3-small": {
+      targets: [{ provider: "openai", model: "text-embedding-3-small" }],
+      prices: { input_per_mtok: 20, output_per_mtok: 0 },
+    },
+  },
+};
+
+/** The gateway's own pricing, with the routing file's prices above (they win). */
+function pricedBy(env: Record<string, string>): GatewayOptions {
+  return {
+    env,
+    routingFile: ROUTING_FILE,
+    pricing: createPricing({ now: () => Date.now() }),
+  };
+}
 
 const MESSAGES = [{ role: "user" as const, content: "Hello" }];
 
@@ -72,10 +93,9 @@ function setUp(records: readonly KeyRecord[], options: GatewayOptions = {}): Set
   const usage: UsageRecord[] = [];
   const index = compileKeyIndex(parseKeyFile(keyFileText(records)));
   const gateway = startGateway({
-    env: { OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: upstream.baseUrl },
+    ...pricedBy({ OPENAI_API_KEY: PROVIDER_KEY, OPENAI_BASE_URL: upstream.baseUrl }),
     verifier: createKeyListVerifier(() => index),
     usage: { record: (entry) => void usage.push(entry) },
-    pricing: PRICING,
     ...options,
   });
   return Object.assign(setup, {
@@ -167,18 +187,20 @@ Deno.test("a key's budget through the OpenAI client: exact reservations, headers
 
   await waitFor(() => setup.records.length === 8);
   assert.deepEqual(
-    setup.records.map((r) => [r.status, r.completion_tokens]),
+    setup.records.map((r) => [r.status, r.completion_tokens, r.cost_usd]),
     [
-      [200, 20],
-      [200, 20],
-      [200, 20],
-      [200, 20],
-      [429, 0],
-      [200, 20],
-      [429, 0],
-      [429, 0],
+      [200, 20, 0.0002],
+      [200, 20, 0.0002],
+      [200, 20, 0.0002],
+      [200, 20, 0.0002],
+      [429, 0, 0],
+      [200, 20, 0.0002],
+      [429, 0, 0],
+      [429, 0, 0],
     ],
   );
+  const recorded = setup.records.reduce((sum, r) => sum + Math.round((r.cost_usd ?? 0) * 1e6), 0);
+  assert.equal(recorded, 1_000, "the records add up to the budget, to the micro-dollar");
 });
 
 /** Whether today (UTC) ends within the hour: a refusal then says Retry-After. */
@@ -329,15 +351,12 @@ Deno.test("every endpoint and dialect counts against the budget; count_tokens do
 
 Deno.test("the default budget applies to keys without one, in development mode too", async () => {
   await using upstream = startFakeOpenAI();
-  await using gateway = startGateway({
-    env: {
-      OPENAI_API_KEY: PROVIDER_KEY,
-      OPENAI_BASE_URL: upstream.baseUrl,
-      CHOREOAI_DEFAULT_BUDGET_USD: "0.0003",
-      CHOREOAI_DEFAULT_BUDGET_PERIOD: "total",
-    },
-    pricing: PRICING,
-  });
+  await using gateway = startGateway(pricedBy({
+    OPENAI_API_KEY: PROVIDER_KEY,
+    OPENAI_BASE_URL: upstream.baseUrl,
+    CHOREOAI_DEFAULT_BUDGET_USD: "0.0003",
+    CHOREOAI_DEFAULT_BUDGET_PERIOD: "total",
+  }));
   const client = openaiClient(gateway);
   // The default answer has 6 completion tokens: 60 µ$ of the 300 reserved.
   const { response } = await chat(client, 30);

@@ -175,6 +175,8 @@ Deno.test("usage of passed-through answers and streams reaches records and the a
         prompt_tokens: 1_110,
         completion_tokens: 7,
         total_tokens: 1_117,
+        cache_read_tokens: 1_000,
+        cache_write_tokens: 100,
       });
     });
   }

@@ -4,6 +4,7 @@
  * status, code and message must be the row's.
  */
 import assert from "node:assert/strict";
+import { VARIABLE_NAMES } from "../../src/config.ts";
 import { createKeyListVerifier } from "../../src/keys/verify.ts";
 import { openKeyStore } from "../../src/keys/store.ts";
 import { createLogger } from "../../src/log.ts";
@@ -137,4 +138,17 @@ Deno.test("every command in the README runs with only Node.js and npm, as the se
     const info = await Deno.stat(new URL("../../bin/choreoai", import.meta.url));
     assert.ok(info.isFile && (info.mode ?? 0) & 0o111, "bin/choreoai is executable");
   });
+});
+
+Deno.test("the README's configuration table names every CHOREOAI_ variable", () => {
+  const start = README.indexOf("\n## Configuration");
+  assert.ok(start >= 0, "README has no Configuration section");
+  const table = README.slice(start, README.indexOf("\n## ", start + 1))
+    .split("\n")
+    .filter((line) => line.startsWith("|"))
+    .map((line) => line.split("|")[1] ?? "")
+    .join(" ");
+  for (const name of VARIABLE_NAMES.filter((name) => name.startsWith("CHOREOAI_"))) {
+    assert.ok(table.includes(`\`${name}\``), `${name} is missing from the configuration table`);
+  }
 });

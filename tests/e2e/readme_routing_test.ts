@@ -44,6 +44,10 @@ Deno.test("the README routing example parses and compiles with its keys set", as
   assert.equal(gpt4?.deadlineMs, 90_000);
   assert.equal(routing.providers.get("local-vllm")?.streamUsage, false);
   assert.equal(routing.providers.get("local-vllm")?.apiKey, "");
+  assert.deepEqual(routing.models.get("llama")?.targets[0]?.prices, {
+    input_per_mtok: 0.05,
+    output_per_mtok: 0.1,
+  });
 });
 
 Deno.test("the README routing example serves every public name", async () => {

@@ -96,7 +96,13 @@ Deno.test("OpenAI: the body passes with only model replaced; answers and streams
       [31, 12, 43],
     );
     const line = gateway.logs.findLast((log) => log.msg === "request");
-    assert.deepEqual(line?.usage, { prompt_tokens: 31, completion_tokens: 12, total_tokens: 43 });
+    assert.deepEqual(line?.usage, {
+      prompt_tokens: 31,
+      completion_tokens: 12,
+      total_tokens: 43,
+      cache_read_tokens: 8,
+      reasoning_tokens: 4,
+    });
     assert.equal(line?.upstream_model, "gpt-5-mini");
   });
 

@@ -606,3 +606,90 @@ Deno.test("compileRoutingFile(): an unknown key adds its own problem and hides n
     { numRuns: 1000 },
   );
 });
+
+Deno.test("parseRoutingFile() accepts prices on a model and on a target", () => {
+  const file = parseRoutingFile(JSON.stringify({
+    models: {
+      m: {
+        prices: { input_per_mtok: 2.5, output_per_mtok: 10 },
+        targets: [
+          {
+            ...TARGET,
+            prices: {
+              input_per_mtok: 0,
+              output_per_mtok: 0.6,
+              cache_read_per_mtok: 0.075,
+              cache_write_per_mtok: 0.1875,
+            },
+          },
+        ],
+      },
+    },
+  }));
+  assert.deepEqual(file.models?.m?.prices, { input_per_mtok: 2.5, output_per_mtok: 10 });
+  assert.deepEqual(file.models?.m?.targets[0]?.prices, {
+    input_per_mtok: 0,
+    output_per_mtok: 0.6,
+    cache_read_per_mtok: 0.075,
+    cache_write_per_mtok: 0.1875,
+  });
+});
+
+Deno.test("parseRoutingFile() names each mistake in prices", async (t) => {
+  const model = (prices: unknown) => ({ models: { m: { targets: [TARGET], prices } } });
+  const target = (prices: unknown) => ({ models: { m: { targets: [{ ...TARGET, prices }] } } });
+  const cases: { name: string; file: unknown; path: string; words: string[] }[] = [
+    {
+      name: "no input price",
+      file: model({ output_per_mtok: 10 }),
+      path: "models.m.prices.input_per_mtok",
+      words: ["required", "per million tokens"],
+    },
+    {
+      name: "no output price on a target",
+      file: target({ input_per_mtok: 1 }),
+      path: "models.m.targets[0].prices.output_per_mtok",
+      words: ["required"],
+    },
+    {
+      name: "a negative price",
+      file: model({ input_per_mtok: -1, output_per_mtok: 1 }),
+      path: "models.m.prices.input_per_mtok",
+      words: ["negative"],
+    },
+    {
+      name: "a price written as text",
+      file: target({ input_per_mtok: "2.50", output_per_mtok: 1 }),
+      path: "models.m.targets[0].prices.input_per_mtok",
+      words: ["must be a number"],
+    },
+    {
+      name: "a price too large to be a number (1e400 reads as Infinity)",
+      file: '{"models":{"m":{"targets":[{"provider":"openai","model":"x"}],' +
+        '"prices":{"input_per_mtok":1,"output_per_mtok":1e400}}}}',
+      path: "models.m.prices.output_per_mtok",
+      words: ["must be a number"],
+    },
+    {
+      name: "a negative cache price",
+      file: model({ input_per_mtok: 1, output_per_mtok: 1, cache_read_per_mtok: -0.1 }),
+      path: "models.m.prices.cache_read_per_mtok",
+      words: ["negative"],
+    },
+    {
+      name: "a misspelt price",
+      file: model({ input_per_mtok: 1, output_per_mtok: 1, cached_per_mtok: 0.1 }),
+      path: "models.m.prices",
+      words: ["cached_per_mtok"],
+    },
+    {
+      name: "prices that are not an object",
+      file: target(2.5),
+      path: "models.m.targets[0].prices",
+      words: ["must be an object", "input_per_mtok"],
+    },
+  ];
+  for (const { name, file, path, words } of cases) {
+    await t.step(name, () => assertOneProblem(file, path, words));
+  }
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openWritableDb } from "../../src/usage/_db.ts";
+import { DatabaseSync } from "node:sqlite";
 import { readSpend } from "../../src/usage/spend.ts";
 import { writeSpendRows } from "../_helpers/spend_db.ts";
 
@@ -47,10 +47,13 @@ Deno.test("readSpend() reads a missing file as nothing spent, without creating i
 Deno.test("readSpend() reads a database that records no costs as unknown", async () => {
   await withDir((dir) => {
     const path = `${dir}/usage.db`;
-    const db = openWritableDb(path, { busyTimeoutMs: 1_000 });
-    const hasCost = db.prepare("SELECT name FROM pragma_table_info('requests')").all()
-      .some((column) => column.name === "cost_usd");
+    // Schema 3: requests without cost_usd.
+    const db = new DatabaseSync(path);
+    db.exec(`
+      CREATE TABLE requests (id INTEGER PRIMARY KEY, time INTEGER, key_id TEXT);
+      PRAGMA user_version = 3;
+    `);
     db.close();
-    assert.equal(readSpend(path, ["key_A"], 0), hasCost ? 0 : undefined);
+    assert.equal(readSpend(path, ["key_A"], 0), undefined);
   });
 });

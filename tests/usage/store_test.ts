@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { createLogger, type Logger } from "../../src/log.ts";
+import { SCHEMA_VERSION } from "../../src/usage/_db.ts";
 import {
   openUsageRecorder,
   readKeyStats,
   summarizeUsage,
+  summarizeUsageByDay,
   type UsageRecord,
 } from "../../src/usage/store.ts";
 
@@ -247,6 +249,8 @@ Deno.test("summarizeUsage() sums by key and model, filtered by key and time", as
       prompt_tokens: 10 * n,
       completion_tokens: 5 * n,
       total_tokens: 15 * n,
+      cost_usd: 0,
+      unpriced_requests: 0,
     });
     const cases = [
       {
@@ -420,6 +424,179 @@ Deno.test("openUsageRecorder() refuses a database written by a newer schema", as
     db.exec("PRAGMA user_version = 99");
     db.close();
     const { log } = collectingLogger();
-    assert.throws(() => openUsageRecorder(path, { log }), /schema version 99 is newer than 3/);
+    assert.throws(
+      () => openUsageRecorder(path, { log }),
+      new RegExp(`schema version 99 is newer than ${SCHEMA_VERSION}`),
+    );
+  });
+});
+
+/** A database as schema version 3 left it, with one request of 2026-11-24 (no cost). */
+function createVersion3(path: string): void {
+  const db = new DatabaseSync(path);
+  db.exec(`CREATE TABLE requests (id INTEGER PRIMARY KEY, time INTEGER NOT NULL,
+    key_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT, provider TEXT,
+    status INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+    total_tokens INTEGER NOT NULL, latency_ms REAL NOT NULL, ttfb_ms REAL,
+    gateway_ms REAL, upstream_ms REAL);
+    CREATE TABLE key_stats (key_id TEXT PRIMARY KEY, last_used_at INTEGER NOT NULL,
+    requests INTEGER NOT NULL, errors INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO requests VALUES (1, ${T0 - DAY}, 'key_a', '/v1/chat/completions', 'gpt-4o',
+      'openai', 200, 10, 5, 15, 100, 10, 1, 99);
+    INSERT INTO key_stats VALUES ('key_a', ${T0 - DAY}, 1, 0, 10, 5, 15);
+    PRAGMA user_version = 3;`);
+  db.close();
+}
+
+Deno.test("schema version 4 records each request's cost and whether it was unpriced", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/u.db`;
+    const { log } = collectingLogger();
+    const recorder = openUsageRecorder(path, { log });
+    recorder.record(usageRecord({ cost_usd: 0.002875, unpriced: false }));
+    recorder.record(usageRecord({ model: "llama", cost_usd: 0, unpriced: true }));
+    recorder.record(usageRecord({ cost_usd: 0.1234564 })); // rounded to the micro-dollar
+    recorder.record(usageRecord({ cost_usd: null })); // not priced (no pricing)
+    recorder.record(usageRecord({})); // written by code that does not price
+    await recorder.close();
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      assert.deepEqual(
+        db.prepare("SELECT cost_usd, unpriced FROM requests ORDER BY id").all().map((row) => ({
+          ...row,
+        })),
+        [
+          { cost_usd: 0.002875, unpriced: 0 },
+          { cost_usd: 0, unpriced: 1 },
+          { cost_usd: 0.123456, unpriced: 0 },
+          { cost_usd: null, unpriced: null },
+          { cost_usd: null, unpriced: null },
+        ],
+      );
+      assert.deepEqual({ ...db.prepare("SELECT cost_usd FROM key_stats").get() }, {
+        cost_usd: 0.126331,
+      });
+    } finally {
+      db.close();
+    }
+  });
+});
+
+Deno.test("key_stats sums costs exactly, to the micro-dollar, over many batches", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/u.db`;
+    const { log } = collectingLogger();
+    const recorder = openUsageRecorder(path, { log, maxBatch: 7 });
+    // 0.1 + 0.2 is not 0.3 in floating point; 1,000 × $0.000123 must be $0.123 exactly.
+    for (let i = 0; i < 1_000; i++) recorder.record(usageRecord({ cost_usd: 0.000123 }));
+    await recorder.close();
+    assert.equal(queryOne(path, "SELECT cost_usd FROM key_stats").cost_usd, 0.123);
+    const [row] = summarizeUsage(path, { since: T0, until: T0 }).rows;
+    assert.equal(row?.cost_usd, 0.123);
+  });
+});
+
+Deno.test("a version 3 database is migrated to version 4; its old requests cost 0", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/u.db`;
+    createVersion3(path);
+    // Read before any migration: the read side never writes, and reads no cost.
+    const before = summarizeUsage(path, { since: T0 - 2 * DAY, until: T0 });
+    assert.deepEqual(before.rows.map((r) => [r.requests, r.cost_usd, r.unpriced_requests]), [
+      [1, 0, 0],
+    ]);
+    const { log } = collectingLogger();
+    const recorder = openUsageRecorder(path, { log });
+    recorder.record(usageRecord({ cost_usd: 0.5 }));
+    await recorder.close();
+    assert.equal(queryOne(path, "PRAGMA user_version").user_version, SCHEMA_VERSION);
+    assert.deepEqual(queryOne(path, "SELECT requests, cost_usd FROM key_stats"), {
+      requests: 2,
+      cost_usd: 0.5,
+    });
+    const after = summarizeUsage(path, { since: T0 - 2 * DAY, until: T0 });
+    assert.deepEqual(after.rows.map((r) => [r.requests, r.cost_usd, r.unpriced_requests]), [
+      [2, 0.5, 0],
+    ]);
+  });
+});
+
+Deno.test("summarizeUsage() sums costs and unpriced requests by key and model", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/u.db`;
+    const { log } = collectingLogger();
+    const recorder = openUsageRecorder(path, { log });
+    recorder.record(usageRecord({ cost_usd: 0.000001 }));
+    recorder.record(usageRecord({ cost_usd: 0.25 }));
+    recorder.record(usageRecord({ model: "llama", cost_usd: 0, unpriced: true }));
+    recorder.record(usageRecord({ model: "llama", cost_usd: 0, unpriced: true }));
+    recorder.record(usageRecord({ model: "choreoai/echo", cost_usd: 0 }));
+    await recorder.close();
+    const rows = summarizeUsage(path, { since: T0, until: T0 }).rows;
+    assert.deepEqual(rows.map((r) => [r.model, r.requests, r.cost_usd, r.unpriced_requests]), [
+      ["choreoai/echo", 1, 0, 0],
+      ["gpt-4o", 2, 0.250001, 0],
+      ["llama", 2, 0, 2],
+    ]);
+  });
+});
+
+Deno.test("summarizeUsageByDay() gives one row per UTC day of the window, empty days too", async (t) => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/u.db`;
+    const { log } = collectingLogger();
+    const recorder = openUsageRecorder(path, { log });
+    const midnight = Date.UTC(2026, 10, 25); // T0 is 12:00 UTC that day
+    recorder.record(usageRecord({ time: midnight, cost_usd: 0.01 }));
+    recorder.record(usageRecord({ time: T0, cost_usd: 0.02, status: 500 }));
+    recorder.record(usageRecord({ time: midnight - 1, cost_usd: 0.04 })); // 23:59:59.999 the day before
+    recorder.record(
+      usageRecord({ time: T0 - 3 * DAY, key_id: "key_b", unpriced: true, cost_usd: 0 }),
+    );
+    recorder.record(usageRecord({ time: T0 - 10 * DAY, cost_usd: 9 })); // outside the window
+    await recorder.close();
+    const day = (date: string, requests: number, errors: number, cost: number, unpriced = 0) => ({
+      day: date,
+      requests,
+      errors,
+      prompt_tokens: 10 * requests,
+      completion_tokens: 5 * requests,
+      total_tokens: 15 * requests,
+      cost_usd: cost,
+      unpriced_requests: unpriced,
+    });
+    await t.step("every key over 4 days", () => {
+      assert.deepEqual(summarizeUsageByDay(path, { since: T0 - 4 * DAY, until: T0 }), {
+        since: "2026-11-21T12:00:00.000Z",
+        until: "2026-11-25T12:00:00.000Z",
+        rows: [
+          day("2026-11-21", 0, 0, 0),
+          day("2026-11-22", 1, 0, 0, 1),
+          day("2026-11-23", 0, 0, 0),
+          day("2026-11-24", 1, 0, 0.04),
+          day("2026-11-25", 2, 1, 0.03),
+        ],
+      });
+    });
+    await t.step("one key", () => {
+      const series = summarizeUsageByDay(path, { keyId: "key_b", since: T0 - 4 * DAY, until: T0 });
+      assert.deepEqual(series.rows.map((r) => [r.day, r.requests]), [
+        ["2026-11-21", 0],
+        ["2026-11-22", 1],
+        ["2026-11-23", 0],
+        ["2026-11-24", 0],
+        ["2026-11-25", 0],
+      ]);
+    });
+    await t.step("a missing database: zero rows, and it is not created", () => {
+      const missing = `${dir}/missing.db`;
+      const series = summarizeUsageByDay(missing, { since: T0 - DAY, until: T0 });
+      assert.deepEqual(series.rows.map((r) => [r.day, r.requests]), [
+        ["2026-11-24", 0],
+        ["2026-11-25", 0],
+      ]);
+      assert.throws(() => Deno.statSync(missing), Deno.errors.NotFound);
+    });
   });
 });

@@ -74,8 +74,11 @@ function count(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
+/** OpenAI usage with the prompt's cache reads and writes. */
+export type CachedUsage = Usage & { cached_tokens: number; cache_write_tokens: number };
+
 /** OpenAI's usage object of a chunk or answer, when it has one. */
-export function readUsage(value: unknown): (Usage & { cached_tokens: number }) | undefined {
+export function readUsage(value: unknown): CachedUsage | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const usage = value as Record<string, unknown>;
   if (typeof usage.prompt_tokens !== "number" || typeof usage.completion_tokens !== "number") {
@@ -84,21 +87,24 @@ export function readUsage(value: unknown): (Usage & { cached_tokens: number }) |
   const details = usage.prompt_tokens_details as Record<string, unknown> | null | undefined;
   const prompt = count(usage.prompt_tokens);
   const completion = count(usage.completion_tokens);
+  const cached = Math.min(count(details?.cached_tokens), prompt);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: typeof usage.total_tokens === "number" ? usage.total_tokens : prompt + completion,
-    cached_tokens: Math.min(count(details?.cached_tokens), prompt),
+    cached_tokens: cached,
+    cache_write_tokens: Math.min(count(details?.cache_write_tokens), prompt - cached),
   };
 }
 
 /**
- * Messages usage from OpenAI's: `input_tokens = prompt_tokens − cached_tokens`,
- * `cache_read_input_tokens = cached_tokens`, `output_tokens = completion_tokens`;
- * `cache_creation_input_tokens` is 0 (OpenAI-style providers do not report cache writes).
+ * Messages usage from OpenAI's: `input_tokens = prompt_tokens − cached_tokens −
+ * cache_write_tokens`, `cache_read_input_tokens = cached_tokens`, `cache_creation_input_tokens =
+ * cache_write_tokens` (0 unless the provider reports cache writes, as OpenRouter does),
+ * `output_tokens = completion_tokens`.
  */
 export function toMessagesUsage(
-  usage: (Usage & { cached_tokens: number }) | undefined,
+  usage: CachedUsage | undefined,
   fallbackInput = 0,
 ): MessagesUsage {
   if (usage === undefined) {
@@ -110,9 +116,9 @@ export function toMessagesUsage(
     };
   }
   return {
-    input_tokens: usage.prompt_tokens - usage.cached_tokens,
+    input_tokens: usage.prompt_tokens - usage.cached_tokens - usage.cache_write_tokens,
     output_tokens: usage.completion_tokens,
-    cache_creation_input_tokens: 0,
+    cache_creation_input_tokens: usage.cache_write_tokens,
     cache_read_input_tokens: usage.cached_tokens,
   };
 }

@@ -20,7 +20,7 @@
  * block was closed are an error (its JSON was complete) unless they are only whitespace.
  */
 import { errors, type GatewayError } from "../../errors.ts";
-import type { Usage } from "../../openai/schema.ts";
+import { readOpenAIUsage, type RecordedUsage } from "../../openai/usage.ts";
 import type { StreamItem } from "../../providers/mod.ts";
 import type { SseWriter } from "../../streaming/client_stream.ts";
 import { matchedStop, readUsage, reasoningOf, toMessagesUsage, toStopReason } from "./_finish.ts";
@@ -86,6 +86,8 @@ export function createMessagesSseWriter(ctx: MessagesStreamContext): SseWriter {
   let started = false;
   let finished = false;
   let usage: ReturnType<typeof readUsage>;
+  /** The same usage as records keep it (with the reasoning share). */
+  let recorded: RecordedUsage | undefined;
   let error: GatewayError | undefined;
   let current: Block | undefined;
   let nextIndex = 0;
@@ -217,6 +219,7 @@ export function createMessagesSseWriter(ctx: MessagesStreamContext): SseWriter {
   const chunk = (value: Record<string, unknown>) => {
     start();
     usage = readUsage(value.usage) ?? usage;
+    recorded = readOpenAIUsage(value.usage) ?? recorded;
     const choices = Array.isArray(value.choices) ? value.choices : [];
     for (const item of choices) {
       const choice = asRecord(item);
@@ -271,10 +274,8 @@ export function createMessagesSseWriter(ctx: MessagesStreamContext): SseWriter {
     get hasData() {
       return started;
     },
-    get usage(): Usage | undefined {
-      if (usage === undefined) return undefined;
-      const { prompt_tokens, completion_tokens, total_tokens } = usage;
-      return { prompt_tokens, completion_tokens, total_tokens };
+    get usage(): RecordedUsage | undefined {
+      return recorded;
     },
     get error() {
       return error;

@@ -11,7 +11,7 @@
  * `user`. `temperature`, `top_p` and `service_tier` are the request's or null: the gateway does
  * not know another provider's defaults. `background` is false (background mode is refused).
  */
-import type { Usage } from "../../openai/schema.ts";
+import { type RecordedUsage, withBilledDetails } from "../../openai/usage.ts";
 import type { ResponsesRequest } from "./schema.ts";
 import type { ToolName } from "./tool_names.ts";
 import { asRecord } from "../../json.ts";
@@ -210,14 +210,17 @@ export function toResponseUsage(value: unknown): ResponseUsage | undefined {
   };
 }
 
-/** OpenAI-style usage (for usage records) from Responses usage. */
-export function toChatUsage(usage: ResponseUsage | null | undefined): Usage | undefined {
+/** OpenAI-style usage (for usage records) from Responses usage, with its cached and reasoning shares. */
+export function toChatUsage(usage: ResponseUsage | null | undefined): RecordedUsage | undefined {
   if (usage === null || usage === undefined) return undefined;
-  return {
+  return withBilledDetails({
     prompt_tokens: usage.input_tokens,
     completion_tokens: usage.output_tokens,
     total_tokens: usage.total_tokens,
-  };
+  }, {
+    cacheRead: usage.input_tokens_details.cached_tokens,
+    reasoning: usage.output_tokens_details.reasoning_tokens,
+  });
 }
 
 /**

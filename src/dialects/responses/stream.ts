@@ -27,7 +27,7 @@
  * so the route can still answer with a plain HTTP error.
  */
 import type { GatewayError } from "../../errors.ts";
-import type { Usage } from "../../openai/schema.ts";
+import { readOpenAIUsage, type RecordedUsage } from "../../openai/usage.ts";
 import type { StreamItem } from "../../providers/mod.ts";
 import type { SseWriter } from "../../streaming/client_stream.ts";
 import { OutputEvents } from "./_output_events.ts";
@@ -37,7 +37,6 @@ import {
   type ResponseObject,
   type ResponsesContext,
   type ResponseUsage,
-  toChatUsage,
   toResponseObject,
   toResponseUsage,
 } from "./output.ts";
@@ -78,6 +77,8 @@ export function createResponsesSseWriter(ctx: ResponsesContext): ResponsesSseWri
   let started = false;
   let finished = false;
   let usage: ResponseUsage | undefined;
+  /** The same usage as records keep it (with the cache writes, which Responses cannot show). */
+  let recorded: RecordedUsage | undefined;
   let error: GatewayError | undefined;
   let response: ResponseObject | undefined;
   let finishReason: unknown = null;
@@ -115,6 +116,7 @@ export function createResponsesSseWriter(ctx: ResponsesContext): ResponsesSseWri
   const chunk = (value: Record<string, unknown>) => {
     start();
     usage = toResponseUsage(value.usage) ?? usage;
+    recorded = readOpenAIUsage(value.usage) ?? recorded;
     for (const entry of Array.isArray(value.choices) ? value.choices : []) {
       const choice = asRecord(entry);
       if (choice === undefined || (choice.index ?? 0) !== 0) continue;
@@ -157,8 +159,8 @@ export function createResponsesSseWriter(ctx: ResponsesContext): ResponsesSseWri
     get hasData() {
       return started;
     },
-    get usage(): Usage | undefined {
-      return toChatUsage(usage);
+    get usage(): RecordedUsage | undefined {
+      return recorded;
     },
     get error() {
       return error;

@@ -7,14 +7,14 @@
  */
 import { messagesErrorEvent } from "../../dialects/messages/errors.ts";
 import type { GatewayError } from "../../errors.ts";
-import type { Usage } from "../../openai/schema.ts";
+import type { RecordedUsage } from "../../openai/usage.ts";
 import type { SseEvent } from "../../sse.ts";
 import type { SseWriter, StreamFailure } from "../../streaming/client_stream.ts";
 import type { MessagesHeaders, MessagesPassThrough, ProviderTarget } from "../mod.ts";
 import { fromAnthropicStreamError } from "./error.ts";
 import { fromAnthropicStopReason } from "./finish_reason.ts";
 import { ANTHROPIC_API_VERSION } from "./request.ts";
-import { type AnthropicUsageCounts, fromAnthropicUsage } from "./usage.ts";
+import { recordedAnthropicUsage } from "./usage.ts";
 import { asCount, asRecord } from "../../json.ts";
 import { ProviderRequest } from "../../http/provider_request.ts";
 
@@ -87,17 +87,16 @@ function readCounts(value: unknown): Counts | undefined {
   };
 }
 
-function toUsage(counts: Counts): Usage {
-  const full: AnthropicUsageCounts = { ...counts, output_tokens: counts.output_tokens ?? 0 };
-  const { prompt_tokens, completion_tokens, total_tokens } = fromAnthropicUsage(full);
-  return { prompt_tokens, completion_tokens, total_tokens };
+function toUsage(counts: Counts): RecordedUsage {
+  return recordedAnthropicUsage({ ...counts, output_tokens: counts.output_tokens ?? 0 });
 }
 
 /**
  * The usage of a Messages answer, as records and limits count it: input + cache reads + cache
- * writes as prompt tokens, output tokens as completion tokens; undefined without `usage`.
+ * writes as prompt tokens (the reads and writes also apart, as they are priced apart), output
+ * tokens (thinking included) as completion tokens; undefined without `usage`.
  */
-export function nativeAnswerUsage(body: unknown): Usage | undefined {
+export function nativeAnswerUsage(body: unknown): RecordedUsage | undefined {
   const counts = readCounts(asRecord(body)?.usage);
   return counts === undefined ? undefined : toUsage(counts);
 }

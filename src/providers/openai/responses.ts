@@ -10,7 +10,7 @@
  * translates for them as for Anthropic.
  */
 import { GatewayError } from "../../errors.ts";
-import type { Usage } from "../../openai/schema.ts";
+import { type RecordedUsage, withBilledDetails } from "../../openai/usage.ts";
 import { type SseEvent, sseEvent } from "../../sse.ts";
 import type { StreamFailure } from "../../streaming/client_stream.ts";
 import type {
@@ -24,18 +24,22 @@ import { ProviderRequest } from "../../http/provider_request.ts";
 
 /**
  * The usage of a Responses `response` object, as records and limits count it (`input_tokens` as
- * prompt tokens, `output_tokens` as completion tokens); undefined without `usage`.
+ * prompt tokens, `output_tokens` as completion tokens, and their `cached_tokens` and
+ * `reasoning_tokens` details as the shares priced apart); undefined without `usage`.
  */
-export function responseUsage(response: unknown): Usage | undefined {
+export function responseUsage(response: unknown): RecordedUsage | undefined {
   const usage = asRecord(asRecord(response)?.usage);
   const input = asCount(usage?.input_tokens);
   const output = asCount(usage?.output_tokens);
   if (input === undefined || output === undefined) return undefined;
-  return {
+  return withBilledDetails({
     prompt_tokens: input,
     completion_tokens: output,
     total_tokens: asCount(usage?.total_tokens) ?? input + output,
-  };
+  }, {
+    cacheRead: asCount(asRecord(usage?.input_tokens_details)?.cached_tokens),
+    reasoning: asCount(asRecord(usage?.output_tokens_details)?.reasoning_tokens),
+  });
 }
 
 /**
@@ -194,7 +198,7 @@ export function createNativeResponsesWriter(provider: string): ResponsesStreamWr
   let hasData = false;
   let failedMidway = false;
   let sequence = -1;
-  let usage: Usage | undefined;
+  let usage: RecordedUsage | undefined;
   let error: GatewayError | undefined;
   let responseId: string | undefined;
   let finishReasons: string[] | undefined;

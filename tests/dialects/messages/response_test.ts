@@ -164,6 +164,25 @@ Deno.test("toMessagesResponse() maps usage, cache reads apart", async (t) => {
       cache_read_input_tokens: 64,
     });
   });
+  await t.step(
+    "cache writes (OpenRouter's cache_write_tokens) are cache_creation_input_tokens",
+    () => {
+      const body = completion({ content: "a" }, "stop", {
+        usage: {
+          prompt_tokens: 100,
+          completion_tokens: 9,
+          total_tokens: 109,
+          prompt_tokens_details: { cached_tokens: 64, cache_write_tokens: 30 },
+        },
+      });
+      assert.deepEqual(answer(body).usage, {
+        input_tokens: 6,
+        output_tokens: 9,
+        cache_creation_input_tokens: 30,
+        cache_read_input_tokens: 64,
+      });
+    },
+  );
   await t.step("no usage is zeros (clients break on a missing usage)", () => {
     const body = completion({ content: "a" }, "stop", { usage: undefined });
     assert.deepEqual(answer(body).usage, {

@@ -249,6 +249,7 @@ Deno.test("createMessagesSseWriter() reports usage and the stop reason at the en
         prompt_tokens: 100,
         completion_tokens: 5,
         total_tokens: 105,
+        cache_read_tokens: 60,
       });
       assert.equal(writer.finished, true);
     },

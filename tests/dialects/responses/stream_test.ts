@@ -118,7 +118,12 @@ Deno.test("createResponsesSseWriter() streams what the openai SDK assembles", as
     assert.equal(response.status, "completed");
     assert.equal(response.usage?.input_tokens_details.cached_tokens, 8);
     assert.equal(response.usage?.total_tokens, 22);
-    assert.deepEqual(writer.usage, { prompt_tokens: 20, completion_tokens: 2, total_tokens: 22 });
+    assert.deepEqual(writer.usage, {
+      prompt_tokens: 20,
+      completion_tokens: 2,
+      total_tokens: 22,
+      cache_read_tokens: 8,
+    });
   });
   await t.step("reasoning, then text", async () => {
     const sse = render([

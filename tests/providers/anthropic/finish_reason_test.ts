@@ -43,7 +43,7 @@ Deno.test("fromAnthropicUsage() adds cache reads and writes to prompt_tokens", a
         prompt_tokens: 3003,
         completion_tokens: 40,
         total_tokens: 3043,
-        prompt_tokens_details: { cached_tokens: 2000 },
+        prompt_tokens_details: { cached_tokens: 2000, cache_write_tokens: 1000 },
       },
     ],
     [

@@ -67,7 +67,13 @@ Deno.test("nativeAnswerUsage() counts cache reads and writes as prompt tokens", 
           cache_creation_input_tokens: 7,
         },
       },
-      { prompt_tokens: 117, completion_tokens: 5, total_tokens: 122 },
+      {
+        prompt_tokens: 117,
+        completion_tokens: 5,
+        total_tokens: 122,
+        cache_read_tokens: 100,
+        cache_write_tokens: 7,
+      },
     ],
     [
       "null cache counts",
@@ -131,7 +137,12 @@ Deno.test("createNativeStreamWriter() passes events on as they came and reads th
     writer.push(STOP);
     assert.equal(writer.take(), [START, ping, future, DELTA, STOP].map(frame).join(""));
     assert.equal(writer.finished, true);
-    assert.deepEqual(writer.usage, { prompt_tokens: 14, completion_tokens: 12, total_tokens: 26 });
+    assert.deepEqual(writer.usage, {
+      prompt_tokens: 14,
+      completion_tokens: 12,
+      total_tokens: 26,
+      cache_read_tokens: 4,
+    });
     writer.push(START);
     assert.equal(writer.take(), "", "nothing after message_stop");
   });

@@ -144,7 +144,7 @@ Deno.test("fromAnthropicResponse() maps stop_reason to finish_reason", async (t)
   }
 });
 
-Deno.test("fromAnthropicResponse() counts cached tokens in prompt_tokens and cached_tokens", () => {
+Deno.test("fromAnthropicResponse() counts cache tokens in prompt_tokens, reads and writes apart", () => {
   const result = translate(message({
     usage: {
       input_tokens: 50,
@@ -157,7 +157,7 @@ Deno.test("fromAnthropicResponse() counts cached tokens in prompt_tokens and cac
     prompt_tokens: 2050,
     completion_tokens: 120,
     total_tokens: 2170,
-    prompt_tokens_details: { cached_tokens: 1800 },
+    prompt_tokens_details: { cached_tokens: 1800, cache_write_tokens: 200 },
   });
 });
 
