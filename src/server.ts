@@ -135,7 +135,7 @@ interface RequestState {
   keyId: string | undefined;
   /** Set for a limited key on a limited endpoint. */
   limits: RequestLimits | undefined;
-  /** Where it was served, and its budget (for a key with one, on a budgeted endpoint). */
+  /** Its budget (for a key with one, on a budgeted endpoint). */
   readonly spend: RequestSpend;
   /** Served over HTTP (an `info` came with it): its framing enforces `Content-Length`. */
   readonly framed: boolean;
