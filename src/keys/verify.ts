@@ -48,6 +48,7 @@ function noModel(): boolean {
 export function rotationSpenders(keys: readonly KeyRecord[]): Map<string, Spender> {
   const byId = new Map(keys.map((key) => [key.id, key]));
   const rootOf = (key: KeyRecord): string => {
+    if (key.rotated_from === null) return key.id;
     const seen = new Set<string>();
     let current = key;
     while (current.rotated_from !== null && !seen.has(current.id)) {
