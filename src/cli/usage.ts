@@ -9,6 +9,7 @@ import {
   summarizeUsage,
   summarizeUsageByDay,
   type UsageSummary,
+  type UsageSummaryRow,
 } from "../usage/store.ts";
 import { parseDuration } from "./duration.ts";
 import { type CliIo, EXIT } from "./io.ts";
@@ -53,15 +54,7 @@ const TOTALS: readonly Column[] = [
 ];
 
 /** The summed numbers of a row, as the table shows them. */
-interface Totals {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost_usd: number;
-  unpriced_requests: number;
-}
+type Totals = Omit<UsageSummaryRow, "key_id" | "model">;
 
 function zero(): Totals {
   return {

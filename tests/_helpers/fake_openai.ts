@@ -216,6 +216,21 @@ function embeddingsProblem(body: Record<string, unknown>): Response | undefined 
   return undefined;
 }
 
+/**
+ * A chat script answering exactly `max_tokens` completion tokens (and 12 prompt tokens): the
+ * cost of such a request is known before it is sent.
+ */
+export function answerMaxTokens(body: Record<string, unknown>): Response {
+  return Response.json({
+    ...completionBody(String(body.model)),
+    usage: {
+      prompt_tokens: 12,
+      completion_tokens: Number(body.max_tokens),
+      total_tokens: 12 + Number(body.max_tokens),
+    },
+  });
+}
+
 /** Starts the fake upstream on a free port. */
 export function startFakeOpenAI(options: FakeOpenAIOptions = {}): FakeOpenAI {
   const apiKey = options.apiKey ?? PROVIDER_KEY;

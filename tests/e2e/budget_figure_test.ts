@@ -23,7 +23,7 @@ import { budgetAccount } from "../../src/spend/budget.ts";
 import { createPricing } from "../../src/spend/create_pricing.ts";
 import type { UsageRecord } from "../../src/usage/store.ts";
 import { createClient } from "redis";
-import { completionBody, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
+import { answerMaxTokens, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
 import { startGateway } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
@@ -66,17 +66,7 @@ Deno.test({
   async fn() {
     const started = performance.now();
     await using redis = await startRedis();
-    await using upstream = startFakeOpenAI({
-      onChat: (body) =>
-        Response.json({
-          ...completionBody(String(body.model)),
-          usage: {
-            prompt_tokens: 12,
-            completion_tokens: Number(body.max_tokens),
-            total_tokens: 12 + Number(body.max_tokens),
-          },
-        }),
-    });
+    await using upstream = startFakeOpenAI({ onChat: answerMaxTokens });
     const keys = Array.from(
       { length: RUNS },
       () => makeKey({ budget: { usd: BUDGET_USD, period: "month" } }),

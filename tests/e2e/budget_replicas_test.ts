@@ -16,7 +16,7 @@ import OpenAI from "openai";
 import { createClient } from "redis";
 import { budgetAccount } from "../../src/spend/budget.ts";
 import { budgetKey } from "../../src/spend/redis_ledger.ts";
-import { completionBody, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
+import { answerMaxTokens, PROVIDER_KEY, startFakeOpenAI } from "../_helpers/fake_openai.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 import { type Spawned, spawnGateway } from "../_helpers/process.ts";
 import { hasRedisServer, REDIS_SKIPPED, startRedis } from "../_helpers/redis.ts";
@@ -67,17 +67,7 @@ Deno.test({
   async fn() {
     const started = performance.now();
     await using redis = await startRedis();
-    await using upstream = startFakeOpenAI({
-      onChat: (body) =>
-        Response.json({
-          ...completionBody(String(body.model)),
-          usage: {
-            prompt_tokens: 12,
-            completion_tokens: Number(body.max_tokens),
-            total_tokens: 12 + Number(body.max_tokens),
-          },
-        }),
-    });
+    await using upstream = startFakeOpenAI({ onChat: answerMaxTokens });
     const dir = await Deno.makeTempDir({ prefix: "choreoai-budget-replicas-" });
     try {
       const keys = Array.from(
