@@ -45,8 +45,8 @@ import { reloadFiles, type WatchedFile } from "./src/files/watched.ts";
 import { describeListenFailure } from "./src/listen.ts";
 import { openRoutingFile } from "./src/routing/load.ts";
 import type { Routing } from "./src/routing/table.ts";
-import { createPricing } from "./src/spend/create_pricing.ts";
-import { startPriceUpdates } from "./src/spend/price_updates.ts";
+import type { PackagePricing } from "./src/spend/create_pricing.ts";
+import { createLazyPricing } from "./src/spend/lazy_pricing.ts";
 
 const VERSION: string = denoJson.version;
 
@@ -236,13 +236,19 @@ async function serve(log: Logger): Promise<number> {
     : undefined;
   // Prices: the routing file's, else those @pydantic/genai-prices ships; fresher data is fetched
   // only when the operator asks (in the background: neither start nor requests wait for it).
-  const pricing = createPricing({ now });
+  // The package's data is loaded by the first request that may be priced (start-up and memory).
+  const pricing = createLazyPricing(async () =>
+    (await import("./src/spend/create_pricing.ts")).createPricing({ now })
+  );
   if (config.pricesUpdate) {
-    void startPriceUpdates({
-      fetch: globalThis.fetch,
-      now,
-      log,
-      onUpdated: () => pricing.clearCache(),
+    void (pricing.prepare() ?? Promise.resolve()).then(async () => {
+      const { startPriceUpdates } = await import("./src/spend/price_updates.ts");
+      await startPriceUpdates({
+        fetch: globalThis.fetch,
+        now,
+        log,
+        onUpdated: () => (pricing.current() as PackagePricing | undefined)?.clearCache(),
+      });
     });
   }
   const shutdown = new AbortController();

@@ -237,7 +237,12 @@ export function createHandler(
         code: "endpoint_not_allowed",
       });
     }
-    if (LIMITED_ENDPOINTS.has(path)) state.limits = limitsFor(principal, config);
+    if (LIMITED_ENDPOINTS.has(path)) {
+      state.limits = limitsFor(principal, config);
+      // The first request that may be priced waits for the price data (loaded on first need).
+      const preparing = deps.pricing?.prepare?.();
+      if (preparing !== undefined) await preparing;
+    }
     if (BUDGETED_ENDPOINTS.has(path)) {
       state.spend.budget = budgetFor(principal, config.defaultBudget, now());
     }

@@ -81,4 +81,9 @@ export interface Pricing {
     promptTokens: number,
     outputTokens: number,
   ): RequestCost;
+  /**
+   * Loads what pricing needs (price data loaded lazily): a promise to wait for before the first
+   * `cost` or `worstCase`, or undefined once they can be called.
+   */
+  prepare?(): Promise<void> | undefined;
 }
