@@ -205,11 +205,12 @@ Deno.test("an upstream silent mid-stream is cut by the idle timer, which each ev
       const chunks = streamChunks(String(body.model), ["a", "b", "c", "d", "e"], false);
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
-          // Each event comes 60 ms after the last: 5 × 60 ms > the 150 ms timeout in total,
-          // so only a timer reset on each event lets them all through.
+          // Each event comes 120 ms after the last: the fifth at 480 ms, past the 400 ms timeout,
+          // so only a timer reset on each event lets them all through (with room for a loaded
+          // machine's delays).
           for (const chunk of chunks) {
             controller.enqueue(data(chunk));
-            await new Promise((r) => setTimeout(r, 60));
+            await new Promise((r) => setTimeout(r, 120));
           }
           await stall.promise;
           controller.close();
@@ -219,7 +220,7 @@ Deno.test("an upstream silent mid-stream is cut by the idle timer, which each ev
     },
   });
   await using gateway = startGateway({
-    env: openaiEnv(upstream.baseUrl, { CHOREOAI_UPSTREAM_TIMEOUT_MS: "150" }),
+    env: openaiEnv(upstream.baseUrl, { CHOREOAI_UPSTREAM_TIMEOUT_MS: "400" }),
   });
   const text = await (await postStream(gateway.url)).text();
   stall.resolve();
