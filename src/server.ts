@@ -115,12 +115,8 @@ export interface AppDeps {
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
 export const DEFAULT_PING_INTERVAL_MS = 10_000;
 
-/** Access-log fields of one request (`stream_open`: counted as an open stream, not logged). */
-type LogFields = AccessFields & {
-  key?: string;
-  client_ip?: string | undefined;
-  stream_open?: boolean;
-};
+/** Access-log fields of one request. */
+type LogFields = AccessFields & { key?: string; client_ip?: string | undefined };
 
 /** What the router knows of one request while handling it. */
 interface RequestState {
@@ -344,7 +340,13 @@ export function createHandler(
   }
 
   /** Reports a finished request to the metrics. */
-  function countRequest(state: RequestState, path: string, status: number, finished: number) {
+  function countRequest(
+    state: RequestState,
+    path: string,
+    status: number,
+    finished: number,
+    stream: boolean,
+  ) {
     if (metrics === undefined) return;
     const { fields } = state;
     const { model } = fields;
@@ -361,7 +363,7 @@ export function createHandler(
       gatewayMs: fields.gateway_ms ?? finished - state.started,
       promptTokens: fields.usage?.prompt_tokens ?? 0,
       completionTokens: fields.usage?.completion_tokens ?? 0,
-      stream: fields.stream_open === true,
+      stream,
     });
   }
 
@@ -431,15 +433,12 @@ export function createHandler(
     if (upstreamMs !== undefined) fields.upstream_ms = roundMs(upstreamMs);
     headers.set("server-timing", serverTiming(fields.gateway_ms, upstreamMs));
     if (!isStream) fields.ttfb_ms = answered - started;
-    else if (metrics !== undefined) {
-      fields.stream_open = true;
-      metrics.streamStarted();
-    }
+    else metrics?.streamStarted();
     const status = response.status;
     const finish = () => {
       const finished = now();
       price(fields);
-      const { stream_open: _, target: _target, ...logged } = fields;
+      const { target: _target, ...logged } = fields;
       log.info("request", {
         request_id: requestId,
         method: request.method,
@@ -450,7 +449,7 @@ export function createHandler(
         ttfb_ms: fields.ttfb_ms === undefined ? undefined : roundMs(fields.ttfb_ms),
       });
       recordUsage(state, path, status, finished);
-      countRequest(state, path, status, finished);
+      countRequest(state, path, status, finished, isStream);
       settleLimits(state, status);
       void settleBudget(state, status);
       trace?.end({ status, requestId, fields });

@@ -10,6 +10,7 @@
  * `setpriv` execs the program, so the child's PID is the postmaster's. Needs
  * `--allow-run=setpriv`, `--allow-read`, `--allow-write`, `--allow-env` and `--allow-net`.
  */
+import { freePort } from "./ports.ts";
 
 /** A running (or stopped, then restartable) PostgreSQL cluster. */
 export interface TestPostgres extends AsyncDisposable {
@@ -125,13 +126,6 @@ async function unprivileged(ownDir: string): Promise<string[]> {
   const { uid, gid } = await nobody();
   await Deno.chown(ownDir, uid, gid);
   return [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups"];
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /**

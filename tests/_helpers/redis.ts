@@ -2,6 +2,7 @@
  * A real `redis-server` for tests: started by the test on a free port, empty (no snapshot, no
  * append-only file), stopped by PID when the test ends. Needs `--allow-run=redis-server`.
  */
+import { freePort } from "./ports.ts";
 
 /** A running (or stopped, then restartable) redis-server. */
 export interface TestRedis extends AsyncDisposable {
@@ -31,13 +32,6 @@ export async function hasRedisServer(): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 async function answersPing(port: number): Promise<boolean> {
