@@ -348,6 +348,7 @@ function createCliIo(): CliIo {
   return {
     keysFile: Deno.env.get("CHOREOAI_KEYS_FILE"),
     dbPath: Deno.env.get("CHOREOAI_DB") ?? "./choreoai.db",
+    databaseUrl: Deno.env.get("CHOREOAI_DATABASE_URL") || undefined,
     defaultBudget: readDefaultBudget(),
     now: Date.now,
     randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),

@@ -10,6 +10,11 @@ export interface CliIo {
   readonly keysFile: string | undefined;
   /** CHOREOAI_DB. */
   readonly dbPath: string;
+  /**
+   * CHOREOAI_DATABASE_URL, when set: usage (and, without `keysFile`, the key list) are read
+   * from and written to PostgreSQL instead of `dbPath`.
+   */
+  readonly databaseUrl?: string | undefined;
   /** The budget of keys without their own (CHOREOAI_DEFAULT_BUDGET_*), for `keys list`. */
   readonly defaultBudget?: Budget | undefined;
   /** Milliseconds since the epoch. */
