@@ -4,7 +4,6 @@
  */
 import type { KeyFile, KeyRecord } from "../../keys/key_file.ts";
 import { KEY_PREFIX } from "../../keys/generate.ts";
-import type { CliIo } from "../io.ts";
 
 /** The subcommands of `choreoai keys`, in the order the help lists them. */
 export const COMMAND_NAMES = [
@@ -74,16 +73,6 @@ export function json(value: unknown): string {
 /** "never expires" or "expires <time>", for the messages on stderr. */
 export function expiryNote(expiresAt: string | null): string {
   return expiresAt === null ? "never expires" : `expires ${expiresAt}`;
-}
-
-/** The path of the key list, or a CommandError when CHOREOAI_KEYS_FILE is not set. */
-export function requireKeysFile(io: CliIo): string {
-  if (io.keysFile === undefined || io.keysFile === "") {
-    throw new CommandError(
-      "CHOREOAI_KEYS_FILE is not set: point it at the key list file, such as ./keys.json",
-    );
-  }
-  return io.keysFile;
 }
 
 /** The key with id `id` in `file` (read from `path`), or a CommandError. */

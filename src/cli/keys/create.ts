@@ -3,7 +3,6 @@
  * an existing key, read from stdin).
  */
 import { MAX_TOKEN_BYTES } from "../../auth/authorization.ts";
-import { updateKeyFile } from "../../keys/file_store.ts";
 import {
   digestKey,
   generateKey,
@@ -13,7 +12,8 @@ import {
 } from "../../keys/generate.ts";
 import { type KeyRecord, keyRole } from "../../keys/key_file.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import { CommandError, expiryNote, json, printable, requireKeysFile } from "./_shared.ts";
+import { CommandError, expiryNote, json, printable } from "./_shared.ts";
+import { keyListOf } from "./key_list.ts";
 import { noArguments, parseFlags, parseNewKeySettings, SCOPE_OPTIONS } from "./flags.ts";
 import { HELP } from "./help.ts";
 import { newKeyId, newRecord } from "./new_record.ts";
@@ -33,10 +33,10 @@ export async function createCommand(args: readonly string[], io: CliIo): Promise
   noArguments("create", positionals);
   const now = io.now();
   const settings = parseNewKeySettings(values, now, "create");
-  const path = requireKeysFile(io);
+  const list = keyListOf(io);
   const key = generateKey(io.randomBytes(KEY_RANDOM_BYTES));
   let record: KeyRecord | undefined;
-  await updateKeyFile(path, (file) => {
+  await list.update((file) => {
     record = newRecord(newKeyId(file, io), key, settings, now);
     return { version: 1, keys: [...file.keys, record] };
   }, { create: true });
@@ -106,11 +106,11 @@ export async function addCommand(args: readonly string[], io: CliIo): Promise<nu
   noArguments("add", positionals);
   const now = io.now();
   const settings = parseNewKeySettings(values, now, "add");
-  const path = requireKeysFile(io);
+  const list = keyListOf(io);
   const key = parseStdinKey(await io.readStdin(), io);
   const digest = digestKey(key);
   let record: KeyRecord | undefined;
-  await updateKeyFile(path, (file) => {
+  await list.update((file) => {
     const existing = file.keys.find((k) => k.digest === digest);
     if (existing !== undefined) {
       throw new CommandError(

@@ -2,7 +2,6 @@
  * `choreoai keys list` and `choreoai keys show`: the keys of the key list with their status,
  * usage and budget, as a table, as details or as JSON. The digest is never printed.
  */
-import { readKeyFile } from "../../keys/file_store.ts";
 import { type KeyFile, type KeyRecord, type KeyRole, keyRole } from "../../keys/key_file.ts";
 import { type KeyStatus, keyStatus } from "../../keys/status.ts";
 import { readKeyStats } from "../../usage/store.ts";
@@ -13,7 +12,8 @@ import { type BudgetPeriod, periodWindow } from "../../spend/period.ts";
 import { toMicroUsd, toUsd } from "../../spend/pricing.ts";
 import { describeBudget } from "./set_budget.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import { findKey, json, printable, readableTime, requireKeysFile } from "./_shared.ts";
+import { findKey, json, printable, readableTime } from "./_shared.ts";
+import { keyListOf } from "./key_list.ts";
 import { HELP_OPTION, JSON_OPTION, noArguments, oneId, parseFlags } from "./flags.ts";
 import { HELP } from "./help.ts";
 
@@ -215,8 +215,8 @@ export async function listCommand(args: readonly string[], io: CliIo): Promise<n
     return EXIT.ok;
   }
   noArguments("list", positionals);
-  const path = requireKeysFile(io);
-  const file = await readKeyFile(path);
+  const list = keyListOf(io);
+  const file = await list.read();
   const stats = readStats(io);
   const now = io.now();
   const budgetOf = budgetReader(file, io, now);
@@ -224,7 +224,7 @@ export async function listCommand(args: readonly string[], io: CliIo): Promise<n
   if (values.json === true) {
     io.stdout(json(views));
   } else if (views.length === 0) {
-    io.stderr(`No keys in ${path}: create one with choreoai keys create --name NAME\n`);
+    io.stderr(`No keys in ${list.where}: create one with choreoai keys create --name NAME\n`);
   } else {
     io.stdout(formatList(views));
   }
@@ -239,9 +239,9 @@ export async function showCommand(args: readonly string[], io: CliIo): Promise<n
     return EXIT.ok;
   }
   const id = oneId("show", positionals);
-  const path = requireKeysFile(io);
-  const file = await readKeyFile(path);
-  const key = findKey(file, id, path);
+  const list = keyListOf(io);
+  const file = await list.read();
+  const key = findKey(file, id, list.where);
   const now = io.now();
   const view = toView(key, file, {
     stats: readStats(io),

@@ -1,18 +1,11 @@
 /** `choreoai keys revoke`: revoke a key now; revoking a revoked key changes nothing. */
-import { updateKeyFile } from "../../keys/file_store.ts";
 import type { KeyRecord } from "../../keys/key_file.ts";
 import { keyStatus } from "../../keys/status.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import {
-  findKey,
-  formatTime,
-  printable,
-  readableTime,
-  requireKeysFile,
-  wholeSeconds,
-} from "./_shared.ts";
+import { findKey, formatTime, printable, readableTime, wholeSeconds } from "./_shared.ts";
 import { HELP_OPTION, oneId, parseFlags } from "./flags.ts";
 import { HELP } from "./help.ts";
+import { keyListOf } from "./key_list.ts";
 
 /** Runs `choreoai keys revoke`: returns the exit code, or throws a UsageError or CommandError. */
 export async function revokeCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -22,13 +15,13 @@ export async function revokeCommand(args: readonly string[], io: CliIo): Promise
     return EXIT.ok;
   }
   const id = oneId("revoke", positionals);
-  const path = requireKeysFile(io);
+  const list = keyListOf(io);
   const now = io.now();
   const revokedAt = formatTime(wholeSeconds(now));
   let before: KeyRecord | undefined;
   let alreadyRevoked = false;
-  await updateKeyFile(path, (file) => {
-    before = findKey(file, id, path);
+  await list.update((file) => {
+    before = findKey(file, id, list.where);
     alreadyRevoked = keyStatus(before, file.keys, now) === "revoked";
     if (alreadyRevoked) return file;
     return {
@@ -46,7 +39,7 @@ export async function revokeCommand(args: readonly string[], io: CliIo): Promise
   } else {
     io.stderr(
       `Revoked key ${label} at ${revokedAt}. ` +
-        "A running gateway refuses it once it has reloaded the key list.\n",
+        `A running gateway refuses it ${list.inForce}.\n`,
     );
   }
   return EXIT.ok;

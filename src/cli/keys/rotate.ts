@@ -3,7 +3,6 @@
  * budget and metadata, printed once; the old key keeps working for a grace period. The new key
  * goes on spending the old one's budget (`rotated_from` chains them).
  */
-import { updateKeyFile } from "../../keys/file_store.ts";
 import { generateKey, KEY_RANDOM_BYTES } from "../../keys/generate.ts";
 import { type KeyRecord, keyRole } from "../../keys/key_file.ts";
 import { keyStatus } from "../../keys/status.ts";
@@ -17,7 +16,6 @@ import {
   MAX_TIME,
   printable,
   readableTime,
-  requireKeysFile,
   wholeSeconds,
 } from "./_shared.ts";
 import {
@@ -29,6 +27,7 @@ import {
   parseFlags,
 } from "./flags.ts";
 import { HELP } from "./help.ts";
+import { keyListOf } from "./key_list.ts";
 import { newKeyId, newRecord } from "./new_record.ts";
 
 const DEFAULT_GRACE = "24h";
@@ -49,11 +48,11 @@ export async function rotateCommand(args: readonly string[], io: CliIo): Promise
   const now = io.now();
   const start = wholeSeconds(now);
   const graceEnd = grace === 0 ? start : laterTime("--grace", start, grace, "rotate");
-  const path = requireKeysFile(io);
+  const list = keyListOf(io);
   const key = generateKey(io.randomBytes(KEY_RANDOM_BYTES));
   let rotated: { readonly old: KeyRecord; readonly next: KeyRecord } | undefined;
-  await updateKeyFile(path, (file) => {
-    const old = findKey(file, id, path);
+  await list.update((file) => {
+    const old = findKey(file, id, list.where);
     const status = keyStatus(old, file.keys, now);
     if (status === "revoked") {
       throw new CommandError(`Key ${id} is revoked and cannot be rotated: create a new key`);

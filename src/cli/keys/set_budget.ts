@@ -2,13 +2,12 @@
  * `choreoai keys set-budget`: give a key a budget of its own (`--budget-usd`, `--budget-period`),
  * change it, or remove it (`--none`: the gateway's default then applies, if any).
  */
-import { updateKeyFile } from "../../keys/file_store.ts";
 import type { KeyRecord } from "../../keys/key_file.ts";
 import { type Budget, formatUsd } from "../../spend/budget.ts";
 import { describePeriod } from "../../spend/period.ts";
 import { toMicroUsd } from "../../spend/pricing.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import { CommandError, findKey, json, printable, requireKeysFile, UsageError } from "./_shared.ts";
+import { CommandError, findKey, json, printable, UsageError } from "./_shared.ts";
 import {
   BUDGET_OPTIONS,
   HELP_OPTION,
@@ -19,6 +18,7 @@ import {
   parseFlags,
 } from "./flags.ts";
 import { HELP } from "./help.ts";
+import { keyListOf } from "./key_list.ts";
 
 /** A budget as the messages on stderr say it: `$100.00 per month (UTC)`. */
 export function describeBudget(budget: Budget): string {
@@ -75,10 +75,10 @@ export async function setBudgetCommand(args: readonly string[], io: CliIo): Prom
   else if (values["budget-period"] !== undefined) {
     parseBudgetPeriod(values["budget-period"], "set-budget");
   }
-  const path = requireKeysFile(io);
+  const list = keyListOf(io);
   let changed: KeyRecord | undefined;
-  await updateKeyFile(path, (file) => {
-    const key = findKey(file, id, path);
+  await list.update((file) => {
+    const key = findKey(file, id, list.where);
     const { budget: _old, ...rest } = key;
     changed = values.none === true ? rest : { ...rest, budget: nextBudget(key, values) };
     const next = changed;
@@ -91,7 +91,7 @@ export async function setBudgetCommand(args: readonly string[], io: CliIo): Prom
       ? `Removed the budget of key ${label}: the gateway's default budget ` +
         "(CHOREOAI_DEFAULT_BUDGET_USD) applies to it, if one is set.\n"
       : `Set the budget of key ${label} to ${describeBudget(changed.budget)}. A running ` +
-        "gateway applies it once it has reloaded the key list.\n",
+        `gateway applies it ${list.inForce}.\n`,
   );
   if (values.json === true) io.stdout(json({ id: changed.id, budget: changed.budget ?? null }));
   return EXIT.ok;
