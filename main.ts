@@ -28,6 +28,7 @@ import type { Budget } from "./src/spend/budget.ts";
 import type { CliIo } from "./src/cli/io.ts";
 import { runKeysCommand } from "./src/cli/keys/mod.ts";
 import { runUsageCommand } from "./src/cli/usage.ts";
+import { runDbCommand } from "./src/cli/db.ts";
 import {
   createLogger,
   createStdioSink,
@@ -375,6 +376,8 @@ async function main(args: readonly string[]): Promise<number> {
       return await runKeysCommand(command.args, createCliIo());
     case "usage":
       return await runUsageCommand(command.args, createCliIo());
+    case "db":
+      return await runDbCommand(command.args, createCliIo());
     case "serve":
       try {
         return await serve(log);

@@ -11,14 +11,17 @@ export type CliCommand =
   | { readonly kind: "version" }
   | { readonly kind: "keys"; readonly args: readonly string[] }
   | { readonly kind: "usage"; readonly args: readonly string[] }
+  | { readonly kind: "db"; readonly args: readonly string[] }
   | { readonly kind: "usage_error"; readonly message: string };
 
-const SUBCOMMANDS = ["serve", "keys", "usage", "help"] as const;
+const SUBCOMMANDS = ["serve", "keys", "usage", "db", "help"] as const;
 
 /** Parses `choreoai [serve] [--help] [--version]`. */
 export function parseCli(args: readonly string[]): CliCommand {
-  // `keys` and `usage` parse their own flags.
-  if (args[0] === "keys" || args[0] === "usage") return { kind: args[0], args: args.slice(1) };
+  // `keys`, `usage` and `db` parse their own flags.
+  if (args[0] === "keys" || args[0] === "usage" || args[0] === "db") {
+    return { kind: args[0], args: args.slice(1) };
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -63,9 +66,10 @@ export function helpText(version: string): string {
     "",
     "Subcommands:",
     "  serve        run the gateway (the default)",
-    "  keys         manage the key list: create, add, list, show, revoke, rotate",
+    "  keys         manage the key list: create, add, list, show, revoke, rotate, import",
     "               (choreoai keys --help for details)",
     "  usage        summarise recorded usage by key and model (choreoai usage --help)",
+    "  db           migrate the PostgreSQL database (choreoai db --help)",
     "  help         print this help",
     "",
     "Options:",

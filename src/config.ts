@@ -12,6 +12,7 @@ import { isIpOrCidr } from "./keys/scopes.ts";
 import { type Budget, BudgetSchema } from "./spend/budget.ts";
 import { BUDGET_PERIODS } from "./spend/period.ts";
 import { maskUrlListSecrets, maskUrlSecrets } from "./url_secrets.ts";
+import { isDatabaseUrl } from "./db/url.ts";
 
 /** One documented environment variable (for `--help` and `.env.example`). */
 export interface VariableDoc {
@@ -34,7 +35,8 @@ export const VARIABLES: readonly VariableDoc[] = [
   },
   {
     name: "CHOREOAI_ENV",
-    description: "development | production (production refuses to start without a key list)",
+    description:
+      "development | production (production refuses to start without a key list: a key file or the database)",
     default: "development",
   },
   { name: "CHOREOAI_CONFIG", description: "optional JSON routing file" },
@@ -42,6 +44,12 @@ export const VARIABLES: readonly VariableDoc[] = [
     name: "CHOREOAI_DB",
     description: "SQLite file for usage records and stored Responses",
     default: "./choreoai.db",
+  },
+  {
+    name: "CHOREOAI_DATABASE_URL",
+    description:
+      "PostgreSQL URL: usage, spend, stored Responses and (without CHOREOAI_KEYS_FILE) the key list, shared by replicas",
+    url: "one",
   },
   {
     name: "CHOREOAI_RESPONSES_TTL",
@@ -283,6 +291,11 @@ const EnvSchema = z
     ),
     CHOREOAI_CONFIG: optional(z.string()),
     CHOREOAI_DB: optional(z.string()),
+    CHOREOAI_DATABASE_URL: optional(
+      z.string().refine(isDatabaseUrl, {
+        message: "must be a URL postgres://[user[:password]@]host[:port]/database[?options]",
+      }),
+    ),
     CHOREOAI_RESPONSES_TTL: optional(duration()),
     CHOREOAI_REDIS_URL: optional(
       z.string().refine(isRedisUrl, {
@@ -325,11 +338,15 @@ const EnvSchema = z
   })
   .superRefine((env, ctx) => {
     checkBudgetVariables(env, ctx);
-    if (env.CHOREOAI_ENV === "production" && env.CHOREOAI_KEYS_FILE === undefined) {
+    if (
+      env.CHOREOAI_ENV === "production" && env.CHOREOAI_KEYS_FILE === undefined &&
+      env.CHOREOAI_DATABASE_URL === undefined
+    ) {
       ctx.addIssue({
         code: "custom",
         path: ["CHOREOAI_KEYS_FILE"],
-        message: "must be set when CHOREOAI_ENV=production (production never accepts any key)",
+        message: "must be set when CHOREOAI_ENV=production (production never accepts any key), " +
+          "unless CHOREOAI_DATABASE_URL keeps the key list in PostgreSQL",
       });
     }
     if (env.AZURE_OPENAI_API_KEY !== undefined && env.AZURE_OPENAI_ENDPOINT === undefined) {
@@ -358,6 +375,8 @@ export interface Config {
   /** How long stored Responses are kept, in milliseconds. */
   readonly responsesTtlMs: number;
   readonly redisUrl: string | undefined;
+  /** PostgreSQL for usage, stored Responses and (without `keysFile`) keys; unset: SQLite. */
+  readonly databaseUrl: string | undefined;
   readonly upstreamTimeoutMs: number;
   readonly maxBodyBytes: number;
   /** Largest non-streamed upstream answer (or error body) read; past it, 502 `upstream_error`. */
@@ -468,6 +487,7 @@ export function parseConfig(env: Readonly<Record<string, string | undefined>>): 
     dbPath: e.CHOREOAI_DB ?? "./choreoai.db",
     responsesTtlMs: e.CHOREOAI_RESPONSES_TTL ?? 30 * 86_400_000,
     redisUrl: e.CHOREOAI_REDIS_URL,
+    databaseUrl: e.CHOREOAI_DATABASE_URL,
     upstreamTimeoutMs: e.CHOREOAI_UPSTREAM_TIMEOUT_MS ?? 600_000,
     maxBodyBytes: e.CHOREOAI_MAX_BODY_BYTES ?? 20 * 1024 * 1024,
     maxResponseBytes: e.CHOREOAI_MAX_RESPONSE_BYTES ?? 64 * 1024 * 1024,

@@ -5,6 +5,9 @@
  * the gateway rides out a database restart without being restarted itself.
  */
 import postgres from "postgres";
+import { isDatabaseUrl } from "./url.ts";
+
+export { isDatabaseUrl, redactDatabaseUrl } from "./url.ts";
 
 /** A pool of connections, as the `postgres` client gives it (tagged-template queries). */
 export type Sql = postgres.Sql;
@@ -42,22 +45,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Sql 
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "choreoai" },
   });
-}
-
-/** Whether `url` names a PostgreSQL database. */
-export function isDatabaseUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-/** `url` with its password replaced by `***`, for messages and logs. */
-export function redactDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://…";
-  }
 }
 
 /**

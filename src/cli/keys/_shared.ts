@@ -14,6 +14,7 @@ export const COMMAND_NAMES = [
   "revoke",
   "rotate",
   "set-budget",
+  "import",
 ] as const;
 /** One subcommand of `choreoai keys`. */
 export type CommandName = typeof COMMAND_NAMES[number];

@@ -1,6 +1,7 @@
 /**
  * `choreoai keys …`: create, add, list, show, revoke and rotate the keys of the key list
- * (`CHOREOAI_KEYS_FILE`), and set their budgets.
+ * (`CHOREOAI_KEYS_FILE`, or the database `CHOREOAI_DATABASE_URL`), set their budgets, and import
+ * a key file into the database.
  *
  * A key is printed exactly once, on stdout, by `create` and `rotate`; the file and every other
  * output hold only its digest (never printed) and a short hint.
@@ -12,6 +13,7 @@ import { type CliIo, EXIT } from "../io.ts";
 import { COMMAND_NAMES, type CommandName, shown, UsageError } from "./_shared.ts";
 import { addCommand, createCommand } from "./create.ts";
 import { HELP } from "./help.ts";
+import { importCommand } from "./import.ts";
 import { listCommand, showCommand } from "./list.ts";
 import { revokeCommand } from "./revoke.ts";
 import { rotateCommand } from "./rotate.ts";
@@ -25,6 +27,7 @@ const COMMANDS: Record<CommandName, (args: readonly string[], io: CliIo) => Prom
   revoke: revokeCommand,
   rotate: rotateCommand,
   "set-budget": setBudgetCommand,
+  import: importCommand,
 };
 
 function isCommandName(name: string): name is CommandName {
