@@ -110,6 +110,11 @@ export interface AppDeps {
    * costs are not computed, records carry none, and budgets count every request as free.
    */
   readonly pricing?: Pricing;
+  /**
+   * Whether the database (CHOREOAI_DATABASE_URL) is failing: the key list may be out of date,
+   * usage records wait. `/health` then answers `degraded`; none: no database to watch.
+   */
+  readonly databaseDegraded?: () => boolean;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -194,6 +199,7 @@ export function createHandler(
   /** Whether rate limits or budgets are counted per replica because Redis cannot be reached. */
   const degraded = () => limiter.status() !== "ok" || ledger.status() !== "ok";
   if (config.redisUrl !== undefined) metrics?.watchRedis(degraded);
+  const { databaseDegraded } = deps;
   const cors = createCorsPolicy(config.corsOrigins);
   const trustedProxy = compileIpScope(config.trustedProxies);
 
@@ -213,7 +219,8 @@ export function createHandler(
   ): Promise<Response> {
     const { fields } = state;
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
-      return Response.json({ status: degraded() ? "degraded" : "ok" });
+      const unwell = degraded() || databaseDegraded?.() === true;
+      return Response.json({ status: unwell ? "degraded" : "ok" });
     }
     const principal = isAdminPath(path)
       ? admitAdmin(path, {

@@ -94,9 +94,9 @@ async function writeDifference(
     const previous = old.get(record.id);
     if (previous === text) continue;
     if (previous === undefined) {
-      await tx`INSERT INTO keys (id, record) VALUES (${record.id}, ${text}::jsonb)`;
+      await tx`INSERT INTO keys (id, record) VALUES (${record.id}, ${text}::text::jsonb)`;
     } else {
-      await tx`UPDATE keys SET record = ${text}::jsonb, updated_at = now()
+      await tx`UPDATE keys SET record = ${text}::text::jsonb, updated_at = now()
         WHERE id = ${record.id}`;
     }
   }

@@ -121,6 +121,7 @@ export async function openDatabaseKeyList(
     ).then(
       (request) => {
         unlisten = request.unlisten;
+        log.info("listening for key list changes", { channel: KEYS_CHANNEL });
         if (closed) void request.unlisten().catch(() => {});
       },
       (error) => log.error("cannot listen for key list changes", describeError(error)),

@@ -88,6 +88,13 @@ export interface GatewayMetrics {
    * without Redis does not call it and has no such gauge.
    */
   watchRedis(fallback: () => boolean): void;
+  /**
+   * Reads whether the database (CHOREOAI_DATABASE_URL) is failing (key list or usage writes) and
+   * how many usage records wait to be written; a gateway without one does not call it.
+   */
+  watchDatabase(state: { degraded: () => boolean; queued: () => number }): void;
+  /** Usage records were dropped because the queue of unwritten records was full. */
+  usageDropped(count: number): void;
   /** The exposition's content type. */
   readonly contentType: string;
   /** The Prometheus text exposition of every metric. */
@@ -199,6 +206,12 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   );
   let breakerStates: () => Iterable<readonly [string, BreakerState]> = () => [];
   let redisFallback: (() => boolean) | undefined;
+  let database: { degraded: () => boolean; queued: () => number } | undefined;
+  const usageDropped = new SeriesCounter(
+    "choreoai_usage_records_dropped_total",
+    "Usage records dropped because too many waited to be written (the database unreachable).",
+    [],
+  );
   const gauges = [
     new SeriesGauge("choreoai_in_flight_requests", "Requests being answered now.", [], () => [
       [[], inFlight],
@@ -225,6 +238,19 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       [],
       () => redisFallback === undefined ? [] : [[[], redisFallback() ? 1 : 0]],
     ),
+    new SeriesGauge(
+      "choreoai_database_degraded",
+      "1 while the database (CHOREOAI_DATABASE_URL) cannot be read or written: the last good key " +
+        "list is served and usage records wait; 0 otherwise (absent without a database).",
+      [],
+      () => database === undefined ? [] : [[[], database.degraded() ? 1 : 0]],
+    ),
+    new SeriesGauge(
+      "choreoai_usage_records_queued",
+      "Usage records waiting to be written to the database (absent without a database).",
+      [],
+      () => database === undefined ? [] : [[[], database.queued()]],
+    ),
     new SeriesGauge("choreoai_build_info", "The gateway's version (always 1).", ["version"], () => [
       [[options.version], 1],
     ]),
@@ -239,6 +265,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     attempts,
     upstreamErrors,
     reloads,
+    usageDropped,
     ...gauges,
   ];
   // prom-client (and the process metrics it collects) is loaded at the first scrape: a gateway
@@ -296,6 +323,12 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     },
     watchBreakers(states) {
       breakerStates = states;
+    },
+    watchDatabase(state) {
+      database = state;
+    },
+    usageDropped(count) {
+      if (count > 0) usageDropped.inc([], count);
     },
     watchRedis(fallback) {
       redisFallback = fallback;
