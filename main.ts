@@ -6,14 +6,19 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { createDevelopmentVerifier, type KeyVerifier } from "./src/auth/verifier.ts";
-import { type KeyStore, openKeyStore } from "./src/keys/store.ts";
 import { createKeyListVerifier } from "./src/keys/verify.ts";
+import { type KeyStore, openKeyStore } from "./src/keys/store.ts";
 import { openUsageRecorder, type UsageRecorder } from "./src/usage/store.ts";
 import { openResponsesStore } from "./src/usage/responses_store.ts";
 import type { ResponsesStore } from "./src/dialects/responses/store.ts";
 import { createMemoryLimiter, type RateLimiter } from "./src/limits/mod.ts";
 import type { RedisLink } from "./src/redis/link.ts";
 import { type BudgetLedger, createMemoryLedger, type RecordedSpend } from "./src/spend/ledger.ts";
+import type { MicroUsd } from "./src/spend/pricing.ts";
+import type { GatewayDatabase } from "./src/db/gateway_database.ts";
+import { redactDatabaseUrl } from "./src/db/url.ts";
+import { parseKeyFile } from "./src/keys/key_file.ts";
+import { compileKeyIndex } from "./src/keys/verify.ts";
 import { readSpend } from "./src/usage/spend.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
@@ -69,25 +74,33 @@ async function resolveDns(host: string): Promise<string[]> {
  * Where budget counters start: the usage database's record of a key's spend in the period. A
  * database that cannot be read, or records no costs yet, counts as nothing spent (logged once).
  */
-function recordedSpend(dbPath: string, log: Logger): RecordedSpend {
+function recordedSpend(
+  read: (keyIds: readonly string[], since: number) => MicroUsd | undefined | Promise<MicroUsd>,
+  where: string,
+  log: Logger,
+): RecordedSpend {
   let warned = false;
   const warnOnce = (message: string, fields: Record<string, unknown> = {}) => {
     if (warned) return;
     warned = true;
     log.warn(message, fields);
   };
-  return (keyIds, since) => {
+  const failed = (error: unknown) => {
+    warnOnce("cannot read spend from the usage database: budgets start from $0", {
+      db: where,
+      ...describeError(error),
+    });
+    return 0;
+  };
+  return async (keyIds, since) => {
     try {
-      const spent = readSpend(dbPath, keyIds, since);
+      const spent = await read(keyIds, since);
       if (spent !== undefined) return spent;
       warnOnce("the usage database records no costs (no cost_usd): budgets start from $0");
+      return 0;
     } catch (error) {
-      warnOnce("cannot read spend from the usage database: budgets start from $0", {
-        db: dbPath,
-        ...describeError(error),
-      });
+      return failed(error);
     }
-    return 0;
   };
 }
 
@@ -120,7 +133,35 @@ async function serve(log: Logger): Promise<number> {
   }
   let verifier: KeyVerifier;
   let store: KeyStore | undefined;
-  if (config.keysFile === undefined) {
+  // With CHOREOAI_DATABASE_URL, usage, stored Responses and spend (and, without a key file, the
+  // key list) live in PostgreSQL; the client is loaded only then.
+  let database: GatewayDatabase | undefined;
+  // Usage records dropped (the queue of unwritten ones full) are counted once metrics exist.
+  let countDropped = (_count: number) => {};
+  if (config.databaseUrl !== undefined) {
+    const { openGatewayDatabase } = await import("./src/db/gateway_database.ts");
+    try {
+      database = await openGatewayDatabase(config.databaseUrl, {
+        log,
+        now,
+        responsesTtlMs: config.responsesTtlMs,
+        onDropped: (count) => countDropped(count),
+        compileKeys: config.keysFile === undefined
+          ? (text) => compileKeyIndex(parseKeyFile(text))
+          : undefined,
+      });
+    } catch (error) {
+      printText(error instanceof Error ? error.message : String(error), "stderr");
+      return 1;
+    }
+  }
+  if (database?.keys !== undefined) {
+    const keys = database.keys;
+    store = keys;
+    keys.watch();
+    verifier = createKeyListVerifier(() => keys.current());
+    log.info("key list loaded", { source: "database", keys: keys.current().size });
+  } else if (config.keysFile === undefined) {
     verifier = createDevelopmentVerifier();
     warnAboutDevelopmentMode(config, log);
   } else {
@@ -132,6 +173,7 @@ async function serve(log: Logger): Promise<number> {
         `Cannot load the key list CHOREOAI_KEYS_FILE=${config.keysFile}: ${reason}`,
         "stderr",
       );
+      await database?.close();
       return 1;
     }
     const keys = store;
@@ -150,6 +192,7 @@ async function serve(log: Logger): Promise<number> {
         `Cannot load the routing file CHOREOAI_CONFIG=${config.routingFile}: ${reason}`,
         "stderr",
       );
+      await database?.close();
       return 1;
     }
     const file = routing;
@@ -165,26 +208,47 @@ async function serve(log: Logger): Promise<number> {
   const watched = [store, routing].filter((file) => file !== undefined);
   if (watched.length > 0) Deno.addSignalListener("SIGHUP", () => void reloadFiles(watched, log));
   let usage: UsageRecorder;
-  try {
-    usage = openUsageRecorder(config.dbPath, { log });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    printText(`Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`, "stderr");
-    return 1;
-  }
-  // Stored Responses live in the same database, on a connection of their own.
   let responses: ResponsesStore;
-  try {
-    responses = openResponsesStore(config.dbPath, { ttlMs: config.responsesTtlMs, now });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    printText(`Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`, "stderr");
-    await usage.close();
-    return 1;
+  let recorded: RecordedSpend;
+  if (database !== undefined) {
+    ({ usage, responses, recorded } = database);
+    const shown = redactDatabaseUrl(config.databaseUrl ?? "");
+    recorded = recordedSpend(database.recorded, shown, log);
+  } else {
+    try {
+      usage = openUsageRecorder(config.dbPath, { log, onDropped: (count) => countDropped(count) });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      printText(
+        `Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`,
+        "stderr",
+      );
+      return 1;
+    }
+    // Stored Responses live in the same database, on a connection of their own.
+    try {
+      responses = openResponsesStore(config.dbPath, { ttlMs: config.responsesTtlMs, now });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      printText(
+        `Cannot open the usage database CHOREOAI_DB=${config.dbPath}: ${reason}`,
+        "stderr",
+      );
+      await usage.close();
+      return 1;
+    }
+    const dbPath = config.dbPath;
+    recorded = recordedSpend((keyIds, since) => readSpend(dbPath, keyIds, since), dbPath, log);
   }
 
+  /** Writes the usage records still queued, then closes the usage store(s). Idempotent. */
+  const closeStores = async () => {
+    await usage.close();
+    await responses.close();
+    await database?.close();
+  };
+
   const memoryLimiter = createMemoryLimiter({ now });
-  const recorded = recordedSpend(config.dbPath, log);
   const memoryLedger = createMemoryLedger({ recorded, now });
   // The Redis client is loaded only by a gateway that uses it (memory and start-up time). Rate
   // limits and budgets share one connection.
@@ -225,6 +289,8 @@ async function serve(log: Logger): Promise<number> {
   if (metrics !== undefined) {
     store?.onReload((ok) => metrics.reloaded("keys", ok));
     routing?.onReload((ok) => metrics.reloaded("routing", ok));
+    if (database !== undefined) metrics.watchDatabase(database);
+    countDropped = (count) => metrics.usageDropped(count);
   }
   // With OTEL_DENO=true Deno exports spans; @opentelemetry/api is loaded only then. Deno's fetch
   // writes the `traceparent` of its own span into provider requests; the gateway's client needs
@@ -271,6 +337,7 @@ async function serve(log: Logger): Promise<number> {
     ...(routing === undefined ? {} : { routing: routing.current }),
     random: Math.random,
     pricing,
+    ...(database === undefined ? {} : { databaseDegraded: database.degraded }),
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;
@@ -284,7 +351,7 @@ async function serve(log: Logger): Promise<number> {
       // Streams end with an error event as soon as they are aborted, and then the server
       // finishes; this is the last resort if a connection still hangs on.
       setTimeout(() => {
-        usage.close().finally(() => responses.close()).finally(() => {
+        closeStores().finally(() => {
           stdio.flush();
           Deno.exit(0);
         });
@@ -307,8 +374,7 @@ async function serve(log: Logger): Promise<number> {
     }, handler);
   } catch (error) {
     printText(describeListenFailure(error, config), "stderr");
-    await usage.close();
-    await responses.close();
+    await closeStores();
     await limiter.close();
     await link?.close();
     await upstream?.close();
@@ -318,8 +384,7 @@ async function serve(log: Logger): Promise<number> {
   await server.finished;
   // Access-log and usage callbacks run as the last responses complete: let them, then flush.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  await usage.close();
-  await responses.close();
+  await closeStores();
   await limiter.close();
   await ledger.close();
   await link?.close();
