@@ -36,6 +36,23 @@ Deno.test("createMetrics(): gauges read at scrape time, reloads and build info",
     assert.equal(hasSample(s, "choreoai_redis_fallback"), true);
     assert.equal(sumOf(s, "choreoai_redis_fallback"), 0);
   });
+  await t.step("database: degraded gauge, queued records, dropped records", async () => {
+    assert.equal(hasSample(await samples(metrics), "choreoai_database_degraded"), false);
+    let degraded = true;
+    let queued = 6_000;
+    metrics.watchDatabase({ degraded: () => degraded, queued: () => queued });
+    metrics.usageDropped(3);
+    metrics.usageDropped(0);
+    let s = await samples(metrics);
+    assert.equal(sumOf(s, "choreoai_database_degraded"), 1);
+    assert.equal(sumOf(s, "choreoai_usage_records_queued"), 6_000);
+    assert.equal(sumOf(s, "choreoai_usage_records_dropped_total"), 3);
+    degraded = false;
+    queued = 0;
+    s = await samples(metrics);
+    assert.equal(sumOf(s, "choreoai_database_degraded"), 0);
+    assert.equal(sumOf(s, "choreoai_usage_records_queued"), 0);
+  });
   await t.step("breaker states: 0 closed, 1 open, 2 half-open", async () => {
     metrics.watchBreakers(() => [["openai/gpt-4o", "closed"], ["anthropic/claude", "open"], [
       "local/llama",
