@@ -1,6 +1,8 @@
 /**
  * Stored Responses in the usage database (CHOREOAI_DB, tables `responses` and
- * `response_items`, schema version 2 in `_db.ts`): the SQLite {@linkcode ResponsesStore}.
+ * `response_items`, schema version 2 in `_db.ts`): the SQLite {@linkcode ResponsesStore}. The
+ * rows are those of `src/dialects/responses/stored_rows.ts`, as in the PostgreSQL store
+ * (`src/db/responses_store.ts`).
  *
  * A response row holds the response object as JSON (NULL for a natively passed-through one: its
  * provider keeps it, the row only says which provider); its input and output items are rows of
@@ -19,23 +21,22 @@ import {
   type ResponseRecord,
   type ResponsesStore,
 } from "../dialects/responses/store.ts";
-import type { ResponseObject } from "../dialects/responses/output.ts";
+import {
+  INPUT_ITEM,
+  MAX_CHAIN,
+  parseStoredItem,
+  PurgeSchedule,
+  type ResponsesStoreOptions,
+  toItemRows,
+  toResponseRecord,
+} from "../dialects/responses/stored_rows.ts";
 import { openWritableDb } from "./_db.ts";
 
 /** Options of {@linkcode openResponsesStore}. */
-export interface ResponsesStoreOptions {
-  /** How long a response is kept, in milliseconds (CHOREOAI_RESPONSES_TTL). */
-  readonly ttlMs: number;
-  /** Milliseconds since the epoch. */
-  readonly now: () => number;
-  /** Expired records are deleted on a write at most this often. Default 1 hour. */
-  readonly purgeIntervalMs?: number | undefined;
+export interface SqliteResponsesStoreOptions extends ResponsesStoreOptions {
   /** SQLite `busy_timeout` of each statement. Default 1,000 ms. */
   readonly busyTimeoutMs?: number | undefined;
 }
-
-/** Deepest `previous_response_id` chain followed. */
-const MAX_CHAIN = 100_000;
 
 const CONVERSATION = `
 WITH RECURSIVE chain(id, depth) AS (
@@ -74,14 +75,13 @@ class SqliteResponsesStore implements ResponsesStore {
   readonly #db: DatabaseSync;
   readonly #ttlMs: number;
   readonly #now: () => number;
-  readonly #purgeIntervalMs: number;
-  #lastPurge = Number.NEGATIVE_INFINITY;
+  readonly #purges: PurgeSchedule;
 
-  constructor(db: DatabaseSync, options: ResponsesStoreOptions) {
+  constructor(db: DatabaseSync, options: SqliteResponsesStoreOptions) {
     this.#db = db;
     this.#ttlMs = options.ttlMs;
     this.#now = options.now;
-    this.#purgeIntervalMs = options.purgeIntervalMs ?? 3_600_000;
+    this.#purges = new PurgeSchedule(options.purgeIntervalMs);
   }
 
   save(entry: Parameters<ResponsesStore["save"]>[0]): Promise<void> {
@@ -109,12 +109,8 @@ class SqliteResponsesStore implements ResponsesStore {
         `INSERT INTO response_items (response_id, kind, position, key_id, item_id, item)
          VALUES (?, ?, ?, ?, ?, ?)`,
       );
-      const items: [number, readonly ResponseItem[]][] = [[0, input], [1, response.output]];
-      for (const [kind, list] of items) {
-        list.forEach((item, position) => {
-          const itemId = typeof item.id === "string" ? item.id : "";
-          insert.run(response.id, kind, position, keyId, itemId, JSON.stringify(item));
-        });
+      for (const row of toItemRows(input, response)) {
+        insert.run(response.id, row.kind, row.position, keyId, row.itemId, row.item);
       }
       this.#extendChain(keyId, response.previous_response_id, expiresAt, now);
     });
@@ -153,16 +149,7 @@ class SqliteResponsesStore implements ResponsesStore {
       `SELECT provider, created_at, expires_at, response FROM responses
        WHERE id = ? AND key_id = ? AND expires_at > ?`,
     ).get(id, keyId, this.#now());
-    if (row === undefined) return undefined;
-    const base = {
-      id,
-      provider: String(row.provider),
-      createdAt: Number(row.created_at),
-      expiresAt: Number(row.expires_at),
-    };
-    if (row.response === null) return { kind: "native", ...base };
-    const response = JSON.parse(String(row.response)) as ResponseObject;
-    return { kind: "stored", ...base, response };
+    return row === undefined ? undefined : toResponseRecord(id, row);
   }
 
   delete(keyId: string, id: string): Promise<boolean> {
@@ -188,9 +175,9 @@ class SqliteResponsesStore implements ResponsesStore {
     return settle(() => {
       if (this.#get(keyId, id)?.kind !== "stored") return undefined;
       const rows = this.#db.prepare(
-        "SELECT item FROM response_items WHERE response_id = ? AND kind = 0 ORDER BY position",
-      ).all(id);
-      return pageItems(rows.map((row) => JSON.parse(String(row.item))), query);
+        "SELECT item FROM response_items WHERE response_id = ? AND kind = ? ORDER BY position",
+      ).all(id, INPUT_ITEM);
+      return pageItems(rows.map((row) => parseStoredItem(row.item)), query);
     });
   }
 
@@ -198,7 +185,7 @@ class SqliteResponsesStore implements ResponsesStore {
     return settle(() => {
       if (this.#get(keyId, id)?.kind !== "stored") return undefined;
       const rows = this.#db.prepare(CONVERSATION).all(id, keyId, this.#now());
-      return rows.map((row) => JSON.parse(String(row.item)));
+      return rows.map((row) => parseStoredItem(row.item));
     });
   }
 
@@ -216,7 +203,7 @@ class SqliteResponsesStore implements ResponsesStore {
     const found = new Map<string, ResponseItem>();
     for (const id of new Set(ids)) {
       const row = statement.get(id, keyId, now);
-      if (row !== undefined) found.set(id, JSON.parse(String(row.item)));
+      if (row !== undefined) found.set(id, parseStoredItem(row.item));
     }
     return found;
   }
@@ -227,7 +214,7 @@ class SqliteResponsesStore implements ResponsesStore {
 
   #purge(): number {
     const now = this.#now();
-    this.#lastPurge = now;
+    this.#purges.purged(now);
     let purged = 0;
     this.#transaction(() => {
       this.#run(
@@ -262,11 +249,11 @@ class SqliteResponsesStore implements ResponsesStore {
 
   /** Purges when it is time; a failed purge is retried at the next interval, the write stands. */
   #maybePurge(now: number): void {
-    if (now - this.#lastPurge < this.#purgeIntervalMs) return;
+    if (!this.#purges.due(now)) return;
     try {
       this.#purge();
     } catch {
-      this.#lastPurge = now;
+      // retried at the next interval
     }
   }
 
@@ -289,7 +276,10 @@ class SqliteResponsesStore implements ResponsesStore {
  * @param path The SQLite file (CHOREOAI_DB), shared with the usage recorder.
  * @throws {Error} when the file cannot be opened or its schema is newer than this code.
  */
-export function openResponsesStore(path: string, options: ResponsesStoreOptions): ResponsesStore {
+export function openResponsesStore(
+  path: string,
+  options: SqliteResponsesStoreOptions,
+): ResponsesStore {
   const db = openWritableDb(path, { busyTimeoutMs: options.busyTimeoutMs ?? 1_000 });
   return new SqliteResponsesStore(db, options);
 }

@@ -3,8 +3,8 @@
  * `GET /v1/responses/{id}/input_items`) over the canonical chat completion form: request
  * parsing, the translation to the canonical request for providers other than OpenAI and Azure
  * OpenAI, the answer and stream back in Responses' shape, and the stored-responses interface.
- * Errors are OpenAI-shaped (`errorResponse`). Every function here is pure; the SQLite store is
- * `src/usage/responses_store.ts`.
+ * Errors are OpenAI-shaped (`errorResponse`). Every function here is pure; the stores are
+ * `src/usage/responses_store.ts` (SQLite) and `src/db/responses_store.ts` (PostgreSQL).
  */
 export {
   type ContentPart,

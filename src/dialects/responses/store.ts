@@ -1,8 +1,9 @@
 /**
  * Stored Responses (`store`, default true): the interface the route writes and reads through,
  * and the pure pieces every implementation shares (the input items a response keeps, paging of
- * `GET /v1/responses/{id}/input_items`). The SQLite implementation is
- * `src/usage/responses_store.ts`.
+ * `GET /v1/responses/{id}/input_items`). The implementations are SQLite's
+ * (`src/usage/responses_store.ts`) and PostgreSQL's (`src/db/responses_store.ts`); the rows both
+ * keep are in `stored_rows.ts`.
  *
  * Everything is scoped to the key that made the response: another key's id reads as missing
  * (404), as does an expired one. A natively passed-through response (to OpenAI or Azure) is kept
