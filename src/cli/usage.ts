@@ -6,11 +6,12 @@ import { parseArgs } from "node:util";
 import {
   type DailyUsage,
   NO_MODEL,
-  summarizeUsage,
-  summarizeUsageByDay,
+  type UsageQuery,
   type UsageSummary,
   type UsageSummaryRow,
-} from "../usage/store.ts";
+} from "../usage/summary.ts";
+import type { UsageReader } from "../usage/reader.ts";
+import { withUsageReader } from "./usage_reader.ts";
 import { parseDuration } from "./duration.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
@@ -20,8 +21,9 @@ const DEFAULT_SINCE = "7d";
 export const USAGE_HELP =
   `Usage: choreoai usage [--key ID] [--since DURATION] [--by key|day] [--json]
 
-Summarises the requests recorded in CHOREOAI_DB (default ./choreoai.db) and what they cost,
-by key and model, or day by day, from DURATION ago until now.
+Summarises the requests recorded in CHOREOAI_DB (default ./choreoai.db), or in PostgreSQL
+when CHOREOAI_DATABASE_URL is set, and what they cost, by key and model, or day by day, from
+DURATION ago until now.
 
 Options:
   --key ID           only the key with this id (such as key_7Hq2xM9aLp)
@@ -159,6 +161,25 @@ export function formatDailyTable(series: DailyUsage): string {
   }`;
 }
 
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The summary `by` asks for, as text (a table or JSON). */
+async function readUsage(
+  reader: UsageReader,
+  { query, by, json }: { query: UsageQuery; by: "key" | "day"; json: boolean },
+): Promise<string> {
+  if (by === "day") {
+    const series = await reader.summarizeByDay(query);
+    return json
+      ? `${JSON.stringify({ since: series.since, until: series.until, by, rows: series.rows })}\n`
+      : formatDailyTable(series);
+  }
+  const summary = await reader.summarize(query);
+  return json ? `${JSON.stringify(summary)}\n` : formatUsageTable(summary);
+}
+
 function usageError(io: CliIo, message: string): number {
   io.stderr(`choreoai usage: ${message}\nRun choreoai usage --help for usage.\n`);
   return EXIT.usage;
@@ -169,8 +190,8 @@ function usageError(io: CliIo, message: string): number {
  *
  * @param args The arguments after `usage`.
  * @returns The exit code: 0, 1 (the database cannot be read) or 2 (bad arguments).
+ *   CHOREOAI_DATABASE_URL (`io.databaseUrl`) set: read from PostgreSQL, else from `io.dbPath`.
  */
-// deno-lint-ignore require-await -- the subcommand contract is async; this one happens not to wait
 export async function runUsageCommand(args: readonly string[], io: CliIo): Promise<number> {
   let values;
   try {
@@ -209,25 +230,25 @@ export async function runUsageCommand(args: readonly string[], io: CliIo): Promi
     return usageError(io, `Cannot group --by "${by}": expected key or day`);
   }
   const until = io.now();
-  const query = {
+  const query: UsageQuery = {
     since: Math.max(0, until - duration),
     until,
     ...(values.key === undefined ? {} : { keyId: values.key }),
   };
   let text: string;
   try {
-    if (by === "day") {
-      const series = summarizeUsageByDay(io.dbPath, query);
-      text = values.json === true
-        ? `${JSON.stringify({ since: series.since, until: series.until, by, rows: series.rows })}\n`
-        : formatDailyTable(series);
-    } else {
-      const summary = summarizeUsage(io.dbPath, query);
-      text = values.json === true ? `${JSON.stringify(summary)}\n` : formatUsageTable(summary);
-    }
+    text = await withUsageReader(io, async (reader) => {
+      try {
+        return await readUsage(reader, { query, by, json: values.json === true });
+      } catch (error) {
+        throw new Error(`Cannot read usage database ${reader.where}: ${reasonOf(error)}`, {
+          cause: error,
+        });
+      }
+    });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    io.stderr(`choreoai usage: Cannot read usage database "${io.dbPath}": ${reason}\n`);
+    // The message names the database: a file's path, or a URL with its password hidden.
+    io.stderr(`choreoai usage: ${reasonOf(error)}\n`);
     return EXIT.failure;
   }
   io.stdout(text);

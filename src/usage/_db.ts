@@ -31,6 +31,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 
+export { toIsoTime } from "./summary.ts";
+
 /** The schema this code writes and reads. */
 export const SCHEMA_VERSION = 4;
 
@@ -167,9 +169,4 @@ export function openReadOnlyDb(path: string): DatabaseSync | undefined {
     db.close();
     throw error;
   }
-}
-
-/** Milliseconds since the epoch → ISO 8601 UTC (`…Z`). */
-export function toIsoTime(ms: number): string {
-  return new Date(ms).toISOString();
 }

@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import type { UsageRecord } from "./recorder.ts";
+import type { BatchWriter } from "./batched_recorder.ts";
 import { toMicroUsd, toUsd } from "../spend/pricing.ts";
 
 /** Rows per INSERT statement: one statement per row costs a native call per row. */
@@ -70,14 +71,13 @@ interface KeyTotals {
   costMicroUsd: number;
 }
 
-/** Writes `records[range.start, range.end)` in one transaction, or nothing (then throws). */
-export type BatchWriter = (
-  records: readonly UsageRecord[],
-  range: { start: number; end: number },
-) => void;
-
-/** Prepares the statements of a batch once, for a connection opened by `openWritableDb`. */
-export function prepareBatchWriter(db: DatabaseSync): BatchWriter {
+/**
+ * Prepares the statements of a batch once, for a connection opened by `openWritableDb`. The
+ * writer is synchronous: a batch is one SQLite transaction.
+ */
+export function prepareBatchWriter(
+  db: DatabaseSync,
+): (...args: Parameters<BatchWriter>) => void {
   const inserts = new Map<number, StatementSync>();
   const insert = (values: SQLInputValue[]) => {
     const rows = values.length / COLUMNS;

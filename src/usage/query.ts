@@ -1,23 +1,32 @@
 /**
- * Reading the usage database: per-key statistics, and summaries by key and model or by UTC day.
- * Every function opens the file read-only and never creates it: a missing file reads as "no
- * usage". Costs are summed in whole micro-dollars, so totals are exact; requests recorded
- * before costs were (schema version 4) count 0.
+ * Reading the SQLite usage database: per-key statistics, and summaries by key and model or by
+ * UTC day. Every function opens the file read-only and never creates it: a missing file reads
+ * as "no usage". Costs are summed in whole micro-dollars, so totals are exact; requests
+ * recorded before costs were (schema version 4) count 0.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { openReadOnlyDb, toIsoTime, userVersion } from "./_db.ts";
-import { toUsd } from "../spend/pricing.ts";
+import {
+  type DailyUsage,
+  DAY_MS,
+  emptyDailyUsage,
+  emptySummary,
+  type KeyStats,
+  NO_MODEL,
+  toTotals,
+  type UsageQuery,
+  type UsageSummary,
+} from "./summary.ts";
 
-/** Milliseconds in a day: days are UTC days. */
-const DAY_MS = 86_400_000;
-
-/** What `keys list` shows per key. */
-export interface KeyStats {
-  /** Time of the most recent recorded request, ISO 8601 UTC (`…Z`). */
-  last_used_at: string | null;
-  /** Recorded requests, whatever their outcome. */
-  requests: number;
-}
+export {
+  type DailyUsage,
+  type DailyUsageRow,
+  type KeyStats,
+  NO_MODEL,
+  type UsageQuery,
+  type UsageSummary,
+  type UsageSummaryRow,
+} from "./summary.ts";
 
 /**
  * Reads the last-used time and request count of every key that has recorded usage.
@@ -46,57 +55,6 @@ export function readKeyStats(
   }
 }
 
-/** One line of a summary: a key's usage of one model. */
-export interface UsageSummaryRow {
-  key_id: string;
-  /** The model the client asked for; {@linkcode NO_MODEL} when none was recorded. */
-  model: string;
-  requests: number;
-  /** Requests answered with a status ≥ 400. */
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  /** What the requests cost, in US dollars (those of models without a known price count 0). */
-  cost_usd: number;
-  /** Requests of a model with no known price (counted at 0 in `cost_usd`). */
-  unpriced_requests: number;
-}
-
-/** Usage between two times, by key and model (ordered by key_id, then model). */
-export interface UsageSummary {
-  /** ISO 8601 UTC. */
-  since: string;
-  /** ISO 8601 UTC. */
-  until: string;
-  rows: UsageSummaryRow[];
-}
-
-/** Shown as the model of requests recorded without one (e.g. a body that did not parse). */
-export const NO_MODEL = "-";
-
-/** One day of a daily series: the usage of every key (or of one) on one UTC day. */
-export interface DailyUsageRow {
-  /** The UTC day, `YYYY-MM-DD`. */
-  day: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost_usd: number;
-  unpriced_requests: number;
-}
-
-/** Usage between two times, one row per UTC day, days without requests included. */
-export interface DailyUsage {
-  /** ISO 8601 UTC. */
-  since: string;
-  /** ISO 8601 UTC. */
-  until: string;
-  rows: DailyUsageRow[];
-}
-
 /** The summed columns of every summary, costs in whole micro-dollars. */
 function totalsSql(db: DatabaseSync): string {
   const costs = userVersion(db) >= 4
@@ -107,23 +65,8 @@ function totalsSql(db: DatabaseSync): string {
     SUM(completion_tokens) AS completion_tokens, SUM(total_tokens) AS total_tokens, ${costs}`;
 }
 
-/** The summed columns of one result row, as numbers. */
-function totalsOf(row: Record<string, unknown>) {
-  return {
-    requests: Number(row.requests),
-    errors: Number(row.errors),
-    prompt_tokens: Number(row.prompt_tokens),
-    completion_tokens: Number(row.completion_tokens),
-    total_tokens: Number(row.total_tokens),
-    cost_usd: toUsd(Number(row.cost_micro_usd ?? 0)),
-    unpriced_requests: Number(row.unpriced_requests ?? 0),
-  };
-}
-
 /** The window's bounds and key filter, as SQL parameters. */
-function windowParameters(
-  query: { keyId?: string; since: number; until: number },
-): Record<string, string | number> {
+function windowParameters(query: UsageQuery): Record<string, string | number> {
   const parameters: Record<string, string | number> = {
     since: Math.floor(query.since),
     until: Math.ceil(query.until),
@@ -138,15 +81,8 @@ function windowParameters(
  * @param dbPath The SQLite file (CHOREOAI_DB); a missing file gives no rows and is not created.
  * @param query Optional key id, and the window in milliseconds since the epoch.
  */
-export function summarizeUsage(
-  dbPath: string,
-  query: { keyId?: string; since: number; until: number },
-): UsageSummary {
-  const summary: UsageSummary = {
-    since: toIsoTime(query.since),
-    until: toIsoTime(query.until),
-    rows: [],
-  };
+export function summarizeUsage(dbPath: string, query: UsageQuery): UsageSummary {
+  const summary = emptySummary(query);
   const db = openReadOnlyDb(dbPath);
   if (db === undefined) return summary;
   try {
@@ -158,7 +94,7 @@ export function summarizeUsage(
       GROUP BY 1, 2
       ORDER BY 1, 2`);
     for (const row of statement.all({ ...windowParameters(query), no_model: NO_MODEL })) {
-      summary.rows.push({ key_id: String(row.key_id), model: String(row.model), ...totalsOf(row) });
+      summary.rows.push({ key_id: String(row.key_id), model: String(row.model), ...toTotals(row) });
     }
     return summary;
   } finally {
@@ -173,30 +109,8 @@ export function summarizeUsage(
  * @param dbPath The SQLite file (CHOREOAI_DB); a missing file gives zero rows for every day.
  * @param query Optional key id, and the window in milliseconds since the epoch.
  */
-export function summarizeUsageByDay(
-  dbPath: string,
-  query: { keyId?: string; since: number; until: number },
-): DailyUsage {
-  const days = new Map<number, DailyUsageRow>();
-  const first = Math.floor(query.since / DAY_MS);
-  const last = Math.floor(query.until / DAY_MS);
-  for (let day = first; day <= last; day++) {
-    days.set(day, {
-      day: toIsoTime(day * DAY_MS).slice(0, 10),
-      requests: 0,
-      errors: 0,
-      prompt_tokens: 0,
-      completion_tokens: 0,
-      total_tokens: 0,
-      cost_usd: 0,
-      unpriced_requests: 0,
-    });
-  }
-  const series: DailyUsage = {
-    since: toIsoTime(query.since),
-    until: toIsoTime(query.until),
-    rows: [...days.values()],
-  };
+export function summarizeUsageByDay(dbPath: string, query: UsageQuery): DailyUsage {
+  const { series, days } = emptyDailyUsage(query);
   const db = openReadOnlyDb(dbPath);
   if (db === undefined) return series;
   try {
@@ -209,7 +123,7 @@ export function summarizeUsageByDay(
       ORDER BY 1`);
     for (const row of statement.all(windowParameters(query))) {
       const day = days.get(Number(row.day));
-      if (day !== undefined) Object.assign(day, totalsOf(row));
+      if (day !== undefined) Object.assign(day, toTotals(row));
     }
     return series;
   } finally {

@@ -6,7 +6,7 @@
  * before costs were recorded) reads as "unknown" (undefined), never as an error.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { type MicroUsd, toMicroUsd } from "../spend/pricing.ts";
+import type { MicroUsd } from "../spend/pricing.ts";
 import { openReadOnlyDb } from "./_db.ts";
 
 /** Whether the `requests` table of `db` has a `cost_usd` column. */
@@ -32,11 +32,13 @@ export function readSpend(
   try {
     if (!hasCostColumn(db)) return undefined;
     const placeholders = keyIds.map(() => "?").join(", ");
+    // Summed as whole micro-dollars (integers), as the summaries and PostgreSQL do: a sum of
+    // floating-point dollars drifts over millions of requests.
     const row = db.prepare(
-      `SELECT COALESCE(SUM(cost_usd), 0) AS spent FROM requests
-       WHERE key_id IN (${placeholders}) AND time >= ?`,
+      `SELECT COALESCE(SUM(CAST(round(cost_usd * 1000000) AS INTEGER)), 0) AS spent
+       FROM requests WHERE key_id IN (${placeholders}) AND time >= ?`,
     ).get(...keyIds, Math.floor(since));
-    return toMicroUsd(Number(row?.spent ?? 0));
+    return Number(row?.spent ?? 0);
   } finally {
     db.close();
   }

@@ -4,12 +4,9 @@
  */
 import { type KeyFile, type KeyRecord, type KeyRole, keyRole } from "../../keys/key_file.ts";
 import { type KeyStatus, keyStatus } from "../../keys/status.ts";
-import { readKeyStats } from "../../usage/store.ts";
-import { readSpend } from "../../usage/spend.ts";
-import { rotationSpenders } from "../../keys/verify.ts";
-import { type Budget, formatResetTime, formatUsd } from "../../spend/budget.ts";
-import { type BudgetPeriod, periodWindow } from "../../spend/period.ts";
-import { toMicroUsd, toUsd } from "../../spend/pricing.ts";
+import { formatUsd } from "../../spend/budget.ts";
+import { toMicroUsd } from "../../spend/pricing.ts";
+import { type BudgetStatus, type KeyStats, readKeyUsage } from "./key_usage.ts";
 import { describeBudget } from "./set_budget.ts";
 import { type CliIo, EXIT } from "../io.ts";
 import { findKey, json, printable, readableTime } from "./_shared.ts";
@@ -29,78 +26,12 @@ type KeyView = Omit<KeyRecord, "digest" | "role"> & {
   budget_status: BudgetStatus | null;
 };
 
-/** A key's budget in the current period, as `list --json` and `show --json` print it. */
-interface BudgetStatus {
-  usd: number;
-  period: BudgetPeriod;
-  /** `key`: its own budget; `default`: CHOREOAI_DEFAULT_BUDGET_USD's. */
-  source: "key" | "default";
-  /** Recorded cost of its requests in the period (with its rotation chain's); null: unknown. */
-  spent_usd: number | null;
-  remaining_usd: number | null;
-  /** When the period resets (ISO 8601, UTC); null for a total budget. */
-  resets_at: string | null;
-}
-
-/** Reads each key's spend in its budget's current period; warns once when it cannot. */
-function budgetReader(file: KeyFile, io: CliIo, now: number) {
-  const spenders = rotationSpenders(file.keys);
-  let warned = false;
-  const warn = (reason: string) => {
-    if (warned) return;
-    warned = true;
-    io.stderr(`warning: ${reason}: spent is shown as ?\n`);
-  };
-  return (key: KeyRecord): BudgetStatus | null => {
-    const budget: Budget | undefined = key.budget ?? io.defaultBudget;
-    if (budget === undefined) return null;
-    const { start, resetsAt } = periodWindow(budget.period, now);
-    const keyIds = spenders.get(key.id)?.keyIds ?? [key.id];
-    let spent: number | undefined;
-    try {
-      spent = readSpend(io.dbPath, keyIds, start);
-      if (spent === undefined) warn(`the usage database "${io.dbPath}" records no costs`);
-    } catch (error) {
-      warn(
-        `cannot read spend from "${io.dbPath}" (${
-          error instanceof Error ? error.message : String(error)
-        })`,
-      );
-    }
-    return {
-      usd: budget.usd,
-      period: budget.period,
-      source: key.budget === undefined ? "default" : "key",
-      spent_usd: spent === undefined ? null : toUsd(spent),
-      remaining_usd: spent === undefined
-        ? null
-        : toUsd(Math.max(0, toMicroUsd(budget.usd) - spent)),
-      resets_at: resetsAt === undefined ? null : formatResetTime(resetsAt),
-    };
-  };
-}
-
 /** `$1.25/$100.00 month`, with `(default)` for the gateway's default; `-` for none. */
 function budgetCell(status: BudgetStatus | null): string {
   if (status === null) return "-";
   const spent = status.spent_usd === null ? "?" : `$${formatUsd(toMicroUsd(status.spent_usd))}`;
   const budget = `$${formatUsd(toMicroUsd(status.usd))}`;
   return `${spent}/${budget} ${status.period}${status.source === "default" ? " (default)" : ""}`;
-}
-
-type KeyStats = ReadonlyMap<string, { last_used_at: string | null; requests: number }>;
-
-function readStats(io: CliIo): KeyStats {
-  try {
-    return readKeyStats(io.dbPath);
-  } catch (error) {
-    io.stderr(
-      `warning: cannot read usage from "${io.dbPath}" (${
-        error instanceof Error ? error.message : String(error)
-      }): last use and request counts are left out\n`,
-    );
-    return new Map();
-  }
 }
 
 function toView(
@@ -217,9 +148,8 @@ export async function listCommand(args: readonly string[], io: CliIo): Promise<n
   noArguments("list", positionals);
   const list = keyListOf(io);
   const file = await list.read();
-  const stats = readStats(io);
   const now = io.now();
-  const budgetOf = budgetReader(file, io, now);
+  const { stats, budgetOf } = await readKeyUsage(file.keys, { file, io, now });
   const views = file.keys.map((key) => toView(key, file, { stats, budgetOf, now }));
   if (values.json === true) {
     io.stdout(json(views));
@@ -243,11 +173,8 @@ export async function showCommand(args: readonly string[], io: CliIo): Promise<n
   const file = await list.read();
   const key = findKey(file, id, list.where);
   const now = io.now();
-  const view = toView(key, file, {
-    stats: readStats(io),
-    budgetOf: budgetReader(file, io, now),
-    now,
-  });
+  const { stats, budgetOf } = await readKeyUsage([key], { file, io, now });
+  const view = toView(key, file, { stats, budgetOf, now });
   io.stdout(values.json === true ? json(view) : formatDetails(view));
   return EXIT.ok;
 }

@@ -1,0 +1,46 @@
+/**
+ * The read side of usage, whichever database holds it: per-key statistics, summaries by key and
+ * model or by UTC day, and what keys have spent. {@linkcode createSqliteUsageReader} reads
+ * CHOREOAI_DB; `createPostgresUsageReader` (src/db/usage_query.ts) reads CHOREOAI_DATABASE_URL
+ * and gives the same answers for the same records.
+ */
+import type { MicroUsd } from "../spend/pricing.ts";
+import { readKeyStats, summarizeUsage, summarizeUsageByDay } from "./query.ts";
+import { readSpend } from "./spend.ts";
+import type { DailyUsage, KeyStats, UsageQuery, UsageSummary } from "./summary.ts";
+
+/** Reads recorded usage. */
+export interface UsageReader {
+  /**
+   * Where the usage is read from, for messages: `"./choreoai.db"` (quoted), or the database's
+   * URL with its password hidden.
+   */
+  readonly where: string;
+  /** Key id → last use and request count, for every key with recorded usage. */
+  keyStats(): Promise<Map<string, KeyStats>>;
+  /** Requests of the window by key and model, ordered by key id, then model. */
+  summarize(query: UsageQuery): Promise<UsageSummary>;
+  /** Requests of the window by UTC day, every day of the window (zeros included), oldest first. */
+  summarizeByDay(query: UsageQuery): Promise<DailyUsage>;
+  /**
+   * What `keyIds` spent since `since` (ms since the epoch), in micro-USD; undefined when the
+   * database records no costs (a SQLite file older than schema version 4).
+   */
+  spend(keyIds: readonly string[], since: number): Promise<MicroUsd | undefined>;
+}
+
+/**
+ * A reader of the SQLite usage database: a missing file reads as no usage and is not created.
+ *
+ * @param dbPath The SQLite file (CHOREOAI_DB).
+ */
+export function createSqliteUsageReader(dbPath: string): UsageReader {
+  return {
+    where: `"${dbPath}"`,
+    // Promise.try: a synchronous throw becomes a rejection, as a database's errors are.
+    keyStats: () => Promise.try(() => readKeyStats(dbPath)),
+    summarize: (query) => Promise.try(() => summarizeUsage(dbPath, query)),
+    summarizeByDay: (query) => Promise.try(() => summarizeUsageByDay(dbPath, query)),
+    spend: (keyIds, since) => Promise.try(() => readSpend(dbPath, keyIds, since)),
+  };
+}
