@@ -75,7 +75,10 @@ async function resolveDns(host: string): Promise<string[]> {
  * database that cannot be read, or records no costs yet, counts as nothing spent (logged once).
  */
 function recordedSpend(
-  read: (keyIds: readonly string[], since: number) => MicroUsd | undefined | Promise<MicroUsd>,
+  read: (
+    keyIds: readonly string[],
+    since: number,
+  ) => MicroUsd | undefined | Promise<MicroUsd | undefined>,
   where: string,
   log: Logger,
 ): RecordedSpend {
@@ -211,9 +214,8 @@ async function serve(log: Logger): Promise<number> {
   let responses: ResponsesStore;
   let recorded: RecordedSpend;
   if (database !== undefined) {
-    ({ usage, responses, recorded } = database);
-    const shown = redactDatabaseUrl(config.databaseUrl ?? "");
-    recorded = recordedSpend(database.recorded, shown, log);
+    ({ usage, responses } = database);
+    recorded = recordedSpend(database.spend, redactDatabaseUrl(config.databaseUrl ?? ""), log);
   } else {
     try {
       usage = openUsageRecorder(config.dbPath, { log, onDropped: (count) => countDropped(count) });

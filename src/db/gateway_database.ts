@@ -8,7 +8,7 @@
 import type { ResponsesStore } from "../dialects/responses/store.ts";
 import type { Logger } from "../log.ts";
 import type { KeyIndex } from "../keys/verify.ts";
-import type { RecordedSpend } from "../spend/ledger.ts";
+import type { MicroUsd } from "../spend/pricing.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { connectDatabase, redactDatabaseUrl, type Sql } from "./connect.ts";
 import { type LiveKeyList, openDatabaseKeyList } from "./live_key_list.ts";
@@ -23,8 +23,8 @@ export interface GatewayDatabase {
   readonly keys: LiveKeyList | undefined;
   readonly usage: UsageRecorder;
   readonly responses: ResponsesStore;
-  /** What keys have spent since a time: where budget counters start. */
-  readonly recorded: RecordedSpend;
+  /** What keys have spent since a time, in micro-USD: where budget counters start. */
+  spend(keyIds: readonly string[], since: number): Promise<MicroUsd | undefined>;
   /** Whether the key list cannot be re-read or usage records cannot be written now. */
   degraded(): boolean;
   /** Usage records waiting to be written. */
@@ -102,7 +102,7 @@ export async function openGatewayDatabase(
     keys,
     usage,
     responses,
-    recorded: (keyIds, since) => reader.spend(keyIds, since),
+    spend: (keyIds, since) => reader.spend(keyIds, since),
     degraded: () => live?.status() === "degraded" || usage.status() !== "ok",
     queued: () => usage.queued(),
     async close() {
