@@ -62,6 +62,30 @@ Deno.test("production without a key list refuses to start", async () => {
   assert.match(stderr, /CHOREOAI_KEYS_FILE/);
 });
 
+Deno.test("a database that cannot be used stops the start, named without its password", async (t) => {
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    [
+      "unreachable",
+      { CHOREOAI_DATABASE_URL: "postgres://choreoai:hunter2@127.0.0.1:1/choreoai" },
+      /Cannot use the database postgres:\/\/choreoai:\*\*\*@127\.0\.0\.1:1\/choreoai: .*ECONNREFUSED/,
+    ],
+    [
+      "not a PostgreSQL URL",
+      { CHOREOAI_DATABASE_URL: "mysql://root:hunter2@127.0.0.1/choreoai" },
+      /CHOREOAI_DATABASE_URL.*must be a URL postgres:\/\//,
+    ],
+  ];
+  for (const [name, env, message] of cases) {
+    await t.step(name, async () => {
+      const { code, stderr } = await run([], { CHOREOAI_PORT: "0", ...env });
+      assert.equal(code, 1);
+      assert.match(stderr, message);
+      assert.ok(!stderr.includes("hunter2"), stderr);
+      assert.ok(!stderr.includes("    at "), "no stack trace");
+    });
+  }
+});
+
 Deno.test("development mode warns at start, loudly off loopback", async (t) => {
   await t.step("loopback", async () => {
     await using gateway = await spawnGateway({});
