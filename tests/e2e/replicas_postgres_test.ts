@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the figures of the issue are printed for the CI log
 /**
  * Issue 18 with real processes: two gateway replicas (`main.ts`) sharing one real PostgreSQL
  * (CHOREOAI_DATABASE_URL, the key list in it: no key file) and one real `redis-server`.
