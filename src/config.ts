@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import ipaddr from "ipaddr.js";
-import { parseDuration } from "./cli/duration.ts";
+import { parseDuration } from "./duration.ts";
 import { isIpOrCidr } from "./keys/scopes.ts";
 import { type Budget, BudgetSchema } from "./spend/budget.ts";
 import { BUDGET_PERIODS } from "./spend/period.ts";

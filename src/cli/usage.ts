@@ -12,7 +12,7 @@ import {
 } from "../usage/summary.ts";
 import type { UsageReader } from "../usage/reader.ts";
 import { withUsageReader } from "./usage_reader.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 import { type CliIo, EXIT } from "./io.ts";
 
 const DEFAULT_SINCE = "7d";

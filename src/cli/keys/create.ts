@@ -3,20 +3,14 @@
  * an existing key, read from stdin).
  */
 import { MAX_TOKEN_BYTES } from "../../auth/authorization.ts";
-import {
-  digestKey,
-  generateKey,
-  hasValidChecksum,
-  KEY_PREFIX,
-  KEY_RANDOM_BYTES,
-} from "../../keys/generate.ts";
+import { hasValidChecksum, KEY_PREFIX } from "../../keys/generate.ts";
 import { type KeyRecord, keyRole } from "../../keys/key_file.ts";
+import { addKey, createKey, type KeyOperationContext } from "../../keys/operations.ts";
 import { type CliIo, EXIT } from "../io.ts";
 import { CommandError, expiryNote, json, printable } from "./_shared.ts";
 import { keyListOf } from "./key_list.ts";
 import { noArguments, parseFlags, parseNewKeySettings, SCOPE_OPTIONS } from "./flags.ts";
 import { HELP } from "./help.ts";
-import { newKeyId, newRecord } from "./new_record.ts";
 
 /** "admin " for an admin key, for the messages on stderr. */
 function roleNote(record: KeyRecord): string {
@@ -34,13 +28,15 @@ export async function createCommand(args: readonly string[], io: CliIo): Promise
   const now = io.now();
   const settings = parseNewKeySettings(values, now, "create");
   const list = keyListOf(io);
-  const key = generateKey(io.randomBytes(KEY_RANDOM_BYTES));
-  let record: KeyRecord | undefined;
+  const ctx: KeyOperationContext = { now, randomBytes: io.randomBytes, where: list.where };
+  let created: { record: KeyRecord; secret: string } | undefined;
   await list.update((file) => {
-    record = newRecord(newKeyId(file, io), key, settings, now);
-    return { version: 1, keys: [...file.keys, record] };
+    const change = createKey(file, settings, ctx);
+    created = change;
+    return change.file;
   }, { create: true });
-  if (record === undefined) throw new Error("The key list was not updated");
+  if (created === undefined) throw new Error("The key list was not updated");
+  const { record, secret: key } = created;
   io.stderr(
     `Created ${roleNote(record)}key ${record.id} "${printable(record.name)}" (${record.hint}), ` +
       `${expiryNote(record.expires_at)}.\n` +
@@ -108,17 +104,12 @@ export async function addCommand(args: readonly string[], io: CliIo): Promise<nu
   const settings = parseNewKeySettings(values, now, "add");
   const list = keyListOf(io);
   const key = parseStdinKey(await io.readStdin(), io);
-  const digest = digestKey(key);
+  const ctx: KeyOperationContext = { now, randomBytes: io.randomBytes, where: list.where };
   let record: KeyRecord | undefined;
   await list.update((file) => {
-    const existing = file.keys.find((k) => k.digest === digest);
-    if (existing !== undefined) {
-      throw new CommandError(
-        `This key is already in the list as ${existing.id} ("${printable(existing.name)}")`,
-      );
-    }
-    record = newRecord(newKeyId(file, io), key, settings, now);
-    return { version: 1, keys: [...file.keys, record] };
+    const change = addKey(file, key, settings, ctx);
+    record = change.record;
+    return change.file;
   }, { create: true });
   if (record === undefined) throw new Error("The key list was not updated");
   io.stderr(

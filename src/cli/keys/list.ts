@@ -2,11 +2,10 @@
  * `choreoai keys list` and `choreoai keys show`: the keys of the key list with their status,
  * usage and budget, as a table, as details or as JSON. The digest is never printed.
  */
-import { type KeyFile, type KeyRecord, type KeyRole, keyRole } from "../../keys/key_file.ts";
-import { type KeyStatus, keyStatus } from "../../keys/status.ts";
+import { toView } from "../../keys/view.ts";
 import { formatUsd } from "../../spend/budget.ts";
 import { toMicroUsd } from "../../spend/pricing.ts";
-import { type BudgetStatus, type KeyStats, readKeyUsage } from "./key_usage.ts";
+import { type BudgetStatus, type KeyView, readKeyUsage } from "./key_usage.ts";
 import { describeBudget } from "./set_budget.ts";
 import { type CliIo, EXIT } from "../io.ts";
 import { findKey, json, printable, readableTime } from "./_shared.ts";
@@ -14,47 +13,12 @@ import { keyListOf } from "./key_list.ts";
 import { HELP_OPTION, JSON_OPTION, noArguments, oneId, parseFlags } from "./flags.ts";
 import { HELP } from "./help.ts";
 
-/**
- * A key as `list --json` and `show --json` print it: the stored fields without the digest, and
- * the role even when the file leaves it out (a client key).
- */
-type KeyView = Omit<KeyRecord, "digest" | "role"> & {
-  role: KeyRole;
-  status: KeyStatus;
-  last_used_at: string | null;
-  requests: number;
-  budget_status: BudgetStatus | null;
-};
-
 /** `$1.25/$100.00 month`, with `(default)` for the gateway's default; `-` for none. */
 function budgetCell(status: BudgetStatus | null): string {
   if (status === null) return "-";
   const spent = status.spent_usd === null ? "?" : `$${formatUsd(toMicroUsd(status.spent_usd))}`;
   const budget = `$${formatUsd(toMicroUsd(status.usd))}`;
   return `${spent}/${budget} ${status.period}${status.source === "default" ? " (default)" : ""}`;
-}
-
-function toView(
-  key: KeyRecord,
-  file: KeyFile,
-  { stats, budgetOf, now }: {
-    stats: KeyStats;
-    budgetOf: (key: KeyRecord) => BudgetStatus | null;
-    now: number;
-  },
-): KeyView {
-  const { id, name, role: _role, digest: _digest, ...stored } = key;
-  const usage = stats.get(key.id);
-  return {
-    id,
-    name,
-    role: keyRole(key),
-    ...stored,
-    status: keyStatus(key, file.keys, now),
-    last_used_at: usage?.last_used_at ?? null,
-    requests: usage?.requests ?? 0,
-    budget_status: budgetOf(key),
-  };
 }
 
 function formatTable(rows: readonly (readonly string[])[]): string {

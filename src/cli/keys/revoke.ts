@@ -1,8 +1,8 @@
 /** `choreoai keys revoke`: revoke a key now; revoking a revoked key changes nothing. */
 import type { KeyRecord } from "../../keys/key_file.ts";
-import { keyStatus } from "../../keys/status.ts";
+import { revokeKey } from "../../keys/operations.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import { findKey, formatTime, printable, readableTime, wholeSeconds } from "./_shared.ts";
+import { printable, readableTime } from "./_shared.ts";
 import { HELP_OPTION, oneId, parseFlags } from "./flags.ts";
 import { HELP } from "./help.ts";
 import { keyListOf } from "./key_list.ts";
@@ -17,17 +17,15 @@ export async function revokeCommand(args: readonly string[], io: CliIo): Promise
   const id = oneId("revoke", positionals);
   const list = keyListOf(io);
   const now = io.now();
-  const revokedAt = formatTime(wholeSeconds(now));
   let before: KeyRecord | undefined;
+  let revokedAt: string | null = null;
   let alreadyRevoked = false;
   await list.update((file) => {
-    before = findKey(file, id, list.where);
-    alreadyRevoked = keyStatus(before, file.keys, now) === "revoked";
-    if (alreadyRevoked) return file;
-    return {
-      version: 1,
-      keys: file.keys.map((k) => k.id === id ? { ...k, revoked_at: revokedAt } : k),
-    };
+    const change = revokeKey(file, id, { now, randomBytes: io.randomBytes, where: list.where });
+    before = file.keys.find((k) => k.id === id);
+    alreadyRevoked = !change.changed;
+    revokedAt = change.record.revoked_at;
+    return change.file;
   });
   if (before === undefined) throw new Error("The key list was not read");
   const label = `${before.id} "${printable(before.name)}" (${before.hint})`;
@@ -38,7 +36,7 @@ export async function revokeCommand(args: readonly string[], io: CliIo): Promise
     );
   } else {
     io.stderr(
-      `Revoked key ${label} at ${revokedAt}. ` +
+      `Revoked key ${label} at ${revokedAt ?? "-"}. ` +
         `A running gateway refuses it ${list.inForce}.\n`,
     );
   }

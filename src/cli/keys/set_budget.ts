@@ -3,18 +3,20 @@
  * change it, or remove it (`--none`: the gateway's default then applies, if any).
  */
 import type { KeyRecord } from "../../keys/key_file.ts";
+import { setKeyBudget } from "../../keys/operations.ts";
+import { FLAG_LABELS } from "../../keys/settings.ts";
 import { type Budget, formatUsd } from "../../spend/budget.ts";
 import { describePeriod } from "../../spend/period.ts";
 import { toMicroUsd } from "../../spend/pricing.ts";
 import { type CliIo, EXIT } from "../io.ts";
-import { CommandError, findKey, json, printable, UsageError } from "./_shared.ts";
+import { json, printable, UsageError } from "./_shared.ts";
 import {
   BUDGET_OPTIONS,
   HELP_OPTION,
   JSON_OPTION,
   oneId,
-  parseBudget,
   parseBudgetPeriod,
+  parseBudgetUsd,
   parseFlags,
 } from "./flags.ts";
 import { HELP } from "./help.ts";
@@ -23,25 +25,6 @@ import { keyListOf } from "./key_list.ts";
 /** A budget as the messages on stderr say it: `$100.00 per month (UTC)`. */
 export function describeBudget(budget: Budget): string {
   return `$${formatUsd(toMicroUsd(budget.usd))} ${describePeriod(budget.period)}`;
-}
-
-/** The budget the flags give `key`: a period alone changes the period of its own budget. */
-function nextBudget(
-  key: KeyRecord,
-  values: { "budget-usd"?: string | undefined; "budget-period"?: string | undefined },
-): Budget {
-  const period = values["budget-period"];
-  if (values["budget-usd"] === undefined && period !== undefined) {
-    if (key.budget === undefined) {
-      throw new CommandError(
-        `Key ${key.id} has no budget of its own to change the period of: give --budget-usd too`,
-      );
-    }
-    return { usd: key.budget.usd, period: parseBudgetPeriod(period, "set-budget") };
-  }
-  const budget = parseBudget(values, "set-budget", key.budget?.period ?? "month");
-  if (budget === null) throw new Error("parseBudget gave no budget for --budget-usd");
-  return budget;
 }
 
 /** Runs `choreoai keys set-budget`: returns the exit code, or throws a UsageError or CommandError. */
@@ -70,19 +53,26 @@ export async function setBudgetCommand(args: readonly string[], io: CliIo): Prom
       "set-budget",
     );
   }
-  // A bad amount or period is a usage error before the file is touched.
-  if (values["budget-usd"] !== undefined) parseBudget(values, "set-budget");
-  else if (values["budget-period"] !== undefined) {
-    parseBudgetPeriod(values["budget-period"], "set-budget");
-  }
+  // A bad amount or period is a usage error before the key list is touched.
+  const change = values.none === true ? null : {
+    ...(values["budget-usd"] === undefined
+      ? {}
+      : { usd: parseBudgetUsd(values["budget-usd"], "set-budget") }),
+    ...(values["budget-period"] === undefined
+      ? {}
+      : { period: parseBudgetPeriod(values["budget-period"], "set-budget") }),
+  };
   const list = keyListOf(io);
   let changed: KeyRecord | undefined;
   await list.update((file) => {
-    const key = findKey(file, id, list.where);
-    const { budget: _old, ...rest } = key;
-    changed = values.none === true ? rest : { ...rest, budget: nextBudget(key, values) };
-    const next = changed;
-    return { version: 1, keys: file.keys.map((k) => k.id === id ? next : k) };
+    const next = setKeyBudget(file, id, change, {
+      now: io.now(),
+      randomBytes: io.randomBytes,
+      where: list.where,
+      labels: FLAG_LABELS,
+    });
+    changed = next.record;
+    return next.file;
   });
   if (changed === undefined) throw new Error("The key list was not updated");
   const label = `${changed.id} "${printable(changed.name)}"`;

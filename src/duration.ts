@@ -1,5 +1,5 @@
 /**
- * Durations on the command line (`--since 7d`, `--expires-in 30d`, `--grace 24h`).
+ * Durations in settings and on the command line (`--since 7d`, `--expires-in 30d`, `--grace 24h`).
  */
 
 const DURATION_REGEXP = /^(\d+)([smhd])$/;
