@@ -6,6 +6,7 @@
  */
 import { redactDatabaseUrl, type Sql } from "./connect.ts";
 import type { UsageReader } from "../usage/reader.ts";
+import { readPostgresBuckets, readPostgresLatencies } from "./usage_buckets.ts";
 import {
   DAY_MS,
   emptyDailyUsage,
@@ -101,5 +102,7 @@ export function createPostgresUsageReader(
         WHERE key_id = ANY(${keys}::text[]) AND time >= ${Math.floor(from)}`;
       return Number(row?.spent ?? 0);
     },
+    buckets: (query) => readPostgresBuckets(sql, query),
+    latencies: (query) => readPostgresLatencies(sql, query),
   };
 }

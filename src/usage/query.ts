@@ -56,7 +56,7 @@ export function readKeyStats(
 }
 
 /** The summed columns of every summary, costs in whole micro-dollars. */
-function totalsSql(db: DatabaseSync): string {
+export function totalsSql(db: DatabaseSync): string {
   const costs = userVersion(db) >= 4
     ? `SUM(CAST(round(COALESCE(cost_usd, 0) * 1000000) AS INTEGER)) AS cost_micro_usd,
        SUM(COALESCE(unpriced, 0)) AS unpriced_requests`

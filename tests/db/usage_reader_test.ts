@@ -11,6 +11,7 @@ import { openPostgresUsageRecorder } from "../../src/db/usage_recorder.ts";
 import { createLogger } from "../../src/log.ts";
 import { createSqliteUsageReader, type UsageReader } from "../../src/usage/reader.ts";
 import { openUsageRecorder, type UsageRecord } from "../../src/usage/recorder.ts";
+import type { BucketQuery } from "../../src/usage/series.ts";
 import type { UsageQuery } from "../../src/usage/summary.ts";
 import { hasPostgres, POSTGRES_SKIPPED, startPostgres } from "../_helpers/postgres.ts";
 import { T0, usageRecord } from "../_helpers/usage_records.ts";
@@ -54,6 +55,10 @@ function spread(count: number): UsageRecord[] {
       total_tokens: tokens + (tokens % 700),
       cost_usd: (next() % 9_000_000) / 1_000_000_000 + 0.000001,
       unpriced: false,
+      // Latencies with fractions and ties (from the draws above, so the records stay the
+      // same); every seventh request without a first byte.
+      latency_ms: ((tokens * 37) % 40_000) / 8,
+      ttfb_ms: i % 7 === 0 ? null : ((tokens * 11) % 3_000) / 4,
     }));
   }
   return records;
@@ -158,6 +163,65 @@ Deno.test({
     }
     await t.step("spend(): exact micro-dollars", async () => {
       assert.equal(await same((reader) => reader.spend(["key_old"], 0)), 12_500_000);
+    });
+
+    const MINUTE = 60_000;
+    const buckets: [string, BucketQuery][] = [
+      ["a day in 15-minute buckets", { since: T0 - DAY, until: T0 + 1, bucketMs: 15 * MINUTE }],
+      ["a week in days, by key", { since: T0 - 7 * DAY, until: T0 + 1, bucketMs: DAY, by: "key" }],
+      ["a week in days, by model", {
+        since: T0 - 7 * DAY,
+        until: T0 + 1,
+        bucketMs: DAY,
+        by: "model",
+      }],
+      ["an hour in minutes", { since: T0 - HOUR, until: T0, bucketMs: MINUTE }],
+      ["one key and model, by model", {
+        since: T0 - 7 * DAY,
+        until: T0 + 1,
+        bucketMs: 6 * HOUR,
+        by: "model",
+        keyId: "key_a",
+        model: "gpt-4o",
+      }],
+      ["requests without a model", {
+        since: T0 - 7 * DAY,
+        until: T0 + 1,
+        bucketMs: DAY,
+        model: "-",
+      }],
+      ["fractional bounds", { since: MIDNIGHT - 0.5, until: T0 + 0.5, bucketMs: HOUR }],
+      ["a window with nothing", { since: T0 + 2, until: T0 + HOUR, bucketMs: MINUTE }],
+    ];
+    for (const [name, query] of buckets) {
+      await t.step(`buckets(): ${name}`, async () => {
+        const rows = await same((reader) => reader.buckets(query));
+        const total = rows.reduce((sum, row) => sum + row.requests, 0);
+        const { since, until, keyId } = query;
+        const summary = await sqlite.summarize({ since, until, ...(keyId ? { keyId } : {}) });
+        if (query.model === undefined) {
+          assert.equal(total, summary.rows.reduce((sum, row) => sum + row.requests, 0));
+        }
+        for (const row of rows) assert.equal(row.time % query.bucketMs, 0);
+      });
+      await t.step(`latencies(): ${name}`, async () => {
+        const series = await same((reader) => reader.latencies(query));
+        assert.equal(series.sampled, false);
+      });
+    }
+    await t.step("buckets(): groups in byte order, costs exact", async () => {
+      const rows = await same((reader) =>
+        reader.buckets({ since: T0, until: T0 + 1, bucketMs: DAY, by: "key" })
+      );
+      assert.deepEqual(rows.map((row) => row.group), ["Key_z", "key_a", "key_ä"]);
+      assert.equal(rows.find((row) => row.group === "key_a")?.cost_usd, 1.234567);
+    });
+    await t.step("latencies(): percentile_cont's interpolation, nulls left out", async () => {
+      const series = await same((reader) =>
+        reader.latencies({ since: T0 - 7 * DAY, until: T0 + 1, bucketMs: DAY })
+      );
+      assert.ok(series.buckets.length >= 7);
+      assert.ok(series.total.latency_p50_ms !== null && series.total.ttfb_p99_ms !== null);
     });
   } finally {
     await sql.end({ timeout: 1 });
