@@ -20,6 +20,8 @@ import { redactDatabaseUrl } from "./src/db/url.ts";
 import { parseKeyFile } from "./src/keys/key_file.ts";
 import { compileKeyIndex } from "./src/keys/verify.ts";
 import { readSpend } from "./src/usage/spend.ts";
+import { createSqliteUsageReader, type UsageReader } from "./src/usage/reader.ts";
+import { fileKeyList, type KeyListAccess } from "./src/keys/key_list_access.ts";
 import { helpText, parseCli } from "./src/cli.ts";
 import {
   type Config,
@@ -213,8 +215,15 @@ async function serve(log: Logger): Promise<number> {
   let usage: UsageRecorder;
   let responses: ResponsesStore;
   let recorded: RecordedSpend;
+  // The admin API reads and changes the key list in force, and reads the usage recorded.
+  let keyList: KeyListAccess | undefined = database?.keyList;
+  if (keyList === undefined && config.keysFile !== undefined) {
+    keyList = fileKeyList(config.keysFile);
+  }
+  let usageReader: UsageReader;
   if (database !== undefined) {
     ({ usage, responses } = database);
+    usageReader = database.reader;
     recorded = recordedSpend(database.spend, redactDatabaseUrl(config.databaseUrl ?? ""), log);
   } else {
     try {
@@ -241,6 +250,7 @@ async function serve(log: Logger): Promise<number> {
     }
     const dbPath = config.dbPath;
     recorded = recordedSpend((keyIds, since) => readSpend(dbPath, keyIds, since), dbPath, log);
+    usageReader = createSqliteUsageReader(dbPath);
   }
 
   /** Writes the usage records still queued, then closes the usage store(s). Idempotent. */
@@ -340,6 +350,10 @@ async function serve(log: Logger): Promise<number> {
     random: Math.random,
     pricing,
     ...(database === undefined ? {} : { databaseDegraded: database.degraded }),
+    ...(keyList === undefined ? {} : { keyList }),
+    ...(store === undefined ? {} : { keyStore: store }),
+    usageReader,
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
   });
   // Signals are handled before the listening line is printed, so no signal falls in a gap.
   let stopping = false;

@@ -10,12 +10,13 @@
  * a stream when it ends); a budgeted one is settled with that cost and carries its budget
  * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
  */
+import { setAdminHeaders } from "./admin/headers.ts";
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
 import { createDeadlines } from "./deadlines.ts";
 import { type Dialect, dialectOf } from "./dialects/dialect.ts";
-import { GatewayError, toGatewayError } from "./errors.ts";
+import { errors, GatewayError, toGatewayError } from "./errors.ts";
 import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URLS, MAX_REQUEST_IMAGE_BYTES } from "./http/image_fetch.ts";
 import { pickRequestId } from "./http/request_id.ts";
@@ -34,12 +35,16 @@ import {
   endpointLabel,
   endpointScopeOf,
   findRoute,
+  isAdminPagePath,
   isAdminPath,
   LIMITED_ENDPOINTS,
   pathOf,
   recordedEndpoint,
 } from "./routes/paths.ts";
 import { compileIpScope, resolveClientIp } from "./keys/scopes.ts";
+import type { KeyListAccess } from "./keys/key_list_access.ts";
+import { createProviderHealth, type ProviderHealth } from "./observe/provider_health.ts";
+import type { UsageReader } from "./usage/reader.ts";
 import type { UsageRecord } from "./usage/store.ts";
 import { type CostMeter, createCostMeter } from "./spend/cost_meter.ts";
 import { type Pricing, type RequestCost, toMicroUsd, toUsd } from "./spend/pricing.ts";
@@ -115,6 +120,24 @@ export interface AppDeps {
    * usage records wait. `/health` then answers `degraded`; none: no database to watch.
    */
   readonly databaseDegraded?: () => boolean;
+  /**
+   * The key list the admin API reads and changes (the file, or the database's); none: the API
+   * lists no keys and refuses changes (development mode).
+   */
+  readonly keyList?: KeyListAccess;
+  /** The key list in force, reloaded by the admin API after each change it makes. */
+  readonly keyStore?: { reload(): Promise<unknown> };
+  /** Recorded usage, for the admin API's usage pages; none: nothing recorded. */
+  readonly usageReader?: UsageReader;
+  /** Tracks each target's recent attempts (the providers page); default: a new tracker. */
+  readonly providerHealth?: ProviderHealth;
+  /** Cryptographically random bytes for keys the admin API creates; default: Web Crypto. */
+  readonly randomBytes?: (length: number) => Uint8Array;
+  /**
+   * Serves the admin page (`GET /admin`, `/admin/`, `/admin/assets/…`), which needs no key;
+   * none: those paths are 404.
+   */
+  readonly adminPage?: (request: Request, path: string) => Response | Promise<Response>;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -156,6 +179,8 @@ export function createHandler(
   const limiter = deps.limiter ?? NO_LIMITS;
   const ledger = deps.ledger ?? createMemoryLedger({ recorded: () => 0, now });
   const routing = deps.routing ?? fixed(buildRouting(config));
+  const providerHealth = deps.providerHealth ?? createProviderHealth(now);
+  const breakers = createBreakers(() => routing().breaker, now);
   const routeDeps: RouteDeps = {
     config,
     fetch: deps.fetch,
@@ -163,7 +188,7 @@ export function createHandler(
     randomId: deps.randomId,
     log,
     routing,
-    breakers: createBreakers(() => routing().breaker, now),
+    breakers,
     random: deps.random ?? Math.random,
     sleep,
     catalog: createModelCatalog({
@@ -180,6 +205,19 @@ export function createHandler(
     pingIntervalMs: deps.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     responses: deps.responses,
     metrics: deps.metrics,
+    providerHealth,
+    admin: {
+      keyList: deps.keyList,
+      reloadKeys: () => deps.keyStore?.reload() ?? Promise.resolve("unchanged"),
+      usage: deps.usageReader,
+      providerHealth,
+      routing,
+      breakers,
+      defaultBudget: config.defaultBudget,
+      now,
+      randomBytes: deps.randomBytes ?? ((length) => crypto.getRandomValues(new Uint8Array(length))),
+      log,
+    },
     tracing: deps.tracing,
     pricing: deps.pricing,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined
@@ -221,6 +259,13 @@ export function createHandler(
     if (path === "/health" && (request.method === "GET" || request.method === "HEAD")) {
       const unwell = degraded() || databaseDegraded?.() === true;
       return Response.json({ status: unwell ? "degraded" : "ok" });
+    }
+    // The admin page holds no data: it is served to anyone, before authentication.
+    if (isAdminPagePath(path)) {
+      if (deps.adminPage === undefined) {
+        throw errors.notFound(`Unknown path: ${request.method} ${path}`);
+      }
+      return await deps.adminPage(request, path);
     }
     const principal = isAdminPath(path)
       ? admitAdmin(path, {
@@ -325,7 +370,8 @@ export function createHandler(
   }
 
   function recordUsage(state: RequestState, path: string, status: number, finished: number): void {
-    if (deps.usage === undefined || state.keyId === undefined) return;
+    // The admin API's own calls are not usage: the page polls it.
+    if (deps.usage === undefined || state.keyId === undefined || path.startsWith("/admin/")) return;
     const { fields } = state;
     deps.usage.record({
       time: state.started,
@@ -420,6 +466,7 @@ export function createHandler(
     }
     const { headers } = response;
     headers.set("x-request-id", requestId);
+    if (path === "/admin" || path.startsWith("/admin/")) setAdminHeaders(headers, path);
     if (allowOrigin !== null) addCorsHeaders(headers, allowOrigin);
     if (state.limits?.decision !== undefined) {
       setRateLimitHeaders(headers, state.limits.decision);

@@ -7,8 +7,10 @@
  */
 import type { ResponsesStore } from "../dialects/responses/store.ts";
 import type { Logger } from "../log.ts";
+import { databaseKeyList, type KeyListAccess } from "../keys/key_list_access.ts";
 import type { KeyIndex } from "../keys/verify.ts";
 import type { MicroUsd } from "../spend/pricing.ts";
+import type { UsageReader } from "../usage/reader.ts";
 import type { UsageRecorder } from "../usage/recorder.ts";
 import { connectDatabase, redactDatabaseUrl, type Sql } from "./connect.ts";
 import { type LiveKeyList, openDatabaseKeyList } from "./live_key_list.ts";
@@ -21,7 +23,11 @@ import { openPostgresUsageRecorder } from "./usage_recorder.ts";
 export interface GatewayDatabase {
   /** The live key list, when the keys live in the database (no CHOREOAI_KEYS_FILE). */
   readonly keys: LiveKeyList | undefined;
+  /** Reading and changing that key list (the admin API), through the gateway's pool. */
+  readonly keyList: KeyListAccess | undefined;
   readonly usage: UsageRecorder;
+  /** Reads the recorded usage (the admin API's usage pages). */
+  readonly reader: UsageReader;
   readonly responses: ResponsesStore;
   /** What keys have spent since a time, in micro-USD: where budget counters start. */
   spend(keyIds: readonly string[], since: number): Promise<MicroUsd | undefined>;
@@ -96,11 +102,13 @@ export async function openGatewayDatabase(
     ttlMs: options.responsesTtlMs,
     now: options.now,
   });
-  const reader = createPostgresUsageReader(sql);
+  const reader = createPostgresUsageReader(sql, { url });
   const live = keys;
   return {
     keys,
+    keyList: keys === undefined ? undefined : databaseKeyList((use) => use(sql)),
     usage,
+    reader,
     responses,
     spend: (keyIds, since) => reader.spend(keyIds, since),
     degraded: () => live?.status() === "degraded" || usage.status() !== "ok",

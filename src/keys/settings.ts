@@ -104,7 +104,7 @@ export function checkExpiresAt(value: string, now: number, label: string): strin
 
 /** A new key's expiry: a duration from now, a time, or null (never); not both. */
 export function checkExpiry(
-  given: { expiresIn?: string | undefined; expiresAt?: string | undefined },
+  given: { expiresIn?: string | undefined; expiresAt?: string | null | undefined },
   now: number,
   labels: SettingLabels,
 ): string | null {
@@ -119,7 +119,9 @@ export function checkExpiry(
     const duration = checkDuration(expiresIn, labels.expiresIn);
     return formatTime(laterTime(labels.expiresIn, wholeSeconds(now), duration));
   }
-  return expiresAt === undefined ? null : checkExpiresAt(expiresAt, now, labels.expiresAt);
+  return expiresAt === undefined || expiresAt === null
+    ? null
+    : checkExpiresAt(expiresAt, now, labels.expiresAt);
 }
 
 /** A key's name: trimmed, not empty, no control characters, at most 200 characters. */

@@ -2,6 +2,7 @@
 import { GatewayError } from "../errors.ts";
 import { readJsonBody } from "../http/body.ts";
 import type { Principal } from "../auth/verifier.ts";
+import type { AdminApiDeps } from "../admin/api/deps.ts";
 import type { Config } from "../config.ts";
 import type { Deadlines } from "../deadlines.ts";
 import type { RateLimiter } from "../limits/limiter.ts";
@@ -16,6 +17,7 @@ import type { Breakers } from "../routing/breaker.ts";
 import type { Routing } from "../routing/table.ts";
 import type { ResponsesStore } from "../dialects/responses/store.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
+import type { ProviderHealth } from "../observe/provider_health.ts";
 import type { UpstreamTimer } from "../observe/timer.ts";
 import type { Tracing } from "../observe/tracing.ts";
 import type { PricedTarget, Pricing } from "../spend/pricing.ts";
@@ -99,6 +101,10 @@ export interface RouteDeps {
   readonly responses: ResponsesStore | undefined;
   /** Prometheus metrics; none when turned off. */
   readonly metrics: GatewayMetrics | undefined;
+  /** What the admin API (`/admin/api/…`) works with. */
+  readonly admin: AdminApiDeps | undefined;
+  /** Each target's recent attempts, errors and latencies (the admin API's providers page). */
+  readonly providerHealth: ProviderHealth | undefined;
   /** Spans of upstream attempts and trace context for providers; none when tracing is off. */
   readonly tracing: Tracing | undefined;
   /**

@@ -3,6 +3,8 @@
  * path counts as for key scopes, usage records and metrics, and which paths are limited or for
  * operators only. Pure.
  */
+import { findAdminRoute } from "../admin/api/router.ts";
+import { ADMIN_API_PREFIX } from "../admin/headers.ts";
 import { errors, type GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observe/metrics.ts";
 import { OTHER } from "../observe/labels.ts";
@@ -105,11 +107,22 @@ export function endpointScopeOf(path: string): string {
 }
 
 /**
- * Whether a path is for operators only: `/metrics`, `/admin` and everything under `/admin/`.
- * Such a request is admitted by {@linkcode admitAdmin} instead of plain authentication.
+ * Whether a path is the admin page itself: `/admin`, `/admin/` and `/admin/assets/…`. The page
+ * holds no data (it calls the admin API with the key the operator types in), so these paths are
+ * public: answered before authentication, by the page's handler (`AppDeps.adminPage`).
+ */
+export function isAdminPagePath(path: string): boolean {
+  return path === "/admin" || path === "/admin/" || path.startsWith("/admin/assets/");
+}
+
+/**
+ * Whether a path is for operators only: `/metrics`, and everything under `/admin/` but the page
+ * ({@linkcode isAdminPagePath}). Such a request is admitted by {@linkcode admitAdmin} instead of
+ * plain authentication.
  */
 export function isAdminPath(path: string): boolean {
-  return path === "/metrics" || path === "/admin" || path.startsWith("/admin/");
+  if (path === "/metrics") return true;
+  return path.startsWith("/admin/") && !isAdminPagePath(path);
 }
 
 /**
@@ -133,11 +146,13 @@ export function endpointLabel(path: string): string {
   return OTHER;
 }
 
+/** The handler of a method and path, or the 404 / 405 to answer. */
 export function findRoute(
   method: string,
   path: string,
 ): RouteHandler | GatewayError {
   if (path.startsWith(RESPONSES_PREFIX)) return findResponseRoute(method, path);
+  if (path.startsWith(ADMIN_API_PREFIX)) return findAdminRoute(method, path);
   if (path.startsWith(MODEL_PREFIX) && path.length > MODEL_PREFIX.length) {
     if (method !== "GET") return errors.methodNotAllowed(method, MODEL_METHODS);
     let id: string;

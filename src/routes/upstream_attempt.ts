@@ -163,16 +163,18 @@ export function runAttempts<T>(
 }
 
 /**
- * An attempt function that reports each attempt to the metrics and runs it in a span of its own
- * (when tracing): the first of a request, a retry of the same model, or a fallback model's; how
- * it ended; its time to an answer.
+ * An attempt function that reports each attempt to the metrics and the provider health tracker,
+ * and runs it in a span of its own (when tracing): the first of a request, a retry of the same
+ * model, or a fallback model's; how it ended; its time to an answer.
  */
 function observed<T>(
   deps: RouteDeps,
   attempt: (attempt: Attempt) => Promise<AttemptOutcome<T>>,
 ): (attempt: Attempt) => Promise<AttemptOutcome<T>> {
-  const { metrics, tracing } = deps;
-  if (metrics === undefined && tracing === undefined) return attempt;
+  const { metrics, tracing, providerHealth } = deps;
+  if (metrics === undefined && tracing === undefined && providerHealth === undefined) {
+    return attempt;
+  }
   let lastModel: string | undefined;
   return async (next) => {
     const kind = lastModel === undefined
@@ -185,6 +187,15 @@ function observed<T>(
     const outcome = tracing === undefined
       ? await attempt(next)
       : await tracing.attempt({ attempt: next, kind }, () => attempt(next));
+    const ms = deps.now() - started;
+    if (providerHealth !== undefined && (outcome.ok || outcome.next !== "skip")) {
+      // The provider's failures (retry) count as errors; the request's own (stop) do not.
+      providerHealth.attempted(
+        next.target,
+        ms,
+        !outcome.ok && outcome.next === "retry" ? outcome.error : undefined,
+      );
+    }
     metrics?.attemptFinished({
       provider: next.target.provider.name,
       target: next.target.key,
@@ -192,7 +203,7 @@ function observed<T>(
       kind,
       outcome: attemptOutcome(outcome),
       code: outcome.ok ? undefined : outcome.error.code ?? undefined,
-      ms: deps.now() - started,
+      ms,
     });
     return outcome;
   };

@@ -3,7 +3,7 @@ import { admitAdmin, LOOPBACK_HINT } from "../../src/auth/admin_access.ts";
 import { developmentPrincipal, type Principal } from "../../src/auth/verifier.ts";
 import { authErrors } from "../../src/auth/authorization.ts";
 import { GatewayError } from "../../src/errors.ts";
-import { isAdminPath } from "../../src/routes/paths.ts";
+import { isAdminPagePath, isAdminPath } from "../../src/routes/paths.ts";
 
 function keyPrincipal(admin: boolean): Principal {
   return { ...developmentPrincipal("sk-choreo-AbC…9xYz"), id: "key_test000001", admin };
@@ -19,11 +19,14 @@ function refusal(run: () => unknown): GatewayError {
   assert.fail("expected a refusal");
 }
 
-Deno.test("isAdminPath() is true for /metrics, /admin and everything under /admin/", async (t) => {
+Deno.test("isAdminPath() is true for /metrics and everything under /admin/ but the page", async (t) => {
   const cases: [string, boolean][] = [
     ["/metrics", true],
-    ["/admin", true],
-    ["/admin/", true],
+    ["/admin", false],
+    ["/admin/", false],
+    ["/admin/assets/app.js", false],
+    ["/admin/assetsx", true],
+    ["/admin/api/keys", true],
     ["/admin/keys", true],
     ["/admin/keys/key_1/revoke", true],
     ["/metrics/", false],
@@ -37,6 +40,23 @@ Deno.test("isAdminPath() is true for /metrics, /admin and everything under /admi
   ];
   for (const [path, admin] of cases) {
     await t.step(path, () => assert.equal(isAdminPath(path), admin));
+  }
+});
+
+Deno.test("isAdminPagePath() is true for exactly the page: /admin, /admin/, /admin/assets/…", async (t) => {
+  const cases: [string, boolean][] = [
+    ["/admin", true],
+    ["/admin/", true],
+    ["/admin/assets/app.js", true],
+    ["/admin/assets/", true],
+    ["/admin/assets", false],
+    ["/admin/api/keys", false],
+    ["/admin/index.html", false],
+    ["/adminx", false],
+    ["/metrics", false],
+  ];
+  for (const [path, page] of cases) {
+    await t.step(path, () => assert.equal(isAdminPagePath(path), page));
   }
 });
 

@@ -1,8 +1,9 @@
 /**
- * Admin keys end to end: only admin keys reach `/metrics` and `/admin` (no such route exists
- * yet, so an admitted request ends in 404), client keys get 403 before any route lookup, and an
+ * Admin keys end to end: only admin keys reach `/metrics` and `/admin/…` (an admitted request
+ * to a path without a route ends in 404), client keys get 403 before any route lookup, and an
  * admin key is a model key only for the models it lists. In development mode those paths need no
- * key but answer loopback peers only.
+ * key but answer loopback peers only. The admin page itself (`/admin`, `/admin/`,
+ * `/admin/assets/…`) holds no data and needs no key.
  */
 import assert from "node:assert/strict";
 import { createDevelopmentVerifier } from "../../src/auth/verifier.ts";
@@ -14,7 +15,8 @@ import { createHandler } from "../../src/server.ts";
 import { startGateway, type TestGateway } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 
-const ADMIN_PATHS = ["/metrics", "/admin", "/admin/", "/admin/keys", "/admin/no/such/page"];
+const ADMIN_PATHS = ["/metrics", "/admin/keys", "/admin/no/such/page", "/admin/api/nothing"];
+const PAGE_PATHS = ["/admin", "/admin/", "/admin/assets/app.js"];
 
 function keyListGateway(records: Parameters<typeof keyFileText>[0]): TestGateway {
   const index = compileKeyIndex(parseKeyFile(keyFileText(records)));
@@ -81,6 +83,15 @@ Deno.test("with a key list, only admin keys pass /metrics and /admin; client key
   await t.step("a loopback peer gets no favours with a key list", async () => {
     assert.equal((await call(gateway, "/metrics")).status, 401);
   });
+  for (const path of PAGE_PATHS) {
+    await t.step(`${path}: the page needs no key (404: no page served here)`, async () => {
+      for (const token of [undefined, client.token, "sk-choreo-not-a-key"]) {
+        const { status, error } = await call(gateway, path, token === undefined ? {} : { token });
+        assert.equal(status, 404);
+        assert.equal(error.code, "not_found");
+      }
+    });
+  }
 });
 
 Deno.test("an admin key is a model key only for the models it lists", async (t) => {
