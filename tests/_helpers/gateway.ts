@@ -48,6 +48,18 @@ export interface GatewayOptions {
   readonly metrics?: AppDeps["metrics"];
   /** Prices of requests (`createPricing`); none by default: costs are not computed. */
   readonly pricing?: AppDeps["pricing"];
+  /** The key list the admin API reads and changes. */
+  readonly keyList?: AppDeps["keyList"];
+  /** The key list in force, reloaded after the admin API's changes. */
+  readonly keyStore?: AppDeps["keyStore"];
+  /** Recorded usage, for the admin API. */
+  readonly usageReader?: AppDeps["usageReader"];
+  /** The provider health tracker; default: the gateway's own. */
+  readonly providerHealth?: AppDeps["providerHealth"];
+  /** Serves the admin page. */
+  readonly adminPage?: AppDeps["adminPage"];
+  /** The clock; default: the real one. */
+  readonly now?: () => number;
 }
 
 /** Starts a gateway. */
@@ -64,7 +76,7 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     })());
   const logs: Record<string, unknown>[] = [];
   const shutdown = new AbortController();
-  const now = () => performance.timeOrigin + performance.now();
+  const now = options.now ?? (() => performance.timeOrigin + performance.now());
   const ownStore = options.responses === undefined
     ? openResponsesStore(":memory:", { ttlMs: config.responsesTtlMs, now })
     : undefined;
@@ -87,6 +99,11 @@ export function startGateway(options: GatewayOptions = {}): TestGateway {
     ...(responses === undefined ? {} : { responses }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(options.pricing === undefined ? {} : { pricing: options.pricing }),
+    ...(options.keyList === undefined ? {} : { keyList: options.keyList }),
+    ...(options.keyStore === undefined ? {} : { keyStore: options.keyStore }),
+    ...(options.usageReader === undefined ? {} : { usageReader: options.usageReader }),
+    ...(options.providerHealth === undefined ? {} : { providerHealth: options.providerHealth }),
+    ...(options.adminPage === undefined ? {} : { adminPage: options.adminPage }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
   return {

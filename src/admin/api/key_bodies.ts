@@ -72,8 +72,19 @@ const PatchKeySchema = z.strictObject({
 
 const RotateKeySchema = z.strictObject({ grace: z.string().optional() });
 
-/** Validates `body` with `schema`, or throws the 400 naming its first bad field. */
+/** Validates `body` with `schema`, or throws the 400 naming its first bad (or unknown) field. */
 function shaped<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  if (issue?.code === "unrecognized_keys") {
+    const names = issue.keys.map((key) => JSON.stringify(key.slice(0, 40)));
+    const prefix = issue.path.length === 0 ? "" : `${issue.path.join(".")}.`;
+    throw errors.invalidRequest(
+      `Unknown field${names.length > 1 ? "s" : ""} ${names.join(", ")}`,
+      `${prefix}${issue.keys[0]?.slice(0, 40)}`,
+    );
+  }
   const parsed = parseRequestBody(schema, body);
   if (!parsed.ok) throw parsed.error;
   return parsed.request;

@@ -151,8 +151,10 @@ export async function revokeKeyRoute(call: AdminCall): Promise<Response> {
 /** `POST /admin/api/keys/{id}/rotate`: 201 with the new key, the old one, and the secret. */
 export async function rotateKeyRoute(call: AdminCall): Promise<Response> {
   const id = keyId(call);
-  const hasBody = call.request.body !== null;
-  const grace = parseRotateKey(hasBody ? await call.body() : {});
+  // A body is optional: none (or an empty one) takes the default grace.
+  const { request } = call;
+  const empty = request.body === null || request.headers.get("content-length") === "0";
+  const grace = parseRotateKey(empty ? {} : await call.body());
   const graceMs = checked(() => checkDuration(grace, FIELD_LABELS.grace, true));
   const rotated = await change(
     call,
