@@ -13,6 +13,7 @@ import { parseKeyFile } from "../src/keys/key_file.ts";
 import { compileKeyIndex, createKeyListVerifier } from "../src/keys/verify.ts";
 import { createLogger, type LogSink } from "../src/log.ts";
 import { type AttemptSummary, createMetrics, type RequestSummary } from "../src/observe/metrics.ts";
+import { createProviderHealth } from "../src/observe/provider_health.ts";
 import { parseChatCompletionRequest } from "../src/openai/schema.ts";
 import { contentText, estimatePromptTokens, estimateTokens } from "../src/tokens/mod.ts";
 import { openUsageRecorder, type UsageRecord } from "../src/usage/recorder.ts";
@@ -218,3 +219,37 @@ Deno.bench(
     await metrics.render();
   },
 );
+
+// The provider health tracker (always on): one attempt recorded, as every upstream attempt
+// does, next to the metrics' attemptFinished; and the admin API's read of it.
+const health = createProviderHealth(() => performance.timeOrigin + performance.now());
+const healthTarget = {
+  key: `openai/${UPSTREAM_MODEL}`,
+  provider: { name: "openai", apiKey: "sk-bench-provider-key-0123456789" },
+};
+const healthFailure = new GatewayError("openai: upstream failed", {
+  status: 502,
+  type: "api_error",
+  code: "upstream_error",
+});
+for (let i = 0; i < 50; i++) {
+  health.attempted({ ...healthTarget, key: `openai/model-${i}` }, 1, healthFailure);
+}
+
+Deno.bench("provider health: a successful attempt", { group: "attempt", baseline: true }, () => {
+  health.attempted(healthTarget, 0.95);
+});
+
+Deno.bench("provider health: a failed attempt", { group: "attempt" }, () => {
+  health.attempted(healthTarget, 0.95, healthFailure);
+});
+
+Deno.bench("metrics record: attemptFinished (for comparison)", { group: "attempt" }, () => {
+  metrics.attemptFinished(attemptSummary);
+});
+
+Deno.bench("provider health: snapshot of 51 targets (the API's read)", {
+  group: "attempt read",
+}, () => {
+  health.snapshot();
+});

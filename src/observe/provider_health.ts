@@ -12,7 +12,7 @@
 import type { GatewayError } from "../errors.ts";
 import { percentileCont } from "../usage/series.ts";
 
-/** How far back the numbers go. */
+/** How far back the numbers go: the current minute and the 14 before it. */
 export const HEALTH_WINDOW_MS = 15 * 60_000;
 /** Most targets tracked at once. */
 export const MAX_TARGETS = 200;
@@ -95,7 +95,7 @@ class TargetRing {
 export function redactMessage(message: string, secret: string): string {
   let text = secret.length >= 6 ? message.replaceAll(secret, "***") : message;
   text = text
-    .replace(/\b(Bearer|Basic)\s+[^\s"',]+/gi, "$1 ***")
+    .replace(/\b(Bearer|Basic)\s+[^\s"',()[\]{}]+/gi, "$1 ***")
     .replace(/\b(sk|pk|rk|AIza|key)[-_A-Za-z0-9]{16,}/g, "$1***")
     .replace(/([?&](?:key|api[-_]?key|token|access_token|sig)=)[^&\s"']+/gi, "$1***");
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…` : text;
@@ -142,7 +142,8 @@ export function createProviderHealth(now: () => number): ProviderHealth {
     snapshot() {
       const time = now();
       const currentMinute = Math.floor(time / MINUTE_MS);
-      const since = time - HEALTH_WINDOW_MS;
+      // The current minute and the 14 before it, for counts, latencies and errors alike.
+      const since = (currentMinute - MINUTES + 1) * MINUTE_MS;
       const health: TargetHealth[] = [];
       for (const [target, ring] of targets) {
         let attempts = 0;
