@@ -1,15 +1,17 @@
 /**
  * `createHandler(deps)`: the gateway as a plain `(Request, info) => Promise<Response>`.
  *
- * Order of checks: CORS preflight, `/health` (no auth), authentication (for `/metrics` and
- * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
- * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
+ * Order of checks: CORS preflight, `/health` and the admin page (no auth), authentication (for
+ * `/metrics` and `/admin/…`: admin keys only, or loopback in development mode; every `/admin`
+ * answer gets the admin security headers), then the route table (404 unknown path, 405 wrong
+ * method — both after auth so outsiders cannot map routes), then the route. This
  * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
  * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each request is
  * priced once, from the target that served it and its usage (a whole answer before it is sent,
  * a stream when it ends); a budgeted one is settled with that cost and carries its budget
  * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
  */
+import { createAdminApiDeps } from "./admin/api/deps.ts";
 import { setAdminHeaders } from "./admin/headers.ts";
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
@@ -120,23 +122,17 @@ export interface AppDeps {
    * usage records wait. `/health` then answers `degraded`; none: no database to watch.
    */
   readonly databaseDegraded?: () => boolean;
-  /**
-   * The key list the admin API reads and changes (the file, or the database's); none: the API
-   * lists no keys and refuses changes (development mode).
-   */
+  /** The key list the admin API reads and changes; none: it refuses changes (development mode). */
   readonly keyList?: KeyListAccess;
   /** The key list in force, reloaded by the admin API after each change it makes. */
   readonly keyStore?: { reload(): Promise<unknown> };
-  /** Recorded usage, for the admin API's usage pages; none: nothing recorded. */
+  /** Recorded usage, for the admin API; none: nothing recorded. */
   readonly usageReader?: UsageReader;
-  /** Tracks each target's recent attempts (the providers page); default: a new tracker. */
+  /** Each target's recent attempts (the admin API's providers); default: a new tracker. */
   readonly providerHealth?: ProviderHealth;
-  /** Cryptographically random bytes for keys the admin API creates; default: Web Crypto. */
+  /** Random bytes for keys the admin API creates; default: Web Crypto. */
   readonly randomBytes?: (length: number) => Uint8Array;
-  /**
-   * Serves the admin page (`GET /admin`, `/admin/`, `/admin/assets/…`), which needs no key;
-   * none: those paths are 404.
-   */
+  /** Serves the admin page (`/admin`, `/admin/`, `/admin/assets/…`, no key); none: 404. */
   readonly adminPage?: (request: Request, path: string) => Response | Promise<Response>;
 }
 
@@ -206,18 +202,7 @@ export function createHandler(
     responses: deps.responses,
     metrics: deps.metrics,
     providerHealth,
-    admin: {
-      keyList: deps.keyList,
-      reloadKeys: () => deps.keyStore?.reload() ?? Promise.resolve("unchanged"),
-      usage: deps.usageReader,
-      providerHealth,
-      routing,
-      breakers,
-      defaultBudget: config.defaultBudget,
-      now,
-      randomBytes: deps.randomBytes ?? ((length) => crypto.getRandomValues(new Uint8Array(length))),
-      log,
-    },
+    admin: createAdminApiDeps(deps, { routing, breakers, providerHealth }),
     tracing: deps.tracing,
     pricing: deps.pricing,
     imageFetch: config.fetchImageUrls && deps.resolveDns !== undefined

@@ -5,6 +5,7 @@ import type { ProviderHealth } from "../../observe/provider_health.ts";
 import type { Breakers } from "../../routing/breaker.ts";
 import type { Routing } from "../../routing/table.ts";
 import type { Budget } from "../../spend/budget.ts";
+import type { AppDeps } from "../../server.ts";
 import type { UsageReader } from "../../usage/reader.ts";
 
 /** The admin API's dependencies. */
@@ -26,4 +27,25 @@ export interface AdminApiDeps {
   /** Cryptographically random bytes (new keys and their ids). */
   readonly randomBytes: (length: number) => Uint8Array;
   readonly log: Logger;
+}
+
+/**
+ * The admin API's dependencies from the gateway's, and the routing, breakers and provider
+ * tracker `createHandler` made.
+ */
+export function createAdminApiDeps(
+  deps: AppDeps,
+  made: Pick<AdminApiDeps, "routing" | "breakers" | "providerHealth">,
+): AdminApiDeps {
+  const { keyStore } = deps;
+  return {
+    ...made,
+    keyList: deps.keyList,
+    reloadKeys: () => keyStore?.reload() ?? Promise.resolve("unchanged"),
+    usage: deps.usageReader,
+    defaultBudget: deps.config.defaultBudget,
+    now: deps.now,
+    randomBytes: deps.randomBytes ?? ((length) => crypto.getRandomValues(new Uint8Array(length))),
+    log: deps.log,
+  };
 }
