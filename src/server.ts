@@ -1,15 +1,17 @@
 /**
  * `createHandler(deps)`: the gateway as a plain `(Request, info) => Promise<Response>`.
  *
- * Order of checks: CORS preflight, `/health` (no auth), authentication (for `/metrics` and
- * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
- * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
- * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
- * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each request is
- * priced once, from the target that served it and its usage (a whole answer before it is sent,
- * a stream when it ends); a budgeted one is settled with that cost and carries its budget
- * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
+ * Order of checks: CORS preflight, `/health` and the admin web page (no auth), authentication
+ * (for `/metrics` and `/admin/…`: admin keys only, or loopback in development mode), then the
+ * route table (404 unknown path, 405 wrong method — both after auth so outsiders cannot map
+ * routes), then the route. This is the only place errors are caught and rendered, in the shape
+ * of the path's dialect (OpenAI's, or Anthropic's under `/v1/messages`). Every answer carries
+ * `Server-Timing`; each request is priced once, from the target that served it and its usage (a
+ * whole answer before it is sent, a stream when it ends); a budgeted one is settled with that
+ * cost and carries its budget headers; each finished request is logged, recorded, counted in the
+ * metrics and its span ended.
  */
+import { serveAdminPage } from "./admin/page.ts";
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
@@ -34,6 +36,7 @@ import {
   endpointLabel,
   endpointScopeOf,
   findRoute,
+  isAdminPagePath,
   isAdminPath,
   LIMITED_ENDPOINTS,
   pathOf,
@@ -222,6 +225,7 @@ export function createHandler(
       const unwell = degraded() || databaseDegraded?.() === true;
       return Response.json({ status: unwell ? "degraded" : "ok" });
     }
+    if (isAdminPagePath(path)) return await serveAdminPage(request, path);
     const principal = isAdminPath(path)
       ? admitAdmin(path, {
         mode: deps.verifier.mode,

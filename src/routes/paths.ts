@@ -105,11 +105,21 @@ export function endpointScopeOf(path: string): string {
 }
 
 /**
- * Whether a path is for operators only: `/metrics`, `/admin` and everything under `/admin/`.
- * Such a request is admitted by {@linkcode admitAdmin} instead of plain authentication.
+ * Whether a path is the admin web page or one of its files (`/admin`, `/admin/`,
+ * `/admin/assets/…`): public, since the page holds no data (it reads `/admin/api/…`).
+ */
+export function isAdminPagePath(path: string): boolean {
+  return path === "/admin" || path === "/admin/" || path.startsWith("/admin/assets/");
+}
+
+/**
+ * Whether a path is for operators only: `/metrics` and everything under `/admin/` but the page
+ * ({@linkcode isAdminPagePath}). Such a request is admitted by {@linkcode admitAdmin} instead of
+ * plain authentication.
  */
 export function isAdminPath(path: string): boolean {
-  return path === "/metrics" || path === "/admin" || path.startsWith("/admin/");
+  if (isAdminPagePath(path)) return false;
+  return path === "/metrics" || path.startsWith("/admin/");
 }
 
 /**

@@ -19,11 +19,15 @@ function refusal(run: () => unknown): GatewayError {
   assert.fail("expected a refusal");
 }
 
-Deno.test("isAdminPath() is true for /metrics, /admin and everything under /admin/", async (t) => {
+Deno.test("isAdminPath() is true for /metrics and everything under /admin/ but the page", async (t) => {
   const cases: [string, boolean][] = [
     ["/metrics", true],
-    ["/admin", true],
-    ["/admin/", true],
+    ["/admin", false],
+    ["/admin/", false],
+    ["/admin/assets/app.js", false],
+    ["/admin/assets/", false],
+    ["/admin/assets", true],
+    ["/admin/api/keys", true],
     ["/admin/keys", true],
     ["/admin/keys/key_1/revoke", true],
     ["/metrics/", false],

@@ -1,5 +1,5 @@
 /**
- * Admin keys end to end: only admin keys reach `/metrics` and `/admin` (no such route exists
+ * Admin keys end to end: only admin keys reach `/metrics` and `/admin/…` (no such route exists
  * yet, so an admitted request ends in 404), client keys get 403 before any route lookup, and an
  * admin key is a model key only for the models it lists. In development mode those paths need no
  * key but answer loopback peers only.
@@ -14,7 +14,8 @@ import { createHandler } from "../../src/server.ts";
 import { startGateway, type TestGateway } from "../_helpers/gateway.ts";
 import { keyFileText, makeKey } from "../_helpers/keys.ts";
 
-const ADMIN_PATHS = ["/metrics", "/admin", "/admin/", "/admin/keys", "/admin/no/such/page"];
+// `/admin` and `/admin/` are the public web page (tests/admin/page_test.ts).
+const ADMIN_PATHS = ["/metrics", "/admin/keys", "/admin/no/such/page"];
 
 function keyListGateway(records: Parameters<typeof keyFileText>[0]): TestGateway {
   const index = compileKeyIndex(parseKeyFile(keyFileText(records)));
