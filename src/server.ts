@@ -1,23 +1,21 @@
 /**
  * `createHandler(deps)`: the gateway as a plain `(Request, info) => Promise<Response>`.
  *
- * Order of checks: CORS preflight, `/health` and the admin web page (no auth), authentication
- * (for `/metrics` and `/admin/…`: admin keys only, or loopback in development mode), then the
- * route table (404 unknown path, 405 wrong method — both after auth so outsiders cannot map
- * routes), then the route. This is the only place errors are caught and rendered, in the shape
- * of the path's dialect (OpenAI's, or Anthropic's under `/v1/messages`). Every answer carries
- * `Server-Timing`; each request is priced once, from the target that served it and its usage (a
- * whole answer before it is sent, a stream when it ends); a budgeted one is settled with that
- * cost and carries its budget headers; each finished request is logged, recorded, counted in the
- * metrics and its span ended.
+ * Order of checks: CORS preflight, `/health` (no auth), authentication (for `/metrics` and
+ * `/admin`: admin keys only, or loopback in development mode), then the route table (404 unknown
+ * path, 405 wrong method — both after auth so outsiders cannot map routes), then the route. This
+ * is the only place errors are caught and rendered, in the shape of the path's dialect (OpenAI's,
+ * or Anthropic's under `/v1/messages`). Every answer carries `Server-Timing`; each request is
+ * priced once, from the target that served it and its usage (a whole answer before it is sent,
+ * a stream when it ends); a budgeted one is settled with that cost and carries its budget
+ * headers; each finished request is logged, recorded, counted in the metrics and its span ended.
  */
-import { serveAdminPage } from "./admin/page.ts";
 import { admitAdmin } from "./auth/admin_access.ts";
 import type { KeyVerifier, Principal } from "./auth/verifier.ts";
 import type { Config } from "./config.ts";
 import { createDeadlines } from "./deadlines.ts";
 import { type Dialect, dialectOf } from "./dialects/dialect.ts";
-import { GatewayError, toGatewayError } from "./errors.ts";
+import { errors, GatewayError, toGatewayError } from "./errors.ts";
 import { addCorsHeaders, createCorsPolicy, isPreflight, preflightResponse } from "./http/cors.ts";
 import { MAX_IMAGE_BYTES, MAX_IMAGE_URLS, MAX_REQUEST_IMAGE_BYTES } from "./http/image_fetch.ts";
 import { pickRequestId } from "./http/request_id.ts";
@@ -118,6 +116,11 @@ export interface AppDeps {
    * usage records wait. `/health` then answers `degraded`; none: no database to watch.
    */
   readonly databaseDegraded?: () => boolean;
+  /**
+   * Serves the admin page (`GET /admin`, `/admin/`, `/admin/assets/…`), which needs no key;
+   * none: those paths are 404.
+   */
+  readonly adminPage?: (request: Request, path: string) => Response | Promise<Response>;
 }
 
 /** How long a translated Messages stream stays silent before a `ping` (Anthropic sends ~10 s). */
@@ -225,7 +228,13 @@ export function createHandler(
       const unwell = degraded() || databaseDegraded?.() === true;
       return Response.json({ status: unwell ? "degraded" : "ok" });
     }
-    if (isAdminPagePath(path)) return await serveAdminPage(request, path);
+    // The admin page holds no data: it is served to anyone, before authentication.
+    if (isAdminPagePath(path)) {
+      if (deps.adminPage === undefined) {
+        throw errors.notFound(`Unknown path: ${request.method} ${path}`);
+      }
+      return await deps.adminPage(request, path);
+    }
     const principal = isAdminPath(path)
       ? admitAdmin(path, {
         mode: deps.verifier.mode,

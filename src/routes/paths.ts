@@ -105,21 +105,22 @@ export function endpointScopeOf(path: string): string {
 }
 
 /**
- * Whether a path is the admin web page or one of its files (`/admin`, `/admin/`,
- * `/admin/assets/…`): public, since the page holds no data (it reads `/admin/api/…`).
+ * Whether a path is the admin page itself: `/admin`, `/admin/` and `/admin/assets/…`. The page
+ * holds no data (it calls the admin API with the key the operator types in), so these paths are
+ * public: answered before authentication, by the page's handler (`AppDeps.adminPage`).
  */
 export function isAdminPagePath(path: string): boolean {
   return path === "/admin" || path === "/admin/" || path.startsWith("/admin/assets/");
 }
 
 /**
- * Whether a path is for operators only: `/metrics` and everything under `/admin/` but the page
+ * Whether a path is for operators only: `/metrics`, and everything under `/admin/` but the page
  * ({@linkcode isAdminPagePath}). Such a request is admitted by {@linkcode admitAdmin} instead of
  * plain authentication.
  */
 export function isAdminPath(path: string): boolean {
-  if (isAdminPagePath(path)) return false;
-  return path === "/metrics" || path.startsWith("/admin/");
+  if (path === "/metrics") return true;
+  return path.startsWith("/admin/") && !isAdminPagePath(path);
 }
 
 /**

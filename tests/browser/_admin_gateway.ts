@@ -7,6 +7,7 @@
  * Until the admin API is merged, `/admin/api/…` is answered by `_fake_admin_api.ts` over the same
  * key list and records; everything else (the page, `/v1/…`) by the real handler.
  */
+import { serveAdminPage } from "../../src/admin/page.ts";
 import { createHandler } from "../../src/server.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
@@ -78,6 +79,7 @@ export function startAdminGateway(): AdminGateway {
     usage: { record: (entry) => void records.push(entry) },
     routing: () => table,
     pricing: createPricing({ now }),
+    adminPage: serveAdminPage,
   });
   const state: FakeAdminState = {
     keys,

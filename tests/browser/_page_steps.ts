@@ -44,3 +44,13 @@ export async function clickButton(page: Page, scope: string, text: string): Prom
   }
   throw new Error(`No button "${text}" in ${scope}`);
 }
+
+/** Presses Tab until the focused element's text is `text` (at most `limit` times). */
+export async function tabTo(page: Page, text: string, limit = 20): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate("document.activeElement?.textContent?.trim()");
+    if (focused === text) return;
+  }
+  throw new Error(`Tab never reached "${text}"`);
+}

@@ -1,7 +1,7 @@
 /**
- * Screenshots of every admin page, light and dark, at laptop and phone widths. They go to a new
- * temporary directory, or to CHOREOAI_SCREENSHOTS_DIR when set (`deno task screenshots:admin`
- * sets docs/admin, the README's pictures).
+ * Screenshots of every admin page, light and dark, at laptop and phone widths, into a directory:
+ * a new temporary one, or CHOREOAI_SCREENSHOTS_DIR when set (`deno task screenshots:admin` sets
+ * docs/admin, the README's pictures).
  */
 import type { Page } from "puppeteer-core";
 import { openPage } from "./_page_steps.ts";
@@ -10,13 +10,14 @@ const PAGES = ["overview", "keys", "usage", "providers"];
 const SCHEMES = ["light", "dark"] as const;
 const DEVICES = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
-/** Takes the screenshots with `page` (signed in); returns where they are. */
-export async function takeScreenshots(
-  page: Page,
-  baseUrl: string,
-): Promise<{ dir: string; files: string[] }> {
-  const dir = Deno.env.get("CHOREOAI_SCREENSHOTS_DIR") ??
+/** Where the screenshots go (see above). */
+export async function screenshotsDir(): Promise<string> {
+  return Deno.env.get("CHOREOAI_SCREENSHOTS_DIR") ??
     await Deno.makeTempDir({ prefix: "choreoai-admin-screenshots-" });
+}
+
+/** Takes the screenshots with `page` (signed in) into `dir`; returns their paths. */
+export async function takeScreenshots(page: Page, baseUrl: string, dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const scheme of SCHEMES) {
     await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: scheme }]);
@@ -35,5 +36,5 @@ export async function takeScreenshots(
   }
   await page.emulateMediaFeatures([{ name: "prefers-color-scheme", value: "light" }]);
   await page.setViewport(DEVICES.laptop);
-  return { dir, files };
+  return files;
 }

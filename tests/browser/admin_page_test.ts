@@ -12,12 +12,13 @@ import {
   clickButton,
   openPage,
   submitKey,
+  tabTo,
   textOf,
   textsOf,
   valueOf,
   waitReady,
 } from "./_page_steps.ts";
-import { takeScreenshots } from "./_screenshots.ts";
+import { screenshotsDir, takeScreenshots } from "./_screenshots.ts";
 
 function client(baseUrl: string, apiKey: string): OpenAI {
   return new OpenAI({ apiKey, baseURL: `${baseUrl}/v1`, maxRetries: 0 });
@@ -91,6 +92,22 @@ Deno.test({
       }
     });
 
+    await t.step(
+      "keyboard: Tab to a page link and a button, Escape closes the dialog",
+      async () => {
+        await openPage(page, gateway.url, "overview");
+        await tabTo(page, "Keys");
+        await page.keyboard.press("Enter");
+        await waitReady(page, "keys");
+        await tabTo(page, "Create key");
+        await page.keyboard.press("Enter");
+        await page.waitForSelector("dialog[open]");
+        assert.equal(await page.evaluate("document.activeElement?.name"), "name");
+        await page.keyboard.press("Escape");
+        await page.waitForSelector("dialog", { hidden: true });
+      },
+    );
+
     await t.step("keys: create, use through the openai client, revoke, refused", async () => {
       await openPage(page, gateway.url, "keys");
       assert.deepEqual(
@@ -161,10 +178,14 @@ Deno.test({
       assert.match(await textOf(page, "main p[role=alert]"), /1 of 2 targets failing/);
     });
 
-    await t.step("screenshots of every page, light and dark, laptop and phone", async () => {
-      const shots = await takeScreenshots(page, gateway.url);
-      assert.equal(shots.files.length, 16);
-    });
+    const shots = await screenshotsDir();
+    await t.step(
+      `screenshots of every page, light and dark, laptop and phone: ${shots}`,
+      async () => {
+        const files = await takeScreenshots(page, gateway.url, shots);
+        assert.equal(files.length, 16);
+      },
+    );
 
     await t.step("sign out forgets the key", async () => {
       await openPage(page, gateway.url, "overview");

@@ -28,6 +28,12 @@ function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
+/** Room for the longest tick label of the value axis (about 7 px a character). */
+function axisWidth(_u, values) {
+  const longest = Math.max(0, ...(values ?? []).map((value) => String(value).length));
+  return Math.max(40, longest * 7 + 22);
+}
+
 function options(spec, width, box) {
   const muted = cssVar("--muted");
   const grid = { stroke: cssVar("--grid"), width: 1 };
@@ -37,7 +43,7 @@ function options(spec, width, box) {
     height: width < 480 ? 180 : 220,
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-    axes: [axis, { ...axis, size: 60, values: (_u, splits) => splits.map(spec.format) }],
+    axes: [axis, { ...axis, size: axisWidth, values: (_u, splits) => splits.map(spec.format) }],
     series: [
       {},
       ...spec.series.map((series, index) => ({
