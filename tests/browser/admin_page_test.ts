@@ -31,8 +31,6 @@ Deno.test({
     "admin page: sign in, overview from known traffic, keys made and revoked, usage, providers",
   ),
   ignore: CHROMIUM_MISSING,
-  sanitizeResources: false,
-  sanitizeOps: false,
   async fn(t) {
     await using gateway = startAdminGateway();
     const app = client(gateway.url, gateway.clientKey);
