@@ -13,6 +13,7 @@ import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { compileKeyIndex, createKeyListVerifier } from "../../src/keys/verify.ts";
 import type { KeyRecord } from "../../src/keys/key_file.ts";
+import { createMemoryLimiter } from "../../src/limits/mod.ts";
 import { buildRouting } from "../../src/routing/load.ts";
 import { parseRoutingFile } from "../../src/routing/routing_file.ts";
 import { createPricing } from "../../src/spend/create_pricing.ts";
@@ -79,6 +80,7 @@ export function startAdminGateway(): AdminGateway {
     usage: { record: (entry) => void records.push(entry) },
     routing: () => table,
     pricing: createPricing({ now }),
+    limiter: createMemoryLimiter({ now }),
     adminPage: serveAdminPage,
   });
   const state: FakeAdminState = {

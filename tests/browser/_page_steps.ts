@@ -54,3 +54,22 @@ export async function tabTo(page: Page, text: string, limit = 20): Promise<void>
   }
   throw new Error(`Tab never reached "${text}"`);
 }
+
+/** Replaces the value of the input matching `selector` with `text`, typed. */
+export async function fill(page: Page, selector: string, text: string): Promise<void> {
+  await page.$eval(selector, (input) => ((input as unknown as { value: string }).value = ""));
+  await page.type(selector, text);
+}
+
+/** The `data-key-id` of the Keys table's row named `name` with status `status`. */
+export async function keyRow(page: Page, name: string, status = "active"): Promise<string> {
+  const id = await page.$$eval(
+    `.table-wrap tbody tr[data-status="${status}"]`,
+    (rows, wanted) =>
+      rows.find((row) => row.querySelector("td")?.firstChild?.textContent === wanted)
+        ?.getAttribute("data-key-id"),
+    name,
+  );
+  if (typeof id !== "string") throw new Error(`No ${status} key named "${name}"`);
+  return id;
+}

@@ -47,13 +47,18 @@ function actions(key, writable, refresh) {
   );
 }
 
-function notice(data) {
-  if (data.writable) return null;
-  const text = data.source === "none"
-    ? "No key list is configured (development mode): keys cannot be created or changed here. " +
-      "Serve with CHOREOAI_KEYS_FILE or CHOREOAI_DATABASE_URL."
-    : "The key list is read only on this gateway.";
-  return h("p", { class: "notice" }, text);
+/** Why keys cannot be changed here, and why last use or spend may be missing. */
+function notices(data) {
+  const texts = [...(data.warnings ?? [])];
+  if (!data.writable) {
+    texts.unshift(
+      data.source === "none"
+        ? "No key list is configured (development mode): keys cannot be created or changed " +
+          "here. Serve with CHOREOAI_KEYS_FILE or CHOREOAI_DATABASE_URL."
+        : "The key list is read only on this gateway.",
+    );
+  }
+  return texts.map((text) => h("p", { class: "notice" }, text));
 }
 
 /** Renders the page into `root`. */
@@ -70,7 +75,7 @@ export async function renderKeys(root) {
   create.addEventListener("click", () => createKey(refresh));
   const keys = data.data;
   loading.replaceWith(
-    notice(data) ?? "",
+    ...notices(data),
     table({
       caption: `${keys.length} ${keys.length === 1 ? "key" : "keys"}`,
       head: ["Name", "Role", "Status", "Expires", "Last used", num("Requests"), "Spend", "Actions"],

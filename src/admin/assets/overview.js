@@ -145,5 +145,12 @@ export async function renderOverview(root, params) {
     loading,
   );
   const data = await getJson(`overview?period=${period}`);
-  loading.replaceWith(stats(data.totals), charts(data), topTables(data));
+  loading.replaceWith(
+    stats(data.totals),
+    data.sampled
+      ? h("p", { class: "muted" }, "Percentiles are computed from the most recent requests only.")
+      : "",
+    charts(data),
+    topTables(data),
+  );
 }
