@@ -29,7 +29,8 @@ function spend(key) {
 
 function actions(key, writable, refresh) {
   if (!writable) return h("span", { class: "muted" }, "Read only");
-  const ended = key.status === "revoked" || key.status === "expired";
+  // A revoked, expired or already rotated key cannot be rotated (the API answers 409).
+  const ended = key.status !== "active";
   const button = (label, run, disabled) =>
     h("button", {
       type: "button",
