@@ -45,6 +45,7 @@ import {
   writeText,
 } from "./src/log.ts";
 import { createHandler } from "./src/server.ts";
+import { serveAdminPage } from "./src/admin/page.ts";
 import { createMetrics } from "./src/observe/metrics.ts";
 import { createTracing } from "./src/observe/tracing.ts";
 import { createRandomIds } from "./src/random_id.ts";
@@ -344,6 +345,7 @@ async function serve(log: Logger): Promise<number> {
     ledger,
     responses,
     resolveDns,
+    adminPage: serveAdminPage,
     ...(metrics === undefined ? {} : { metrics }),
     ...(tracing === undefined ? {} : { tracing }),
     ...(routing === undefined ? {} : { routing: routing.current }),

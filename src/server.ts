@@ -132,7 +132,10 @@ export interface AppDeps {
   readonly providerHealth?: ProviderHealth;
   /** Random bytes for keys the admin API creates; default: Web Crypto. */
   readonly randomBytes?: (length: number) => Uint8Array;
-  /** Serves the admin page (`/admin`, `/admin/`, `/admin/assets/…`, no key); none: 404. */
+  /**
+   * Serves the admin page (`GET /admin`, `/admin/`, `/admin/assets/…`), which needs no key;
+   * none: those paths are 404.
+   */
   readonly adminPage?: (request: Request, path: string) => Response | Promise<Response>;
 }
 

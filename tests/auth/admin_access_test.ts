@@ -26,6 +26,8 @@ Deno.test("isAdminPath() is true for /metrics and everything under /admin/ but t
     ["/admin/", false],
     ["/admin/assets/app.js", false],
     ["/admin/assetsx", true],
+    ["/admin/assets/", false],
+    ["/admin/assets", true],
     ["/admin/api/keys", true],
     ["/admin/keys", true],
     ["/admin/keys/key_1/revoke", true],
