@@ -6,23 +6,15 @@
  * cached for a year.
  */
 import { errors } from "../errors.ts";
+import { ADMIN_SECURITY_HEADERS } from "./headers.ts";
 import { ADMIN_ASSETS, ADMIN_INDEX, type AdminAsset } from "./assets.ts";
 
 /** The page's Content-Security-Policy: its own files only, no inline script or style. */
-export const ADMIN_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; " +
-  "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; " +
-  "form-action 'none'; frame-ancestors 'none'";
-
-/** The headers every admin answer carries (the page's and the API's). */
-export const ADMIN_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": ADMIN_CSP,
-  "x-frame-options": "DENY",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
+export const ADMIN_CSP: string = ADMIN_SECURITY_HEADERS["content-security-policy"] ?? "";
 
 const ASSETS_PREFIX = "/admin/assets/";
 const METHODS = ["GET", "HEAD"] as const;
+
 /** A file's bytes and its strong ETag (the first 128 bits of its SHA-256), computed once. */
 interface Encoded {
   readonly bytes: Uint8Array<ArrayBuffer>;
