@@ -5,7 +5,8 @@
  *
  * - They start together, both migrating the empty database (one applies, the other waits).
  * - A key created with `choreoai keys create` is accepted by both within 1 s, and refused by
- *   both within 1 s of `choreoai keys revoke`.
+ *   both within 1 s of `choreoai keys revoke`; a key created through one replica's admin API is
+ *   accepted by the other within 1 s, and revoked through the other, refused by the first.
  * - `choreoai usage` (a third process) shows the requests of both replicas.
  * - A 30-second database outage under 200 requests a second loses no usage record: every
  *   request is answered, `/health` says `degraded` during the outage and `ok` after, the last
@@ -146,6 +147,44 @@ Deno.test({
       console.log(`figure: a revoked key refused by both replicas after ${Math.round(took)} ms`);
       revoked = other.key;
     });
+
+    await t.step(
+      "a key created through one replica's admin API works on the other within 1 s, and is revoked through the other",
+      async () => {
+        const admin = JSON.parse(
+          (await cli(["keys", "create", "--name", "ops", "--admin", "--json"])).stdout,
+        );
+        assert.ok(await msUntil(gateways, admin.key, 200) < 1_000);
+        const call = async (gateway: Spawned, method: string, path: string, body?: unknown) => {
+          const response = await fetch(`${gateway.url}/admin/api/${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${admin.key}`,
+              ...(body === undefined ? {} : { "content-type": "application/json" }),
+            },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+          return { status: response.status, json: await response.json() };
+        };
+        const created = await call(a, "POST", "keys", { name: "made on a" });
+        assert.equal(created.status, 201, JSON.stringify(created.json));
+        const accepted = await msUntil([b], created.json.secret, 200);
+        assert.ok(
+          accepted < 1_000,
+          `accepted by the other replica after ${Math.round(accepted)} ms`,
+        );
+        const revokedThere = await call(b, "POST", `keys/${created.json.key.id}/revoke`);
+        assert.equal(revokedThere.status, 200, JSON.stringify(revokedThere.json));
+        const refused = await msUntil([a], created.json.secret, 401);
+        assert.ok(refused < 1_000, `refused by the first replica after ${Math.round(refused)} ms`);
+        console.log(
+          `figure: a key made through replica a's admin API accepted by b after ` +
+            `${Math.round(accepted)} ms; revoked through b, refused by a after ${
+              Math.round(refused)
+            } ms`,
+        );
+      },
+    );
 
     await t.step("a 30 s database outage at 200 req/s: all answered, 0 records lost", async () => {
       const [before] = await sql<{ n: number }[]>`
