@@ -9,6 +9,8 @@ import {
   type UsageQuery,
   type UsageSummary,
   type UsageSummaryRow,
+  type UsageTotals,
+  zeroTotals,
 } from "../usage/summary.ts";
 import type { UsageReader } from "../usage/reader.ts";
 import { withUsageReader } from "./usage_reader.ts";
@@ -56,19 +58,7 @@ const TOTALS: readonly Column[] = [
 ];
 
 /** The summed numbers of a row, as the table shows them. */
-type Totals = Omit<UsageSummaryRow, "key_id" | "model">;
-
-function zero(): Totals {
-  return {
-    requests: 0,
-    errors: 0,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    total_tokens: 0,
-    cost_usd: 0,
-    unpriced_requests: 0,
-  };
-}
+type Totals = UsageTotals;
 
 function add(sum: Totals, row: Totals): void {
   sum.requests += row.requests;
@@ -136,7 +126,7 @@ export function formatUsageTable(summary: UsageSummary): string {
     { title: "MODEL", align: "left" },
     ...TOTALS,
   ];
-  const total = zero();
+  const total = zeroTotals();
   for (const row of summary.rows) add(total, row);
   const marks = total.unpriced_requests > 0;
   const lines: string[][] = [titles(columns, marks)];
@@ -149,7 +139,7 @@ export function formatUsageTable(summary: UsageSummary): string {
 /** Renders a daily series as an aligned table, one line per UTC day, with a totals line. */
 export function formatDailyTable(series: DailyUsage): string {
   const columns: Column[] = [{ title: "DAY (UTC)", align: "left" }, ...TOTALS];
-  const total = zero();
+  const total = zeroTotals();
   for (const row of series.rows) add(total, row);
   const marks = total.unpriced_requests > 0;
   const lines: string[][] = [titles(columns, marks)];

@@ -14,8 +14,8 @@ import {
 } from "../usage/series.ts";
 import { NO_MODEL, toTotals } from "../usage/summary.ts";
 
-/** The summed columns, as the SQLite reader sums them. */
-function totals(sql: Sql) {
+/** The summed columns of every PostgreSQL usage query, as the SQLite reader sums them. */
+export function totalsSql(sql: Sql): ReturnType<Sql> {
   return sql`
     count(*)::bigint AS requests,
     count(*) FILTER (WHERE status >= 400)::bigint AS errors,
@@ -49,7 +49,7 @@ export async function readPostgresBuckets(sql: Sql, query: BucketQuery): Promise
     ? sql`COALESCE(model, ${NO_MODEL}) COLLATE "C"`
     : sql`NULL::text`;
   const rows = await sql<Record<string, unknown>[]>`
-    SELECT time / ${size}::bigint AS bucket, ${group} AS grp, ${totals(sql)}
+    SELECT time / ${size}::bigint AS bucket, ${group} AS grp, ${totalsSql(sql)}
     FROM requests
     WHERE ${filterOf(sql, query)}
     GROUP BY 1, 2

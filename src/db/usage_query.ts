@@ -6,7 +6,7 @@
  */
 import { redactDatabaseUrl, type Sql } from "./connect.ts";
 import type { UsageReader } from "../usage/reader.ts";
-import { readPostgresBuckets, readPostgresLatencies } from "./usage_buckets.ts";
+import { readPostgresBuckets, readPostgresLatencies, totalsSql } from "./usage_buckets.ts";
 import {
   DAY_MS,
   emptyDailyUsage,
@@ -40,14 +40,7 @@ export function createPostgresUsageReader(
   const until = (query: UsageQuery) => Math.ceil(query.until);
   const byKey = (query: UsageQuery) =>
     query.keyId === undefined ? sql`` : sql`AND key_id = ${query.keyId}`;
-  const totals = sql`
-    count(*)::bigint AS requests,
-    count(*) FILTER (WHERE status >= 400)::bigint AS errors,
-    sum(prompt_tokens)::bigint AS prompt_tokens,
-    sum(completion_tokens)::bigint AS completion_tokens,
-    sum(total_tokens)::bigint AS total_tokens,
-    COALESCE(sum(cost_micro_usd), 0)::bigint AS cost_micro_usd,
-    count(*) FILTER (WHERE unpriced)::bigint AS unpriced_requests`;
+  const totals = totalsSql(sql);
   return {
     where,
     keyStats: async () => {

@@ -29,11 +29,8 @@ export interface KeyStats {
   requests: number;
 }
 
-/** One line of a summary: a key's usage of one model. */
-export interface UsageSummaryRow {
-  key_id: string;
-  /** The model the client asked for; {@linkcode NO_MODEL} when none was recorded. */
-  model: string;
+/** The summed numbers of a summary row, a daily row or a whole table. */
+export interface UsageTotals {
   requests: number;
   /** Requests answered with a status ≥ 400. */
   errors: number;
@@ -46,6 +43,26 @@ export interface UsageSummaryRow {
   unpriced_requests: number;
 }
 
+/** Totals of nothing: where a sum starts, and a day without requests. */
+export function zeroTotals(): UsageTotals {
+  return {
+    requests: 0,
+    errors: 0,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    total_tokens: 0,
+    cost_usd: 0,
+    unpriced_requests: 0,
+  };
+}
+
+/** One line of a summary: a key's usage of one model. */
+export interface UsageSummaryRow extends UsageTotals {
+  key_id: string;
+  /** The model the client asked for; {@linkcode NO_MODEL} when none was recorded. */
+  model: string;
+}
+
 /** Usage between two times, by key and model (ordered by key_id, then model). */
 export interface UsageSummary {
   /** ISO 8601 UTC. */
@@ -56,16 +73,9 @@ export interface UsageSummary {
 }
 
 /** One day of a daily series: the usage of every key (or of one) on one UTC day. */
-export interface DailyUsageRow {
+export interface DailyUsageRow extends UsageTotals {
   /** The UTC day, `YYYY-MM-DD`. */
   day: string;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost_usd: number;
-  unpriced_requests: number;
 }
 
 /** Usage between two times, one row per UTC day, days without requests included. */
@@ -76,9 +86,6 @@ export interface DailyUsage {
   until: string;
   rows: DailyUsageRow[];
 }
-
-/** The summed numbers of a summary row. */
-export type UsageTotals = Omit<UsageSummaryRow, "key_id" | "model">;
 
 /** Milliseconds since the epoch → ISO 8601 UTC (`…Z`). */
 export function toIsoTime(ms: number): string {
@@ -118,16 +125,7 @@ export function emptyDailyUsage(
   const first = Math.floor(query.since / DAY_MS);
   const last = Math.floor(query.until / DAY_MS);
   for (let day = first; day <= last; day++) {
-    days.set(day, {
-      day: toIsoTime(day * DAY_MS).slice(0, 10),
-      requests: 0,
-      errors: 0,
-      prompt_tokens: 0,
-      completion_tokens: 0,
-      total_tokens: 0,
-      cost_usd: 0,
-      unpriced_requests: 0,
-    });
+    days.set(day, { day: toIsoTime(day * DAY_MS).slice(0, 10), ...zeroTotals() });
   }
   const series: DailyUsage = {
     since: toIsoTime(query.since),

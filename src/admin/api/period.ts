@@ -7,6 +7,7 @@
 import { errors } from "../../errors.ts";
 import type { AdminApiDeps } from "./deps.ts";
 import { toMicroUsd, toUsd } from "../../spend/pricing.ts";
+import type { UsageTotals } from "../../usage/summary.ts";
 
 const MINUTE = 60_000;
 
@@ -62,14 +63,7 @@ export function describeWindow(window: UsageWindow): Record<string, unknown> {
 }
 
 /** Summed request counts, tokens and cost. */
-export interface Sums {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  cost_usd: number;
-}
+export type Sums = Omit<UsageTotals, "unpriced_requests">;
 
 /** Adds up rows, costs in whole micro-dollars (exact). */
 export function sum(rows: Iterable<Partial<Sums>>): Sums {
