@@ -117,7 +117,8 @@ function readEnvironment(): Record<string, string | undefined> {
 function warnAboutDevelopmentMode(config: Config, log: Logger): void {
   if (isLoopbackHost(config.host)) {
     log.warn(
-      "development mode: any API key is accepted; set CHOREOAI_KEYS_FILE to require real keys",
+      "development mode: any API key is accepted; set CHOREOAI_KEYS_FILE (or CHOREOAI_DATABASE_URL) " +
+        "to require real keys",
     );
     return;
   }
