@@ -8,7 +8,6 @@ import {
   NO_MODEL,
   type UsageQuery,
   type UsageSummary,
-  type UsageSummaryRow,
   type UsageTotals,
   zeroTotals,
 } from "../usage/summary.ts";
