@@ -304,8 +304,10 @@ export async function openUpstreamStream<I>(
             return;
           }
           if (ended) return; // the client left while the read was pending
-          text = writer.take();
         }
+        // A read that outlived a keep-alive may have finished the stream since the last pull:
+        // what it wrote is taken even then, or the stream's ending would be lost.
+        if (text === "") text = writer.take();
         if (text !== "") {
           if (first) {
             first = false;

@@ -531,6 +531,30 @@ Deno.test("openUpstreamStream() sends the keep-alive while the provider is silen
   assert.equal((await reader.read()).done, true);
 });
 
+Deno.test("openUpstreamStream() keeps the provider's last events that arrive between a keep-alive and the client's next read", async () => {
+  const upstream = manualBody();
+  const clock = manualDeadlines();
+  const ping = "event: ping\ndata: {}\n\n";
+  const opening = start(upstream.body, {
+    keepAlive: { everyMs: 10_000, text: ping, deadlines: clock.deadlines },
+  });
+  upstream.send(sse(chunkJson("first")));
+  const { stream, calls } = await opening;
+  const reader = stream.getReader();
+  assert.equal(await readText(reader), sse(chunkJson("first")));
+  const silent = readText(reader);
+  await tick();
+  clock.expire();
+  assert.equal(await silent, ping);
+  // The provider ends its stream while the client (slow, or busy) has not asked for more yet.
+  upstream.send(sse(chunkJson("last"), "[DONE]"));
+  await settle();
+  assert.equal(await readText(reader), sse(chunkJson("last"), "[DONE]"), "the ending is sent");
+  assert.equal((await reader.read()).done, true);
+  assert.equal(calls.ended.length, 1);
+  assert.equal(calls.ended[0]?.error, undefined);
+});
+
 Deno.test("openUpstreamStream() writes what one upstream read brought in one chunk", async (t) => {
   await t.step("two events in one read", async () => {
     const upstream = manualBody();
