@@ -10,6 +10,15 @@ import { parseExposition, sumOf } from "./_helpers/prometheus.ts";
 
 const SUMMARY = "reloaded on SIGHUP";
 
+/**
+ * Replaces a file as the CLI and config tools do (a temp file renamed over it): a plain write
+ * truncates first, and a watcher reading in between sees an empty file and counts a failed reload.
+ */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(`${path}.tmp`, text);
+  await Deno.rename(`${path}.tmp`, path);
+}
+
 /** The JSON lines the gateway wrote so far: stdout's, then stderr's (warnings and errors). */
 function logLines(gateway: Spawned): [Record<string, unknown>[], Record<string, unknown>[]] {
   const stderr = gateway.errors.join("").split("\n").filter((line) => line.startsWith("{"));
@@ -68,7 +77,7 @@ Deno.test("SIGHUP reloads the key list and the routing file, logging one line", 
 
     await t.step("with a changed key list", async () => {
       records.push(makeKey().record);
-      await Deno.writeTextFile(keysFile, keyFileText(records));
+      await replaceFile(keysFile, keyFileText(records));
       const { summary, others } = await hangUp(gateway);
       assert.equal(summary.keys, 2);
       assert.deepEqual(summary.failed, []);
@@ -79,7 +88,7 @@ Deno.test("SIGHUP reloads the key list and the routing file, logging one line", 
     });
 
     await t.step("with a broken routing file: its failure, the last good table kept", async () => {
-      await Deno.writeTextFile(routingFile, routing(["my model"]));
+      await replaceFile(routingFile, routing(["my model"]));
       const { summary, others } = await hangUp(gateway);
       assert.equal(summary.level, "warn");
       assert.equal(summary.routing_models, 1);
