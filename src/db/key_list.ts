@@ -48,12 +48,30 @@ export async function readKeyList(sql: Sql): Promise<KeyFile> {
   return validated(await readRecords(sql));
 }
 
-/**
- * The text a key list compiles from: what a reload compares, so an unchanged list is not
- * compiled again.
- */
-export async function readKeyListText(sql: Sql): Promise<string> {
-  return JSON.stringify({ version: 1, keys: await readRecords(sql) });
+/** The key list as a gateway compiles it, and the version it is at. */
+export interface KeyListReading {
+  /** `{"version":1,"keys":[…]}`: what a reload compares, so an unchanged list is not compiled. */
+  readonly text: string;
+  /** `key_list_version`: bumped by every change of the table. */
+  readonly version: number;
+}
+
+/** Reads the list and its version in one statement (one snapshot). */
+export async function readKeyListText(sql: Sql): Promise<KeyListReading> {
+  const rows = await sql<{ record: unknown; version: string }[]>`
+    SELECT k.record, v.version FROM key_list_version v LEFT JOIN keys k ON true
+    ORDER BY k.position`;
+  const records = rows.flatMap((row) => row.record === null ? [] : [row.record]);
+  return {
+    text: JSON.stringify({ version: 1, keys: records }),
+    version: Number(rows[0]?.version ?? 0),
+  };
+}
+
+/** The key list's version alone: a periodic check reads it, and the list only when it moved. */
+export async function readKeyListVersion(sql: Sql): Promise<number> {
+  const [row] = await sql<{ version: string }[]>`SELECT version FROM key_list_version`;
+  return Number(row?.version ?? 0);
 }
 
 /**

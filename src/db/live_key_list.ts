@@ -1,7 +1,8 @@
 /**
  * The key list a gateway serves with when it lives in PostgreSQL: read at start (no list, no
  * start), then kept current by LISTEN on {@linkcode KEYS_CHANNEL} (a change is in force within
- * milliseconds) and by a periodic re-read as a safety net for a missed notification. When the
+ * milliseconds) and by a periodic check of the list's version (one number; the list is read when
+ * it moved) as a safety net for a missed notification. When the
  * database cannot be reached, or holds an invalid list, the last good list stays in force —
  * never an empty or open one — and `status()` says `degraded` until a read succeeds again.
  */
@@ -9,7 +10,13 @@ import type { ReloadOutcome, WatchedFile } from "../files/watched.ts";
 import { describeError, type Logger } from "../log.ts";
 import type { KeyIndex } from "../keys/verify.ts";
 import type { Sql } from "./connect.ts";
-import { DATABASE_KEY_LIST, KEYS_CHANNEL, readKeyListText } from "./key_list.ts";
+import {
+  DATABASE_KEY_LIST,
+  type KeyListReading,
+  KEYS_CHANNEL,
+  readKeyListText,
+  readKeyListVersion,
+} from "./key_list.ts";
 
 /** A key list kept current from the database. */
 export interface LiveKeyList extends WatchedFile<KeyIndex> {
@@ -38,7 +45,10 @@ export async function openDatabaseKeyList(
   options: DatabaseKeyListOptions,
 ): Promise<LiveKeyList> {
   const { compile, log } = options;
-  let goodText = await readKeyListText(sql);
+  const first = await readKeyListText(sql);
+  let goodText = first.text;
+  /** The version of the last list read, good or not: the periodic check compares it. */
+  let seenVersion = first.version;
   let value = compile(goodText);
   let degraded: string | undefined;
   let running: Promise<ReloadOutcome> | undefined;
@@ -58,13 +68,22 @@ export async function openDatabaseKeyList(
     return "failed";
   }
 
-  async function look(reason: string, explicit: boolean): Promise<ReloadOutcome> {
-    let text: string;
+  /**
+   * Reads the list and swaps it in when its text changed. `quick` (the periodic check) first
+   * reads the version alone and stops there when it has not moved and all is well.
+   */
+  async function look(reason: string, explicit: boolean, quick = false): Promise<ReloadOutcome> {
+    let reading: KeyListReading;
     try {
-      text = await readKeyListText(sql);
+      if (quick && degraded === undefined && await readKeyListVersion(sql) === seenVersion) {
+        return "unchanged";
+      }
+      reading = await readKeyListText(sql);
     } catch (error) {
       return fail(reason, "cannot read the key list from the database", describeError(error));
     }
+    seenVersion = reading.version;
+    const { text } = reading;
     if (text === goodText) {
       if (degraded !== undefined) log.info("key list read from the database again", describe());
       degraded = undefined;
@@ -85,16 +104,20 @@ export async function openDatabaseKeyList(
   }
 
   /** One read at a time; a change announced during a read is followed by one more read. */
-  async function serialized(reason: string, explicit: boolean): Promise<ReloadOutcome> {
+  async function serialized(
+    reason: string,
+    explicit: boolean,
+    quick = false,
+  ): Promise<ReloadOutcome> {
     if (running !== undefined) {
       again = true;
       return await running;
     }
     running = (async () => {
-      let outcome = await look(reason, explicit);
+      let outcome = await look(reason, explicit, quick);
       while (again && !closed) {
         again = false;
-        outcome = await look(reason, explicit);
+        outcome = await look(reason, explicit); // what was announced meanwhile: a full read
       }
       return outcome;
     })();
@@ -108,7 +131,7 @@ export async function openDatabaseKeyList(
   function watch(): void {
     if (timer !== undefined || closed) return;
     timer = setInterval(
-      () => void serialized("periodic re-read", false),
+      () => void serialized("periodic check", false, true),
       options.rereadMs ?? 5_000,
     );
     Deno.unrefTimer(timer);

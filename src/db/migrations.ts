@@ -73,13 +73,26 @@ CREATE TABLE response_items (
 CREATE INDEX response_items_item_id ON response_items (item_id, key_id);
 
 -- The key list: one row per key record of the key file format (DESIGN.md, "Key list"), in the
--- order keys were added. Every change is announced on the channel choreoai_keys.
+-- order keys were added. Every change bumps key_list_version (so a periodic check reads one
+-- number, not the list) and is announced on the channel choreoai_keys.
 CREATE TABLE keys (
   id text PRIMARY KEY,
   position bigint GENERATED ALWAYS AS IDENTITY,
   record jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE key_list_version (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  version bigint NOT NULL
+);
+INSERT INTO key_list_version (version) VALUES (0);
+CREATE FUNCTION choreoai_key_list_bumped() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE key_list_version SET version = version + 1;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER keys_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON keys
+  FOR EACH STATEMENT EXECUTE FUNCTION choreoai_key_list_bumped();
 CREATE FUNCTION choreoai_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('choreoai_keys', '');

@@ -186,7 +186,8 @@ Deno.test({
     await migrate(sql);
     live = await openLive(sql, log, 200);
     live.watch();
-    // No notification: the trigger is disabled, as if the notice were lost.
+    // No notification: the notifying trigger is disabled, as if the notice were lost (the
+    // version trigger still counts the change).
     await sql`ALTER TABLE keys DISABLE TRIGGER keys_changed`;
     const { record } = makeKey();
     await sql`INSERT INTO keys (id, record) VALUES (${record.id}, ${sql.json(record as never)})`;
